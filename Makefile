@@ -1,0 +1,116 @@
+# Service discovery over AMQP: build, test, run, bench.
+#
+# Every program folder holds main.c plus modules only it uses; those modules
+# also go into a static library so unit tests can link them without main().
+# BUILD can be overridden so that parallel builds do not share object files.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libcrypto
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Ipublisher
+LDLIBS   += -lpthread -lm
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Program folders: each builds $(BUILD)/bin/<name> from main.c and a
+# lib<name>.a from its other sources. Order matters for static linking:
+# a library comes before the ones it uses.
+PROGRAMS := accountservice registry publisher quotes-standin
+SRCDIR_accountservice := accountservice
+SRCDIR_registry       := registry
+SRCDIR_publisher      := publisher
+SRCDIR_quotes-standin := tests/quotes
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_LIB := $(BUILD)/libcommon.a
+
+lib_of  = $(BUILD)/lib$(1).a
+srcs_of = $(filter-out $(SRCDIR_$(1))/main.c,$(wildcard $(SRCDIR_$(1))/*.c))
+objs    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+PROGRAM_LIBS := $(foreach p,$(PROGRAMS),$(call lib_of,$(p)))
+ALL_LIBS     := $(PROGRAM_LIBS) $(COMMON_LIB)
+BINS         := $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+ITEST_SRC  := $(wildcard tests/integration/test_*.c)
+ITEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(ITEST_SRC))
+
+.PHONY: all test unit asan fuzz bench run clean install deps lint
+all: $(BINS) $(UNIT_BINS) $(ITEST_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+
+$(COMMON_LIB): $(call objs,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define program_rules
+$(call lib_of,$(1)): $(call objs,$(call srcs_of,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,--)
+$(BUILD)/bin/$(1): $(BUILD)/obj/$(SRCDIR_$(1))/main.o $(ALL_LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$< $(ALL_LIBS) $$(PKG_LIBS) $$(LDLIBS) -o $$@
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(PKG_LIBS) -lcmocka $(LDLIBS) -o $@
+
+$(BUILD)/itests/%: $(BUILD)/obj/tests/integration/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(PKG_LIBS) -lcmocka $(LDLIBS) -o $@
+
+deps:
+	@scripts/deps.sh
+
+# The whole suite: unit tests, then integration tests against a private
+# RabbitMQ (or the one AMQP_SERVER_URL names), then the static checks.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run.sh
+
+unit: all
+	@BUILD=$(BUILD) tests/run.sh unit
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" all
+	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bench/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/run.sh
+
+lint:
+	@scripts/lint.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/bin/accountservice $(BUILD)/bin/registry $(BUILD)/bin/publisher $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-* 
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

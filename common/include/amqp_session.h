@@ -1,0 +1,116 @@
+#ifndef DISCOVERY_AMQP_SESSION_H
+#define DISCOVERY_AMQP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One AMQP 0-9-1 connection with one channel, on rabbitmq-c. A session
+ * belongs to exactly one thread. Nothing here blocks forever: connect and
+ * RPCs are bounded by timeout_ms, waiting for a delivery by its argument.
+ *
+ * Typical owner loop:
+ *   for (;;) {
+ *     if (!amqp_session_is_open(s)) {
+ *       if (amqp_session_open(s, err, sizeof(err)) < 0) {
+ *         sleep(backoff_next_ms(&b)); continue;
+ *       }
+ *       backoff_reset(&b); declare, bind, consume ...
+ *     }
+ *     rc = amqp_session_next(s, 100, &d);   // 1 delivery, 0 timeout
+ *     if (rc < 0) continue;                 // lost: session is closed now
+ *   }
+ * Any call that fails because the connection is gone closes the session,
+ * so the next amqp_session_is_open() is false and the loop reconnects.
+ */
+struct amqp_session;
+
+struct amqp_session_options {
+	const char *url;             /* amqp://user:pass@host:port/vhost or amqps:// */
+	const char *connection_name; /* client property "connection_name", or NULL */
+	int heartbeat_s;             /* 0: 10 s */
+	int timeout_ms;              /* connect and RPC bound; 0: 5000 */
+};
+
+struct amqp_session_header {
+	const char *name;
+	const char *value;
+};
+
+struct amqp_session_message {
+	const char *exchange;
+	const char *routing_key;
+	const void *body;
+	size_t len;
+	const char *content_type;  /* NULL: none */
+	int64_t expiration_ms;     /* 0: none */
+	int64_t timestamp_s;       /* 0: none */
+	const struct amqp_session_header *headers;
+	size_t header_count;
+};
+
+/* Borrowed from the session until the next amqp_session_next/close. */
+struct amqp_session_delivery {
+	const char *exchange;
+	const char *routing_key;
+	const void *body;
+	size_t len;
+};
+
+/* Negative error codes. */
+enum amqp_session_error {
+	AMQP_SESSION_ERR_URL = -1,        /* the URL does not parse */
+	AMQP_SESSION_ERR_CONNECT = -2,    /* socket, TLS or login failed */
+	AMQP_SESSION_ERR_LOST = -3,       /* connection gone; session closed */
+	AMQP_SESSION_ERR_REFUSED = -4,    /* broker refused an operation */
+	AMQP_SESSION_ERR_NO_MEMORY = -5,
+	AMQP_SESSION_ERR_NOT_OPEN = -6,
+};
+
+/* Copies the options; NULL on bad URL or no memory. */
+struct amqp_session *amqp_session_new(const struct amqp_session_options *opts)
+	__attribute__((warn_unused_result));
+void amqp_session_free(struct amqp_session *s);
+
+/* Connects, logs in, opens the channel. err gets a masked-URL sentence. */
+int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void amqp_session_close(struct amqp_session *s);
+bool amqp_session_is_open(const struct amqp_session *s);
+
+int amqp_session_declare_exchange(struct amqp_session *s, const char *name,
+				  const char *type, bool durable)
+	__attribute__((warn_unused_result));
+/* name "" asks the broker for a name, returned in out_name. Exclusive
+ * queues are auto-deleted with the connection. */
+int amqp_session_declare_queue(struct amqp_session *s, const char *name,
+			       bool exclusive, char *out_name, size_t outlen)
+	__attribute__((warn_unused_result));
+int amqp_session_bind(struct amqp_session *s, const char *queue,
+		      const char *exchange, const char *routing_key)
+	__attribute__((warn_unused_result));
+/* Starts a no-ack consumer on the queue. */
+int amqp_session_consume(struct amqp_session *s, const char *queue)
+	__attribute__((warn_unused_result));
+
+int amqp_session_publish(struct amqp_session *s,
+			 const struct amqp_session_message *m)
+	__attribute__((warn_unused_result));
+
+/*
+ * Waits up to timeout_ms for a delivery, servicing heartbeats meanwhile.
+ * Returns 1 with *d filled, 0 on timeout, or a negative code (the session
+ * is then closed). Non-delivery frames are handled inside.
+ */
+int amqp_session_next(struct amqp_session *s, int timeout_ms,
+		      struct amqp_session_delivery *d)
+	__attribute__((warn_unused_result));
+
+/* A header of the current delivery as text (strings, bytes, integers).
+ * Returns 0, or -1 when absent or too long for out. */
+int amqp_session_header(const struct amqp_session *s, const char *name,
+			char *out, size_t outlen)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,22 @@
+#ifndef DISCOVERY_BACKOFF_H
+#define DISCOVERY_BACKOFF_H
+
+#include <stdint.h>
+
+#include "rng.h"
+
+/* Reconnect delays: start near 100 ms, double, cap at 2 s, ±20 % jitter. */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 2000
+
+struct backoff {
+	int64_t next_ms;
+	struct rng rng;
+};
+
+void backoff_init(struct backoff *b);
+void backoff_reset(struct backoff *b);
+/* The delay to wait now; the following one doubles up to the cap. */
+int64_t backoff_next_ms(struct backoff *b);
+
+#endif

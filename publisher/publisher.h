@@ -1,0 +1,47 @@
+#ifndef DISCOVERY_PUBLISHER_H
+#define DISCOVERY_PUBLISHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "token.h"
+
+/*
+ * The embedded discovery publisher: a thread with its own AMQP connection
+ * that announces one instance. It never blocks the embedding service: start
+ * returns at once whatever the broker's state, and the broker being away
+ * only delays tokens.
+ *
+ *   struct publisher_options o = { .amqp_url = url, .token = &t };
+ *   struct publisher *p = publisher_start(&o);
+ *   ...
+ *   publisher_set_healthy(p, false);   // tokens now say DOWN
+ *   ...
+ *   publisher_stop(p);                 // DOWN token, then the thread ends
+ */
+struct publisher;
+
+struct publisher_options {
+	const char *amqp_url;     /* required */
+	const char *exchange;     /* NULL: "discovery" */
+	const char *secret;       /* NULL or "": tokens are not signed */
+	int64_t interval_ms;      /* 0: 2000; ttl = 3 intervals */
+	/* What to announce: service, address, port, instance_id, hostname,
+	 * health_url, stream_url, metadata. state, ttl, seq and ts are the
+	 * publisher's. The token is copied. */
+	const struct token *token;
+	/* The state sent while unhealthy: TOKEN_DOWN (default, 0 means that)
+	 * or TOKEN_OUT_OF_SERVICE. */
+	enum token_state unhealthy_state;
+};
+
+/* Copies the options and starts the thread; NULL on bad options. */
+struct publisher *publisher_start(const struct publisher_options *opts)
+	__attribute__((warn_unused_result));
+/* From any thread: the next token (sent at once) carries the new state. */
+void publisher_set_healthy(struct publisher *p, bool healthy);
+/* Sends DOWN when connected (waits at most about a second for that), stops
+ * the thread and frees everything. */
+void publisher_stop(struct publisher *p);
+
+#endif
