@@ -30,9 +30,8 @@ struct publisher_options {
 	 * health_url, stream_url, metadata. state, ttl, seq and ts are the
 	 * publisher's. The token is copied. */
 	const struct token *token;
-	/* The state sent while unhealthy: TOKEN_DOWN (default, 0 means that)
-	 * or TOKEN_OUT_OF_SERVICE. */
-	enum token_state unhealthy_state;
+	/* While unhealthy, tokens say OUT_OF_SERVICE instead of DOWN. */
+	bool out_of_service_when_unhealthy;
 };
 
 /* Copies the options and starts the thread; NULL on bad options. */
