@@ -5,7 +5,8 @@
 
 #include "rng.h"
 
-/* Reconnect delays: start near 100 ms, double, cap at 2 s, ±20 % jitter. */
+/* Reconnect delays: start near 100 ms, double, cap at 2 s; each delay is
+ * shortened by up to 20 % at random so that clients do not retry in step. */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 2000
 

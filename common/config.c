@@ -1,0 +1,196 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "timing.h"
+
+static bool config_takes_text(enum config_type type)
+{
+	return type == CONFIG_STRING || type == CONFIG_SECRET || type == CONFIG_URL;
+}
+
+static int config_parse_long(const char *text, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || errno != 0 || value < min || value > max)
+		return -1;
+	*out = value;
+	return 0;
+}
+
+/* Stores one value; `source` names where it came from for the message. */
+static int config_set(const struct config_option *o, const char *value,
+		      const char *source, char *err, size_t errlen)
+{
+	long number;
+	int64_t ms;
+
+	switch (o->type) {
+	case CONFIG_STRING:
+	case CONFIG_SECRET:
+	case CONFIG_URL:
+		*(const char **)o->target = value;
+		return 0;
+	case CONFIG_INT:
+		if (config_parse_long(value, o->min, o->max, &number) < 0) {
+			snprintf(err, errlen, "%s: '%s' is not a whole number in %ld..%ld",
+				 source, value, o->min, o->max);
+			return -1;
+		}
+		*(long *)o->target = number;
+		return 0;
+	case CONFIG_PORT:
+		if (config_parse_long(value, o->min > 0 ? o->min : 0, 65535, &number) < 0 ||
+		    (number == 0 && o->min > 0)) {
+			snprintf(err, errlen, "%s: '%s' is not a port number (1..65535)", source,
+				 value);
+			return -1;
+		}
+		*(int *)o->target = (int)number;
+		return 0;
+	case CONFIG_DURATION_MS:
+		if (timing_parse_duration_ms(value, o->max, &ms) < 0 || ms < o->min) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not a duration between %ldms and %ldms (e.g. 2, 0.5, 500ms, 2s, 1m)",
+				 source, value, o->min, o->max);
+			return -1;
+		}
+		*(int64_t *)o->target = ms;
+		return 0;
+	case CONFIG_FLAG:
+		if (strcmp(value, "1") == 0 || strcasecmp(value, "true") == 0 ||
+		    strcasecmp(value, "yes") == 0) {
+			*(int *)o->target = 1;
+		} else if (strcmp(value, "0") == 0 || strcasecmp(value, "false") == 0 ||
+			   strcasecmp(value, "no") == 0 || *value == '\0') {
+			*(int *)o->target = 0;
+		} else {
+			snprintf(err, errlen, "%s: '%s' is not true or false", source, value);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static const struct config_option *config_find(const struct config_option *opts,
+					       size_t count, const char *name, size_t len)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(opts[i].flag) == len && strncmp(opts[i].flag, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static void config_format_default(const struct config_option *o, char *out, size_t outlen)
+{
+	const char *text;
+
+	switch (o->type) {
+	case CONFIG_STRING:
+		text = *(const char **)o->target;
+		snprintf(out, outlen, "%s", text ? text : "");
+		return;
+	case CONFIG_SECRET:
+		text = *(const char **)o->target;
+		snprintf(out, outlen, "%s", text && *text ? "***" : "");
+		return;
+	case CONFIG_URL:
+		text = *(const char **)o->target;
+		log_mask_url(text ? text : "", out, outlen);
+		return;
+	case CONFIG_INT:
+		snprintf(out, outlen, "%ld", *(long *)o->target);
+		return;
+	case CONFIG_PORT:
+	case CONFIG_FLAG:
+		snprintf(out, outlen, "%d", *(int *)o->target);
+		return;
+	case CONFIG_DURATION_MS:
+		snprintf(out, outlen, "%lldms", (long long)*(int64_t *)o->target);
+		return;
+	}
+	out[0] = '\0';
+}
+
+void config_print_help(const struct config_option *opts, size_t count,
+		       const char *program, const char *summary, FILE *out)
+{
+	fprintf(out, "Usage: %s [options]\n%s\n\nOptions (flags override environment variables):\n",
+		program, summary);
+	for (size_t i = 0; i < count; i++) {
+		const struct config_option *o = &opts[i];
+		char def[256];
+		char flag[80];
+		config_format_default(o, def, sizeof(def));
+		snprintf(flag, sizeof(flag), "--%s%s", o->flag,
+			 o->type == CONFIG_FLAG ? "" : " VALUE");
+		fprintf(out, "  %-28s %s", flag, o->help);
+		if (o->env)
+			fprintf(out, " [env %s]", o->env);
+		if (*def && o->type != CONFIG_FLAG)
+			fprintf(out, " (default: %s)", def);
+		fputc('\n', out);
+	}
+	fprintf(out, "  %-28s %s\n", "--help", "show this help and exit");
+}
+
+int config_load(const struct config_option *opts, size_t count, int argc,
+		char **argv, const char *summary, char *err, size_t errlen)
+{
+	const char *program = argc > 0 ? argv[0] : "program";
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			config_print_help(opts, count, program, summary, stdout);
+			return CONFIG_HELP;
+		}
+	}
+
+	for (size_t i = 0; i < count; i++) {
+		const char *value = opts[i].env ? getenv(opts[i].env) : NULL;
+		/* An empty variable means "not set" for numbers, as in shells. */
+		if (!value || (*value == '\0' && !config_takes_text(opts[i].type)))
+			continue;
+		if (config_set(&opts[i], value, opts[i].env, err, errlen) < 0)
+			return -1;
+	}
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strncmp(arg, "--", 2) != 0) {
+			snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+			return -1;
+		}
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct config_option *o = config_find(opts, count, name, len);
+		if (!o) {
+			snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)len, name);
+			return -1;
+		}
+		const char *value = eq ? eq + 1 : NULL;
+		if (!value && o->type == CONFIG_FLAG)
+			value = "1";
+		if (!value) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "option '--%s' needs a value", o->flag);
+				return -1;
+			}
+			value = argv[++i];
+		}
+		char source[96];
+		snprintf(source, sizeof(source), "--%s", o->flag);
+		if (config_set(o, value, source, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
