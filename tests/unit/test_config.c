@@ -1,0 +1,183 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+struct sample {
+	const char *url;
+	const char *secret;
+	int port;
+	long count;
+	int64_t interval_ms;
+	int verbose;
+};
+
+#define SAMPLE_OPTIONS(s)                                                              \
+	{                                                                              \
+		{ "amqp-url", "T_AMQP_URL", CONFIG_URL, &(s)->url, 0, 0, "broker" },   \
+		{ "secret", "T_SECRET", CONFIG_SECRET, &(s)->secret, 0, 0, "secret" }, \
+		{ "port", "T_PORT", CONFIG_PORT, &(s)->port, 1, 65535, "port" },       \
+		{ "count", "T_COUNT", CONFIG_INT, &(s)->count, 1, 100, "count" },      \
+		{ "interval", "T_INTERVAL", CONFIG_DURATION_MS, &(s)->interval_ms, 100, \
+		  600000, "interval" },                                                \
+		{ "verbose", NULL, CONFIG_FLAG, &(s)->verbose, 0, 1, "more output" },  \
+	}
+
+static int load(struct sample *s, int argc, char **argv, char *err, size_t errlen)
+{
+	struct config_option opts[] = SAMPLE_OPTIONS(s);
+	return config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, "test", err,
+			   errlen);
+}
+
+static void defaults(struct sample *s)
+{
+	*s = (struct sample){ .url = "amqp://guest:guest@localhost:5672/", .port = 6767,
+			      .count = 5, .interval_ms = 2000 };
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	unsetenv("T_AMQP_URL");
+	unsetenv("T_PORT");
+	unsetenv("T_COUNT");
+	unsetenv("T_INTERVAL");
+	unsetenv("T_SECRET");
+	return 0;
+}
+
+static void config_load_should_keep_defaults_without_input(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *argv[] = { "prog" };
+	defaults(&s);
+	assert_int_equal(load(&s, 1, argv, err, sizeof(err)), 0);
+	assert_int_equal(s.port, 6767);
+	assert_int_equal(s.interval_ms, 2000);
+}
+
+static void config_load_should_let_flags_override_environment(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *argv[] = { "prog", "--port", "7000", "--interval=500ms", "--verbose" };
+	defaults(&s);
+	setenv("T_PORT", "6000", 1);
+	setenv("T_COUNT", "9", 1);
+	setenv("T_INTERVAL", "0.5", 1);
+	assert_int_equal(load(&s, 5, argv, err, sizeof(err)), 0);
+	assert_int_equal(s.port, 7000);
+	assert_int_equal(s.count, 9);
+	assert_int_equal(s.interval_ms, 500);
+	assert_int_equal(s.verbose, 1);
+}
+
+static void config_load_should_reject_non_numeric_port(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *argv[] = { "prog", "--port", "http" };
+	defaults(&s);
+	assert_true(load(&s, 3, argv, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--port"));
+	assert_non_null(strstr(err, "http"));
+}
+
+static void config_load_should_reject_port_out_of_range(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *argv[] = { "prog" };
+	defaults(&s);
+	setenv("T_PORT", "70000", 1);
+	assert_true(load(&s, 1, argv, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "T_PORT"));
+	setenv("T_PORT", "0", 1);
+	assert_true(load(&s, 1, argv, err, sizeof(err)) < 0);
+	setenv("T_PORT", "-1", 1);
+	assert_true(load(&s, 1, argv, err, sizeof(err)) < 0);
+}
+
+static void config_load_should_reject_unknown_flag(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *argv[] = { "prog", "--colour", "red" };
+	defaults(&s);
+	assert_true(load(&s, 3, argv, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--colour"));
+}
+
+static void config_load_should_reject_missing_value(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *argv[] = { "prog", "--port" };
+	defaults(&s);
+	assert_true(load(&s, 2, argv, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "needs a value"));
+}
+
+static void config_load_should_reject_bad_duration_and_range(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *bad[] = { "prog", "--interval", "abc" };
+	char *small[] = { "prog", "--interval", "10ms" };
+	char *count[] = { "prog", "--count", "101" };
+	defaults(&s);
+	assert_true(load(&s, 3, bad, err, sizeof(err)) < 0);
+	assert_true(load(&s, 3, small, err, sizeof(err)) < 0);
+	assert_true(load(&s, 3, count, err, sizeof(err)) < 0);
+}
+
+static void config_print_help_should_mask_secrets(void **state)
+{
+	(void)state;
+	struct sample s;
+	defaults(&s);
+	s.secret = "hunter2";
+	struct config_option opts[] = SAMPLE_OPTIONS(&s);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	config_print_help(opts, sizeof(opts) / sizeof(opts[0]), "prog", "A test.", out);
+	fclose(out);
+	assert_non_null(strstr(text, "--port VALUE"));
+	assert_non_null(strstr(text, "T_PORT"));
+	assert_non_null(strstr(text, "amqp://guest:***@localhost:5672/"));
+	assert_null(strstr(text, "hunter2"));
+	assert_null(strstr(text, "guest:guest"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(config_load_should_keep_defaults_without_input, setup),
+		cmocka_unit_test_setup(config_load_should_let_flags_override_environment, setup),
+		cmocka_unit_test_setup(config_load_should_reject_non_numeric_port, setup),
+		cmocka_unit_test_setup(config_load_should_reject_port_out_of_range, setup),
+		cmocka_unit_test_setup(config_load_should_reject_unknown_flag, setup),
+		cmocka_unit_test_setup(config_load_should_reject_missing_value, setup),
+		cmocka_unit_test_setup(config_load_should_reject_bad_duration_and_range, setup),
+		cmocka_unit_test_setup(config_print_help_should_mask_secrets, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
