@@ -56,7 +56,7 @@ $(COMMON_LIB): $(call objs,$(COMMON_SRC))
 define program_rules
 $(call lib_of,$(1)): $(call objs,$(call srcs_of,$(1)))
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,--)
+	rm -f $$@ && ar rcs $$@ $$^
 $(BUILD)/bin/$(1): $(BUILD)/obj/$(SRCDIR_$(1))/main.o $(ALL_LIBS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$< $(ALL_LIBS) $$(PKG_LIBS) $$(LDLIBS) -o $$@
