@@ -1,0 +1,763 @@
+/*
+ * The live instance table. Services and, inside each, instances live in
+ * glibc's balanced binary trees (tsearch), which give ordered listings for
+ * free; a binary min-heap on expiresAt finds what expires next without a
+ * scan; a ring of preformatted SSE frames serves /events and Last-Event-ID.
+ */
+#include "registry/table.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/render.h"
+
+#define DEFAULT_MAX_INSTANCES 100000
+#define DEFAULT_MAX_SERVICES 10000
+#define DEFAULT_EVENT_CAPACITY 4096
+
+struct svc;
+
+struct inst {
+	struct token tok;
+	int64_t first_seen;
+	int64_t last_seen;
+	int64_t expires_at;
+	size_t heap_pos;
+	struct svc *svc;
+};
+
+struct svc {
+	char name[TOKEN_SERVICE_MAX + 1];
+	void *instances; /* tsearch tree of struct inst, by instanceId */
+	size_t count;
+	size_t by_state[4];
+	uint64_t index;
+};
+
+struct table {
+	pthread_mutex_t mu;
+	struct table_limits lim;
+	void *services; /* tsearch tree of struct svc, by name */
+	size_t service_records;
+	size_t instances;
+	struct inst **heap;
+	size_t heap_len, heap_cap;
+	uint64_t index;
+	uint64_t joins, updates, leaves, expiries, refused;
+	bool stale;
+	char **ring; /* SSE frames; ids (index - ring_count, index] */
+	size_t ring_head, ring_count;
+	table_notify_fn notify;
+	void *notify_ctx;
+};
+
+enum event_kind { EV_JOIN, EV_UPDATE, EV_LEAVE, EV_EXPIRE };
+static const char *const event_names[] = { "join", "update", "leave", "expire" };
+
+const char *table_outcome_name(enum table_outcome o)
+{
+	static const char *const names[TABLE_OUTCOME_COUNT] = {
+		"joined", "updated", "renewed", "left", "stale_seq", "absent", "full",
+	};
+	return (unsigned)o < TABLE_OUTCOME_COUNT ? names[o] : "unknown";
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct svc *)a)->name, ((const struct svc *)b)->name);
+}
+
+static int inst_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct inst *)a)->tok.instance_id,
+		      ((const struct inst *)b)->tok.instance_id);
+}
+
+/* ---- expiry heap ---- */
+
+static void heap_set(struct table *t, size_t pos, struct inst *in)
+{
+	t->heap[pos] = in;
+	in->heap_pos = pos;
+}
+
+static void heap_up(struct table *t, size_t pos)
+{
+	struct inst *in = t->heap[pos];
+
+	while (pos > 0) {
+		size_t parent = (pos - 1) / 2;
+		if (t->heap[parent]->expires_at <= in->expires_at)
+			break;
+		heap_set(t, pos, t->heap[parent]);
+		pos = parent;
+	}
+	heap_set(t, pos, in);
+}
+
+static void heap_down(struct table *t, size_t pos)
+{
+	struct inst *in = t->heap[pos];
+
+	for (;;) {
+		size_t child = 2 * pos + 1;
+		if (child >= t->heap_len)
+			break;
+		if (child + 1 < t->heap_len &&
+		    t->heap[child + 1]->expires_at < t->heap[child]->expires_at)
+			child++;
+		if (in->expires_at <= t->heap[child]->expires_at)
+			break;
+		heap_set(t, pos, t->heap[child]);
+		pos = child;
+	}
+	heap_set(t, pos, in);
+}
+
+static void heap_fix(struct table *t, size_t pos)
+{
+	struct inst *in = t->heap[pos];
+
+	heap_up(t, pos);
+	heap_down(t, in->heap_pos);
+}
+
+static int heap_push(struct table *t, struct inst *in)
+{
+	if (t->heap_len == t->heap_cap) {
+		size_t cap = t->heap_cap ? t->heap_cap * 2 : 64;
+		struct inst **h = realloc(t->heap, cap * sizeof(*h));
+		if (!h)
+			return TOKEN_ERR_NO_MEMORY;
+		t->heap = h;
+		t->heap_cap = cap;
+	}
+	heap_set(t, t->heap_len++, in);
+	heap_up(t, t->heap_len - 1);
+	return 0;
+}
+
+static void heap_remove(struct table *t, struct inst *in)
+{
+	size_t pos = in->heap_pos;
+	struct inst *last = t->heap[--t->heap_len];
+
+	if (last == in)
+		return;
+	heap_set(t, pos, last);
+	heap_fix(t, pos);
+}
+
+/* ---- events ---- */
+
+/* Moves the indexes and records one event rendered from in. */
+static void record_change(struct table *t, struct svc *s, enum event_kind kind,
+			  const struct inst *in, const char *reason)
+{
+	struct render_times tm = { in->first_seen, in->last_seen, in->expires_at };
+	struct token view = in->tok;
+	char *frame = NULL, *data = NULL;
+	cJSON *obj;
+	size_t len;
+
+	s->index = ++t->index;
+	view.reason = (char *)reason; /* borrowed for rendering only */
+	obj = render_instance(&view, &tm, 1);
+	if (obj)
+		data = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (data) {
+		len = strlen(data) + 64;
+		frame = malloc(len);
+		if (frame)
+			snprintf(frame, len, "id: %" PRIu64 "\nevent: %s\ndata: %s\n\n",
+				 t->index, event_names[kind], data);
+		cJSON_free(data);
+	}
+	/* A frame that could not be rendered stays NULL and is skipped. */
+	if (t->ring_count == t->lim.event_capacity)
+		free(t->ring[t->ring_head]);
+	else
+		t->ring_count++;
+	t->ring[t->ring_head] = frame;
+	t->ring_head = (t->ring_head + 1) % t->lim.event_capacity;
+}
+
+/* ---- services and instances ---- */
+
+static void inst_free(void *p)
+{
+	struct inst *in = p;
+
+	token_clear(&in->tok);
+	free(in);
+}
+
+static struct svc *svc_find(struct table *t, const char *name)
+{
+	struct svc key;
+	void *node;
+
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	node = tfind(&key, &t->services, svc_cmp);
+	return node ? *(struct svc **)node : NULL;
+}
+
+struct empty_search {
+	struct svc *found;
+};
+
+static void find_empty(const void *nodep, VISIT which, void *closure)
+{
+	struct empty_search *e = closure;
+	struct svc *s = *(struct svc *const *)nodep;
+
+	if ((which == postorder || which == leaf) && !e->found && s->count == 0)
+		e->found = s;
+}
+
+/* Finds or creates the service record; NULL when the cap refuses it (an
+ * empty record is evicted first if there is one) or on no memory. */
+static struct svc *svc_get(struct table *t, const char *name, bool *no_memory)
+{
+	struct svc *s = svc_find(t, name);
+
+	*no_memory = false;
+	if (s)
+		return s;
+	if (t->service_records >= t->lim.max_services) {
+		struct empty_search e = { NULL };
+		twalk_r(t->services, find_empty, &e);
+		if (!e.found)
+			return NULL;
+		tdelete(e.found, &t->services, svc_cmp);
+		free(e.found);
+		t->service_records--;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		*no_memory = true;
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	if (!tsearch(s, &t->services, svc_cmp)) {
+		free(s);
+		*no_memory = true;
+		return NULL;
+	}
+	t->service_records++;
+	return s;
+}
+
+static struct inst *inst_find(struct svc *s, const char *instance_id)
+{
+	struct inst key;
+	void *node;
+
+	key.tok.instance_id = (char *)instance_id;
+	node = tfind(&key, &s->instances, inst_cmp);
+	return node ? *(struct inst **)node : NULL;
+}
+
+static void inst_unlink(struct table *t, struct inst *in)
+{
+	struct svc *s = in->svc;
+
+	tdelete(in, &s->instances, inst_cmp);
+	heap_remove(t, in);
+	s->count--;
+	s->by_state[in->tok.state]--;
+	t->instances--;
+}
+
+struct table *table_new(const struct table_limits *limits)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (limits)
+		t->lim = *limits;
+	if (!t->lim.max_instances)
+		t->lim.max_instances = DEFAULT_MAX_INSTANCES;
+	if (!t->lim.max_services)
+		t->lim.max_services = DEFAULT_MAX_SERVICES;
+	if (!t->lim.event_capacity)
+		t->lim.event_capacity = DEFAULT_EVENT_CAPACITY;
+	t->ring = calloc(t->lim.event_capacity, sizeof(*t->ring));
+	if (!t->ring || pthread_mutex_init(&t->mu, NULL) != 0) {
+		free(t->ring);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void svc_destroy(void *p)
+{
+	struct svc *s = p;
+
+	tdestroy(s->instances, inst_free);
+	free(s);
+}
+
+void table_free(struct table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	tdestroy(t->services, svc_destroy);
+	for (i = 0; i < t->lim.event_capacity; i++)
+		free(t->ring[i]);
+	free(t->ring);
+	free(t->heap);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+void table_set_notify(struct table *t, table_notify_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&t->mu);
+	t->notify = fn;
+	t->notify_ctx = ctx;
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void notify(table_notify_fn fn, void *ctx, const char *service)
+{
+	if (fn)
+		fn(ctx, service);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* True when b describes the instance differently from a (not a renewal). */
+static bool differs(const struct token *a, const struct token *b)
+{
+	size_t i;
+
+	if (a->state != b->state || strcmp(a->address, b->address) != 0 ||
+	    a->port != b->port || !same_str(a->hostname, b->hostname) ||
+	    !same_str(a->health_url, b->health_url) ||
+	    !same_str(a->stream_url, b->stream_url) ||
+	    a->metadata_count != b->metadata_count)
+		return true;
+	for (i = 0; i < a->metadata_count; i++)
+		if (strcmp(a->metadata[i].key, b->metadata[i].key) != 0 ||
+		    strcmp(a->metadata[i].value, b->metadata[i].value) != 0)
+			return true;
+	return false;
+}
+
+static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms)
+{
+	struct svc *s = svc_find(t, tok->service);
+	struct inst *in = s ? inst_find(s, tok->instance_id) : NULL;
+	struct token copy;
+	bool no_memory, changed;
+
+	if (in && tok->seq >= 0 && in->tok.seq >= 0 && tok->seq < in->tok.seq)
+		return TABLE_STALE_SEQ;
+	if (tok->state == TOKEN_DOWN) {
+		if (!in)
+			return TABLE_ABSENT;
+		inst_unlink(t, in);
+		t->leaves++;
+		in->last_seen = now_ms;
+		record_change(t, s, EV_LEAVE, in, tok->reason ? tok->reason : "down");
+		inst_free(in);
+		return TABLE_LEFT;
+	}
+	if (token_copy(&copy, tok) < 0)
+		return TOKEN_ERR_NO_MEMORY;
+	if (in) {
+		changed = differs(&in->tok, &copy);
+		s->by_state[in->tok.state]--;
+		s->by_state[copy.state]++;
+		token_clear(&in->tok);
+		in->tok = copy;
+		in->last_seen = now_ms;
+		in->expires_at = now_ms + (int64_t)copy.ttl * 1000;
+		heap_fix(t, in->heap_pos);
+		if (!changed)
+			return TABLE_RENEWED;
+		t->updates++;
+		record_change(t, s, EV_UPDATE, in, NULL);
+		return TABLE_UPDATED;
+	}
+	if (t->instances >= t->lim.max_instances)
+		goto full;
+	s = svc_get(t, tok->service, &no_memory);
+	if (!s) {
+		if (no_memory) {
+			token_clear(&copy);
+			return TOKEN_ERR_NO_MEMORY;
+		}
+		goto full;
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		goto no_memory;
+	in->tok = copy;
+	in->svc = s;
+	in->first_seen = in->last_seen = now_ms;
+	in->expires_at = now_ms + (int64_t)copy.ttl * 1000;
+	if (heap_push(t, in) < 0) {
+		free(in);
+		goto no_memory;
+	}
+	if (!tsearch(in, &s->instances, inst_cmp)) {
+		heap_remove(t, in);
+		free(in);
+		goto no_memory;
+	}
+	s->count++;
+	s->by_state[copy.state]++;
+	t->instances++;
+	t->joins++;
+	record_change(t, s, EV_JOIN, in, NULL);
+	return TABLE_JOINED;
+full:
+	token_clear(&copy);
+	t->refused++;
+	return TABLE_FULL;
+no_memory:
+	token_clear(&copy);
+	return TOKEN_ERR_NO_MEMORY;
+}
+
+int table_apply(struct table *t, const struct token *tok, int64_t now_ms)
+{
+	table_notify_fn fn;
+	void *ctx;
+	int rc;
+
+	pthread_mutex_lock(&t->mu);
+	rc = apply_locked(t, tok, now_ms);
+	fn = t->notify;
+	ctx = t->notify_ctx;
+	pthread_mutex_unlock(&t->mu);
+	if (rc == TABLE_JOINED || rc == TABLE_UPDATED || rc == TABLE_LEFT)
+		notify(fn, ctx, tok->service);
+	return rc;
+}
+
+int table_remove(struct table *t, const char *service, const char *instance_id,
+		 const char *reason, int64_t now_ms)
+{
+	struct svc *s;
+	struct inst *in = NULL;
+	table_notify_fn fn;
+	void *ctx;
+
+	pthread_mutex_lock(&t->mu);
+	s = svc_find(t, service);
+	if (s)
+		in = inst_find(s, instance_id);
+	if (in) {
+		inst_unlink(t, in);
+		t->leaves++;
+		in->last_seen = now_ms;
+		record_change(t, s, EV_LEAVE, in, reason);
+		inst_free(in);
+	}
+	fn = t->notify;
+	ctx = t->notify_ctx;
+	pthread_mutex_unlock(&t->mu);
+	if (in)
+		notify(fn, ctx, service);
+	return in ? 1 : 0;
+}
+
+size_t table_expire(struct table *t, int64_t now_ms, struct token *out,
+		    size_t max)
+{
+	table_notify_fn fn;
+	void *ctx;
+	size_t n = 0, i;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->stale && n < max && t->heap_len > 0 &&
+	       t->heap[0]->expires_at <= now_ms) {
+		struct inst *in = t->heap[0];
+		if (token_copy(&out[n], &in->tok) < 0)
+			break; /* retried on the next call */
+		inst_unlink(t, in);
+		t->expiries++;
+		record_change(t, in->svc, EV_EXPIRE, in, "expired");
+		inst_free(in);
+		n++;
+	}
+	fn = t->notify;
+	ctx = t->notify_ctx;
+	pthread_mutex_unlock(&t->mu);
+	for (i = 0; i < n; i++)
+		notify(fn, ctx, out[i].service);
+	return n;
+}
+
+int64_t table_next_expiry(struct table *t)
+{
+	int64_t at;
+
+	pthread_mutex_lock(&t->mu);
+	at = t->heap_len ? t->heap[0]->expires_at : INT64_MAX;
+	pthread_mutex_unlock(&t->mu);
+	return at;
+}
+
+void table_set_stale(struct table *t, bool stale, int64_t now_ms)
+{
+	size_t i;
+
+	pthread_mutex_lock(&t->mu);
+	if (t->stale && !stale) {
+		/* Every instance keeps its order: all windows start now. */
+		for (i = 0; i < t->heap_len; i++)
+			t->heap[i]->expires_at =
+				now_ms + (int64_t)t->heap[i]->tok.ttl * 1000;
+		for (i = t->heap_len / 2; i-- > 0;)
+			heap_down(t, i);
+	}
+	t->stale = stale;
+	pthread_mutex_unlock(&t->mu);
+}
+
+bool table_is_stale(struct table *t)
+{
+	bool stale;
+
+	pthread_mutex_lock(&t->mu);
+	stale = t->stale;
+	pthread_mutex_unlock(&t->mu);
+	return stale;
+}
+
+uint64_t table_index(struct table *t)
+{
+	uint64_t index;
+
+	pthread_mutex_lock(&t->mu);
+	index = t->index;
+	pthread_mutex_unlock(&t->mu);
+	return index;
+}
+
+uint64_t table_service_index(struct table *t, const char *service)
+{
+	struct svc *s;
+	uint64_t index;
+
+	pthread_mutex_lock(&t->mu);
+	s = svc_find(t, service);
+	index = s ? s->index : 0;
+	pthread_mutex_unlock(&t->mu);
+	return index;
+}
+
+static void count_active(const void *nodep, VISIT which, void *closure)
+{
+	if ((which == postorder || which == leaf) &&
+	    (*(struct svc *const *)nodep)->count > 0)
+		(*(size_t *)closure)++;
+}
+
+void table_stats(struct table *t, struct table_stats *out)
+{
+	pthread_mutex_lock(&t->mu);
+	memset(out, 0, sizeof(*out));
+	out->index = t->index;
+	out->instances = t->instances;
+	twalk_r(t->services, count_active, &out->services);
+	out->joins = t->joins;
+	out->updates = t->updates;
+	out->leaves = t->leaves;
+	out->expiries = t->expiries;
+	out->refused = t->refused;
+	out->stale = t->stale;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* ---- listings ---- */
+
+struct walk {
+	cJSON *array;
+	const enum token_state *state;
+	bool failed;
+	bool turbine;
+};
+
+static void add_service(const void *nodep, VISIT which, void *closure)
+{
+	struct walk *w = closure;
+	const struct svc *s = *(struct svc *const *)nodep;
+	cJSON *obj;
+
+	if ((which != postorder && which != leaf) || w->failed || s->count == 0)
+		return;
+	obj = cJSON_CreateObject();
+	if (!obj || !cJSON_AddItemToArray(w->array, obj)) {
+		cJSON_Delete(obj);
+		w->failed = true;
+		return;
+	}
+	if (!cJSON_AddStringToObject(obj, "name", s->name) ||
+	    !cJSON_AddNumberToObject(obj, "instances", (double)s->count) ||
+	    !cJSON_AddNumberToObject(obj, "up", (double)s->by_state[TOKEN_UP]))
+		w->failed = true;
+}
+
+static void add_instance(const void *nodep, VISIT which, void *closure)
+{
+	struct walk *w = closure;
+	const struct inst *in = *(struct inst *const *)nodep;
+	struct render_times tm = { in->first_seen, in->last_seen, in->expires_at };
+	cJSON *obj;
+
+	if ((which != postorder && which != leaf) || w->failed)
+		return;
+	if (w->state && in->tok.state != *w->state)
+		return;
+	obj = w->turbine ? render_turbine(&in->tok) : render_instance(&in->tok, &tm, 0);
+	if (!obj || !cJSON_AddItemToArray(w->array, obj)) {
+		cJSON_Delete(obj);
+		w->failed = true;
+	}
+}
+
+/* The envelope shared by both listings; NULL on no memory. */
+static cJSON *envelope(struct table *t, uint64_t index, const char *key,
+		       cJSON **array)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	if (!root)
+		return NULL;
+	if (!cJSON_AddNumberToObject(root, "index", (double)index) ||
+	    (t->stale && !cJSON_AddTrueToObject(root, "stale")) ||
+	    !(*array = cJSON_AddArrayToObject(root, key))) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+cJSON *table_services_json(struct table *t, uint64_t *index)
+{
+	struct walk w = { 0 };
+	cJSON *root;
+
+	pthread_mutex_lock(&t->mu);
+	*index = t->index;
+	root = envelope(t, t->index, "services", &w.array);
+	if (root)
+		twalk_r(t->services, add_service, &w);
+	pthread_mutex_unlock(&t->mu);
+	if (w.failed) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+cJSON *table_service_json(struct table *t, const char *service,
+			  const enum token_state *state, uint64_t *index)
+{
+	struct walk w = { .state = state };
+	struct svc *s;
+	cJSON *root = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	s = svc_find(t, service);
+	*index = s ? s->index : 0;
+	root = envelope(t, *index, "instances", &w.array);
+	if (root && !cJSON_AddStringToObject(root, "service", service))
+		w.failed = true;
+	if (root && s && !w.failed)
+		twalk_r(s->instances, add_instance, &w);
+	pthread_mutex_unlock(&t->mu);
+	if (w.failed) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+cJSON *table_turbine_json(struct table *t, const char *service)
+{
+	struct walk w = { .turbine = true };
+	struct svc *s;
+
+	w.array = cJSON_CreateArray();
+	if (!w.array)
+		return NULL;
+	pthread_mutex_lock(&t->mu);
+	s = svc_find(t, service);
+	if (s)
+		twalk_r(s->instances, add_instance, &w);
+	pthread_mutex_unlock(&t->mu);
+	if (w.failed) {
+		cJSON_Delete(w.array);
+		return NULL;
+	}
+	return w.array;
+}
+
+struct foreach {
+	void (*fn)(void *ctx, const char *service, const size_t counts[4]);
+	void *ctx;
+};
+
+static void visit_service(const void *nodep, VISIT which, void *closure)
+{
+	struct foreach *f = closure;
+	const struct svc *s = *(struct svc *const *)nodep;
+
+	if ((which == postorder || which == leaf) && s->count > 0)
+		f->fn(f->ctx, s->name, s->by_state);
+}
+
+void table_foreach_service(struct table *t,
+			   void (*fn)(void *ctx, const char *service,
+				      const size_t counts[4]),
+			   void *ctx)
+{
+	struct foreach f = { fn, ctx };
+
+	pthread_mutex_lock(&t->mu);
+	twalk_r(t->services, visit_service, &f);
+	pthread_mutex_unlock(&t->mu);
+}
+
+int table_event_after(struct table *t, uint64_t after, char **frame,
+		      uint64_t *id)
+{
+	uint64_t oldest, want;
+	int rc = 0;
+
+	*frame = NULL;
+	pthread_mutex_lock(&t->mu);
+	oldest = t->index - t->ring_count + 1;
+	want = after + 1 > oldest ? after + 1 : oldest;
+	for (; want <= t->index; want++) {
+		size_t back = (size_t)(t->index - want + 1);
+		size_t pos = (t->ring_head + t->lim.event_capacity - back) %
+			     t->lim.event_capacity;
+		if (!t->ring[pos])
+			continue;
+		*frame = strdup(t->ring[pos]);
+		*id = want;
+		rc = *frame ? 1 : TOKEN_ERR_NO_MEMORY;
+		break;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}

@@ -1,0 +1,125 @@
+#ifndef DISCOVERY_REGISTRY_TABLE_H
+#define DISCOVERY_REGISTRY_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "token.h"
+
+/*
+ * The live instance table: instances keyed by service and instanceId, their
+ * expiry, a table index and a per-service index, and a ring of change events.
+ *
+ * Thread-safe: one mutex guards everything; the notify hook runs after the
+ * mutex is released, so it may call back into the table.
+ *
+ * Indexes: every change (join, update, leave, expire) increments the table
+ * index; the service changed takes the new value as its own index, so a
+ * service's index moves only when that service changes, and both only grow.
+ * A pure renewal (same state, address, port and descriptive fields) refreshes
+ * lastSeen, expiresAt and seq without moving any index: watchers wake for
+ * changes, not for heartbeats. Each change is also one event whose id is the
+ * table index it produced.
+ */
+struct table;
+
+struct table_limits {
+	size_t max_instances;  /* 0: 100000 */
+	size_t max_services;   /* 0: 10000 */
+	size_t event_capacity; /* events kept for Last-Event-ID; 0: 4096 */
+};
+
+enum table_outcome {
+	TABLE_JOINED,
+	TABLE_UPDATED,
+	TABLE_RENEWED,
+	TABLE_LEFT,
+	TABLE_STALE_SEQ,  /* seq lower than the last seen: ignored */
+	TABLE_ABSENT,     /* DOWN for an instance not in the table: no-op */
+	TABLE_FULL,       /* a cap refused a new instance or service */
+};
+#define TABLE_OUTCOME_COUNT 7
+const char *table_outcome_name(enum table_outcome o);
+
+struct table_stats {
+	uint64_t index;
+	size_t instances;
+	size_t services; /* with at least one instance */
+	uint64_t joins, updates, leaves, expiries, refused;
+	bool stale;
+};
+
+typedef void (*table_notify_fn)(void *ctx, const char *service);
+
+struct table *table_new(const struct table_limits *limits)
+	__attribute__((warn_unused_result));
+void table_free(struct table *t);
+
+/* Called after every change with the service that changed. */
+void table_set_notify(struct table *t, table_notify_fn fn, void *ctx);
+
+/* Applies a decoded token at wall time now_ms: an outcome, or
+ * TOKEN_ERR_NO_MEMORY. */
+int table_apply(struct table *t, const struct token *tok, int64_t now_ms)
+	__attribute__((warn_unused_result));
+
+/* Removes one instance at once (event "leave" with reason). 1 if it was
+ * there, 0 if not. */
+int table_remove(struct table *t, const char *service, const char *instance_id,
+		 const char *reason, int64_t now_ms);
+
+/*
+ * Removes the instances whose expiresAt <= now_ms (event "expire", reason
+ * "expired") and copies up to max of them into out (the caller
+ * token_clear()s each) so that it can announce them. Returns how many were
+ * copied; more remain for the next call when it equals max. Does nothing
+ * while the table is stale.
+ */
+size_t table_expire(struct table *t, int64_t now_ms, struct token *out,
+		    size_t max);
+/* Milliseconds until the next expiry (INT64_MAX when none). */
+int64_t table_next_expiry(struct table *t);
+
+/*
+ * Self-preservation. stale=true: the feed is down, nothing expires and
+ * answers say "stale":true. stale=false: every instance gets a fresh ttl
+ * window from now_ms, so expiry resumes from tokens received from now on.
+ */
+void table_set_stale(struct table *t, bool stale, int64_t now_ms);
+bool table_is_stale(struct table *t);
+
+uint64_t table_index(struct table *t);
+uint64_t table_service_index(struct table *t, const char *service);
+void table_stats(struct table *t, struct table_stats *out);
+
+/* {"index":N,"services":[{"name","instances","up"}]} (+"stale":true). */
+cJSON *table_services_json(struct table *t, uint64_t *index)
+	__attribute__((warn_unused_result));
+/* {"index":N,"service":name,"instances":[…]} sorted by instanceId,
+ * filtered by *state when state is not NULL (+"stale":true). */
+cJSON *table_service_json(struct table *t, const char *service,
+			  const enum token_state *state, uint64_t *index)
+	__attribute__((warn_unused_result));
+/* Turbine's array of instances of one service. */
+cJSON *table_turbine_json(struct table *t, const char *service)
+	__attribute__((warn_unused_result));
+
+/* Calls fn for every service with instances, counts by token_state. */
+void table_foreach_service(struct table *t,
+			   void (*fn)(void *ctx, const char *service,
+				      const size_t counts[4]),
+			   void *ctx);
+
+/*
+ * The first event with id > after, as an SSE frame ("id: …\nevent: …\n
+ * data: …\n\n"), malloc()ed into *frame, its id in *id. Returns 1, or 0
+ * when there is none yet, or TOKEN_ERR_NO_MEMORY. When after is older than
+ * the ring, delivery restarts at the oldest event kept.
+ */
+int table_event_after(struct table *t, uint64_t after, char **frame,
+		      uint64_t *id) __attribute__((warn_unused_result));
+
+#endif

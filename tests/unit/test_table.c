@@ -1,0 +1,281 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/table.h"
+
+static struct token make(const char *service, const char *id, const char *state,
+			 int64_t seq, int ttl)
+{
+	char body[512], key[128];
+	struct token t;
+
+	snprintf(body, sizeof(body),
+		 "{\"state\":\"%s\",\"address\":\"10.0.0.5\",\"port\":6767,"
+		 "\"instanceId\":\"%s\",\"seq\":%lld,\"ttl\":%d}",
+		 state, id, (long long)seq, ttl);
+	snprintf(key, sizeof(key), "discovery.%s.up", service);
+	assert_int_equal(token_decode(body, strlen(body), key, &t), 0);
+	return t;
+}
+
+static int apply(struct table *t, const char *service, const char *id,
+		 const char *state, int64_t seq, int ttl, int64_t now)
+{
+	struct token tok = make(service, id, state, seq, ttl);
+	int rc = table_apply(t, &tok, now);
+
+	token_clear(&tok);
+	return rc;
+}
+
+static int count_instances(struct table *t, const char *service)
+{
+	uint64_t index;
+	cJSON *root = table_service_json(t, service, NULL, &index);
+	int n;
+
+	assert_non_null(root);
+	n = cJSON_GetArraySize(cJSON_GetObjectItem(root, "instances"));
+	cJSON_Delete(root);
+	return n;
+}
+
+static void table_apply_should_join_renew_update_and_leave(void **state)
+{
+	struct table *t = table_new(NULL);
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 1000), TABLE_JOINED);
+	assert_int_equal(count_instances(t, "a"), 1);
+	assert_int_equal(apply(t, "a", "i1", "UP", 2, 6, 2000), TABLE_RENEWED);
+	assert_int_equal(apply(t, "a", "i1", "OUT_OF_SERVICE", 3, 6, 2500), TABLE_UPDATED);
+	assert_int_equal(apply(t, "a", "i1", "DOWN", 4, 6, 3000), TABLE_LEFT);
+	assert_int_equal(count_instances(t, "a"), 0);
+	assert_int_equal(apply(t, "a", "i1", "DOWN", 5, 6, 3000), TABLE_ABSENT);
+	table_free(t);
+}
+
+static void table_apply_should_ignore_a_lower_seq(void **state)
+{
+	struct table *t = table_new(NULL);
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 5, 6, 1000), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i1", "DOWN", 4, 6, 1000), TABLE_STALE_SEQ);
+	assert_int_equal(count_instances(t, "a"), 1);
+	table_free(t);
+}
+
+static void table_apply_should_refuse_beyond_the_caps(void **state)
+{
+	struct table_limits lim = { .max_instances = 2, .max_services = 2 };
+	struct table *t = table_new(&lim);
+	struct table_stats st;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "b", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i2", "UP", 1, 6, 0), TABLE_FULL);
+	assert_int_equal(apply(t, "a", "i1", "DOWN", 2, 6, 0), TABLE_LEFT);
+	/* Service "a" is empty now, so its record makes room for "c". */
+	assert_int_equal(apply(t, "c", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "d", "i1", "UP", 1, 6, 0), TABLE_FULL);
+	table_stats(t, &st);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.instances, 2);
+	table_free(t);
+}
+
+static void table_service_index_should_move_only_for_its_service(void **state)
+{
+	struct table *t = table_new(NULL);
+	uint64_t a, b;
+	(void)state;
+
+	assert_int_equal(table_service_index(t, "a"), 0);
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	a = table_service_index(t, "a");
+	assert_true(a > 0);
+	assert_int_equal(apply(t, "b", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	b = table_service_index(t, "b");
+	assert_true(b > a);
+	assert_int_equal(table_service_index(t, "a"), a);
+	assert_int_equal(table_index(t), b);
+	/* A renewal moves nothing. */
+	assert_int_equal(apply(t, "a", "i1", "UP", 2, 6, 10), TABLE_RENEWED);
+	assert_int_equal(table_index(t), b);
+	table_free(t);
+}
+
+static void table_expire_should_remove_only_expired_instances(void **state)
+{
+	struct table *t = table_new(NULL);
+	struct token out[4];
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "short", "UP", 1, 1, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "long", "UP", 1, 5, 0), TABLE_JOINED);
+	assert_int_equal(table_next_expiry(t), 1000);
+	assert_int_equal(table_expire(t, 999, out, 4), 0);
+	assert_int_equal(table_expire(t, 1000, out, 4), 1);
+	assert_string_equal(out[0].instance_id, "short");
+	assert_int_equal(out[0].state, TOKEN_UP);
+	token_clear(&out[0]);
+	assert_int_equal(count_instances(t, "a"), 1);
+	/* Renewal pushes the expiry. */
+	assert_int_equal(apply(t, "a", "long", "UP", 2, 5, 4000), TABLE_RENEWED);
+	assert_int_equal(table_expire(t, 5000, out, 4), 0);
+	assert_int_equal(table_next_expiry(t), 9000);
+	table_free(t);
+}
+
+static void table_set_stale_should_hold_expiry_and_refresh_windows(void **state)
+{
+	struct table *t = table_new(NULL);
+	struct token out[1];
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 3, 0), TABLE_JOINED);
+	table_set_stale(t, true, 1000);
+	assert_true(table_is_stale(t));
+	assert_int_equal(table_expire(t, 20000, out, 1), 0);
+	table_set_stale(t, false, 20000);
+	assert_int_equal(table_next_expiry(t), 23000);
+	assert_int_equal(table_expire(t, 22999, out, 1), 0);
+	assert_int_equal(table_expire(t, 23000, out, 1), 1);
+	token_clear(&out[0]);
+	table_free(t);
+}
+
+static void table_event_after_should_replay_changes_in_order(void **state)
+{
+	struct table_limits lim = { .event_capacity = 3 };
+	struct table *t = table_new(&lim);
+	struct token out[1];
+	char *frame;
+	uint64_t id;
+	(void)state;
+
+	assert_int_equal(table_event_after(t, 0, &frame, &id), 0);
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 1, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i1", "STARTING", 2, 1, 0), TABLE_UPDATED);
+	assert_int_equal(apply(t, "a", "i2", "UP", 1, 1, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i2", "DOWN", 2, 1, 0), TABLE_LEFT);
+	assert_int_equal(table_expire(t, 1000, out, 1), 1);
+	token_clear(&out[0]);
+
+	/* The ring holds the last 3: ids 3, 4, 5; older ids restart at 3. */
+	assert_int_equal(table_event_after(t, 0, &frame, &id), 1);
+	assert_int_equal(id, 3);
+	free(frame);
+	assert_int_equal(table_event_after(t, 3, &frame, &id), 1);
+	assert_int_equal(id, 4);
+	assert_non_null(strstr(frame, "event: leave\n"));
+	assert_non_null(strstr(frame, "\"reason\":\"down\""));
+	free(frame);
+	assert_int_equal(table_event_after(t, 4, &frame, &id), 1);
+	assert_int_equal(id, 5);
+	assert_true(strncmp(frame, "id: 5\nevent: expire\ndata: {", 27) == 0);
+	assert_non_null(strstr(frame, "\"reason\":\"expired\""));
+	assert_non_null(strstr(frame, "\"service\":\"a\""));
+	assert_string_equal(frame + strlen(frame) - 2, "\n\n");
+	free(frame);
+	assert_int_equal(table_event_after(t, 5, &frame, &id), 0);
+	table_free(t);
+}
+
+static void table_service_json_should_filter_by_state_and_sort(void **state)
+{
+	struct table *t = table_new(NULL);
+	enum token_state up = TOKEN_UP;
+	uint64_t index;
+	cJSON *root, *list;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "z", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "b", "STARTING", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "m", "UP", 1, 6, 0), TABLE_JOINED);
+	root = table_service_json(t, "a", NULL, &index);
+	list = cJSON_GetObjectItem(root, "instances");
+	assert_int_equal(cJSON_GetArraySize(list), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "instanceId")->valuestring, "b");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 2), "instanceId")->valuestring, "z");
+	assert_null(cJSON_GetObjectItem(root, "stale"));
+	cJSON_Delete(root);
+	root = table_service_json(t, "a", &up, &index);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "instances")), 2);
+	cJSON_Delete(root);
+
+	table_set_stale(t, true, 0);
+	root = table_services_json(t, &index);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(root, "stale")));
+	list = cJSON_GetObjectItem(root, "services");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "instances")->valueint, 3);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "up")->valueint, 2);
+	cJSON_Delete(root);
+	table_free(t);
+}
+
+static void table_turbine_json_should_give_host_port_and_is_up(void **state)
+{
+	struct table *t = table_new(NULL);
+	char *text;
+	cJSON *arr;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	arr = table_turbine_json(t, "a");
+	text = cJSON_PrintUnformatted(arr);
+	assert_string_equal(text,
+			    "[{\"hostname\":\"10.0.0.5:6767\",\"cluster\":\"a\",\"isUp\":true}]");
+	cJSON_free(text);
+	cJSON_Delete(arr);
+	table_free(t);
+}
+
+static int notified;
+static void on_change(void *ctx, const char *service)
+{
+	(void)ctx;
+	if (strcmp(service, "a") == 0)
+		notified++;
+}
+
+static void table_set_notify_should_call_back_for_changes_only(void **state)
+{
+	struct table *t = table_new(NULL);
+	(void)state;
+
+	table_set_notify(t, on_change, NULL);
+	notified = 0;
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i1", "UP", 2, 6, 0), TABLE_RENEWED);
+	assert_int_equal(table_remove(t, "a", "i1", "connection-lost", 0), 1);
+	assert_int_equal(table_remove(t, "a", "i1", "connection-lost", 0), 0);
+	assert_int_equal(notified, 2);
+	table_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(table_apply_should_join_renew_update_and_leave),
+		cmocka_unit_test(table_apply_should_ignore_a_lower_seq),
+		cmocka_unit_test(table_apply_should_refuse_beyond_the_caps),
+		cmocka_unit_test(table_service_index_should_move_only_for_its_service),
+		cmocka_unit_test(table_expire_should_remove_only_expired_instances),
+		cmocka_unit_test(table_set_stale_should_hold_expiry_and_refresh_windows),
+		cmocka_unit_test(table_event_after_should_replay_changes_in_order),
+		cmocka_unit_test(table_service_json_should_filter_by_state_and_sort),
+		cmocka_unit_test(table_turbine_json_should_give_host_port_and_is_up),
+		cmocka_unit_test(table_set_notify_should_call_back_for_changes_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
