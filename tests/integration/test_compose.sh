@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Static checks of the deployment files (there is no Docker engine here):
+# docker-compose.yml through `docker-compose config`, and every Dockerfile
+# for what the deployment relies on. Debian 12 packages no Dockerfile
+# linter, so the Dockerfile rules are checked here.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+# --- docker-compose.yml -----------------------------------------------------
+compose() { docker-compose -f docker-compose.yml "$@"; }
+
+if compose config -q 2>/dev/null; then
+	fail "compose config passes without AMQP_PASSWORD and DISCOVERY_SECRET"
+else
+	ok "credentials are required"
+fi
+
+export AMQP_PASSWORD=test-password DISCOVERY_SECRET=test-secret
+if ! cfg=$(compose config 2>&1); then
+	echo "$cfg" >&2
+	fail "docker-compose config rejects docker-compose.yml"
+	cfg=""
+else
+	ok "docker-compose config"
+fi
+
+# Every check below reads the normalised YAML that compose printed.
+services=$(compose config --services 2>/dev/null | sort | tr '\n' ' ')
+[[ "$services" == "accountservice quotes-service rabbitmq registry " ]] ||
+	fail "services are '$services'"
+
+# Prints the block of one service from the normalised config.
+service_block() {
+	awk -v s="  $1:" '
+		$0 == s { on = 1; next }
+		on && /^  [^ ]/ { on = 0 }
+		on && /^[^ ]/ { on = 0 }
+		on { print }' <<<"$cfg"
+}
+expect() { # service, extended regex, what
+	if service_block "$1" | grep -Eq -- "$2"; then ok "$1: $3"; else fail "$1: $3"; fi
+}
+
+acct=$(service_block accountservice)
+[[ -n "$acct" ]] || fail "no accountservice block"
+expect accountservice '^      replicas: 3$' "3 replicas"
+expect accountservice '^    - published: 6767$' "published on 6767"
+expect accountservice '^      target: 6767$' "port 6767 inside"
+expect accountservice '^    healthcheck:$' "health check"
+expect accountservice '/health$' "health check on /health"
+expect accountservice '^      update_config:$' "update policy"
+expect accountservice '^      restart_policy:$' "restart policy"
+expect accountservice '^      AMQP_SERVER_URL: amqp://[^:]+:test-password@rabbitmq:5672/$' "AMQP URL from the environment"
+expect accountservice '^      DISCOVERY_SECRET: "?test-secret"?$' "secret from the environment"
+expect accountservice '^      QUOTES_URL: http://quotes-service:8080/' "quotes through the VIP"
+expect rabbitmq '^    image: rabbitmq:3\.10-management$' "official image with management"
+expect rabbitmq 'rabbitmq_event_exchange' "event exchange plugin"
+expect registry '^    - published: 6868$' "registry on 6868"
+expect registry '/health$' "registry health check"
+expect quotes-service '^    image: eriklupander/quotes-service$' "real quotes-service image"
+expect quotes-service '^      replicas: 2$' "2 quotes replicas"
+
+# One overlay network with a declared subnet, which ADVERTISE_CIDR matches in
+# every service that announces itself.
+networks=$(sed -n '/^networks:/,/^[^ n]/p' <<<"$cfg")
+subnet=$(awk '/subnet:/ { print $NF }' <<<"$networks")
+[[ $(grep -c '^  [a-z]' <<<"$networks") -eq 1 ]] || fail "not exactly one network"
+grep -q 'driver: overlay' <<<"$networks" || fail "the network is not an overlay"
+[[ "$subnet" =~ ^[0-9.]+/[0-9]+$ ]] || fail "no declared subnet on the overlay"
+for s in accountservice registry; do
+	expect "$s" "^      ADVERTISE_CIDR: $subnet\$" "ADVERTISE_CIDR is the overlay subnet"
+done
+for s in accountservice registry rabbitmq quotes-service; do
+	expect "$s" '^      discovery: null$|^    - discovery$' "on the overlay"
+done
+
+# --- Dockerfiles --------------------------------------------------------------
+dockerfiles=(accountservice/Dockerfile registry/Dockerfile publisher/Dockerfile
+	tests/quotes/Dockerfile)
+for f in "${dockerfiles[@]}"; do
+	if [[ ! -f "$f" ]]; then fail "$f is missing"; continue; fi
+	# Instructions with their continuation lines joined.
+	instr=$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$f" | grep -Ev '^\s*(#|$)')
+	froms=$(grep -Ec '^FROM debian:bookworm-slim( AS [a-z]+)?$' <<<"$instr")
+	[[ $(grep -Ec '^FROM ' <<<"$instr") -eq 2 && $froms -eq 2 ]] ||
+		fail "$f: not a two-stage build on debian:bookworm-slim"
+	grep -Eq '^RUN .*apt-get install .*-dev' <<<"$instr" || fail "$f: no -dev packages in the build stage"
+	grep -Eq '^RUN make ' <<<"$instr" || fail "$f: the build stage does not run make"
+	grep -Eq '^COPY --from=build ' <<<"$instr" || fail "$f: nothing copied from the build stage"
+	runtime=$(awk '/^FROM / { n++ } n == 2' <<<"$instr")
+	grep -Eq -- '-dev( |$)' <<<"$runtime" && fail "$f: -dev packages in the runtime stage"
+	grep -Eq '(gcc|make)( |$)' <<<"$runtime" && fail "$f: a compiler in the runtime stage"
+	user=$(grep -E '^USER ' <<<"$runtime" | tail -1 | awk '{print $2}')
+	[[ -n "$user" && "$user" != root && "$user" != 0 ]] || fail "$f: runs as root"
+	grep -Eq '^ENTRYPOINT \["/usr/local/bin/' <<<"$runtime" || fail "$f: no exec-form ENTRYPOINT"
+	if [[ "$f" == publisher/Dockerfile ]]; then
+		grep -Eq '^HEALTHCHECK NONE$' <<<"$runtime" || fail "$f: the sidecar has no HTTP to check"
+	else
+		grep -Eq '^HEALTHCHECK .*CMD .*/health' <<<"$runtime" || fail "$f: no HEALTHCHECK on /health"
+	fi
+	# Every package the runtime installs must exist in Debian 12.
+	pkgs=$(grep -E '^RUN .*apt-get install' <<<"$runtime" |
+		sed -e 's/.*--no-install-recommends//' -e 's/&&.*//')
+	for p in $pkgs; do
+		apt-cache show "$p" >/dev/null 2>&1 || fail "$f: no Debian package $p"
+	done
+	ok "$f"
+done
+grep -qsx '.git' .dockerignore || fail ".dockerignore does not keep .git out"
+
+if [[ $failures -gt 0 ]]; then
+	echo "test_compose: $failures check(s) failed" >&2
+	exit 1
+fi
+echo "test_compose: all checks passed"
