@@ -40,14 +40,12 @@ int announce_build(const struct token *base, enum token_state state, int ttl,
 	t.reason = NULL;
 	if (token_routing_key(&t, out->routing_key, sizeof(out->routing_key)) < 0)
 		return TOKEN_ERR_BAD_SERVICE;
+	/* token_encode refuses bodies over TOKEN_MAX_BODY; running out of
+	 * memory is the only other way to get NULL. */
 	out->body = token_encode(&t);
 	if (!out->body)
-		return TOKEN_ERR_NO_MEMORY;
-	out->len = strlen(out->body);
-	if (out->len > TOKEN_MAX_BODY) {
-		announce_message_clear(out);
 		return TOKEN_ERR_TOO_LARGE;
-	}
+	out->len = strlen(out->body);
 	if (secret && secret[0]) {
 		token_sign(secret, out->body, out->len, out->signature);
 		out->has_signature = true;

@@ -35,8 +35,8 @@ struct announce_message {
 /*
  * Builds the message for `base` (the instance's description) with the given
  * state, ttl, seq and ts, signed with `secret` when it is non-empty. Returns
- * 0, TOKEN_ERR_NO_MEMORY, TOKEN_ERR_TOO_LARGE when the body exceeds
- * TOKEN_MAX_BODY, or TOKEN_ERR_BAD_SERVICE when no routing key can be made.
+ * 0, TOKEN_ERR_TOO_LARGE when the body would exceed TOKEN_MAX_BODY (or
+ * memory ran out), or TOKEN_ERR_BAD_SERVICE when no routing key can be made.
  */
 int announce_build(const struct token *base, enum token_state state, int ttl,
 		   int64_t seq, int64_t ts_ms, const char *secret,
