@@ -5,6 +5,7 @@
  */
 #include "token.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,9 +490,19 @@ static bool add_string(cJSON *obj, const char *name, const char *value)
 	return value == NULL || cJSON_AddStringToObject(obj, name, value) != NULL;
 }
 
-static bool add_number(cJSON *obj, const char *name, double value, bool present)
+/*
+ * Integers are written by hand: cJSON prints numbers with "%1.15g" and
+ * accepts the result as "close enough", which rounds seq and ts values
+ * past 15 digits (2^53 would come back as 9007199254740990).
+ */
+static bool add_integer(cJSON *obj, const char *name, int64_t value, bool present)
 {
-	return !present || cJSON_AddNumberToObject(obj, name, value) != NULL;
+	char text[24];
+
+	if (!present)
+		return true;
+	snprintf(text, sizeof(text), "%" PRId64, value);
+	return cJSON_AddRawToObject(obj, name, text) != NULL;
 }
 
 static bool add_metadata(cJSON *root, const struct token *t)
@@ -529,15 +540,15 @@ char *token_encode(const struct token *t)
 	if (add_string(root, "state", token_state_name(t->state)) &&
 	    add_string(root, "address", t->address) &&
 	    add_string(root, "service", t->service) &&
-	    add_number(root, "port", t->port, t->port != 0) &&
+	    add_integer(root, "port", t->port, t->port != 0) &&
 	    add_string(root, "instanceId", t->instance_id) &&
 	    add_string(root, "hostname", t->hostname) &&
 	    add_string(root, "healthUrl", t->health_url) &&
 	    add_string(root, "streamUrl", t->stream_url) &&
 	    add_string(root, "reason", t->reason) &&
-	    add_number(root, "ttl", t->ttl, true) &&
-	    add_number(root, "seq", (double)t->seq, t->seq >= 0) &&
-	    add_number(root, "ts", (double)t->ts, t->ts != 0) &&
+	    add_integer(root, "ttl", t->ttl, true) &&
+	    add_integer(root, "seq", t->seq, t->seq >= 0) &&
+	    add_integer(root, "ts", t->ts, t->ts != 0) &&
 	    add_metadata(root, t))
 		json = cJSON_PrintUnformatted(root);
 	if (json != NULL && strlen(json) > TOKEN_MAX_BODY) {
