@@ -13,6 +13,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +380,143 @@ static void amqp_session_open_should_fail_tls_against_a_plain_port(void **state)
 	amqp_session_free(s);
 }
 
+/*
+ * A TCP relay between the session and the broker that can stop forwarding
+ * in both directions while keeping both sockets open: a cut link or a
+ * frozen broker, which only heartbeats can notice.
+ */
+struct relay {
+	int listen_fd;
+	int port;
+	int upstream_port;
+	int stop[2];
+	atomic_bool blackhole;
+	pthread_t thread;
+};
+
+static bool relay_pump(struct relay *r, int from, int to)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return false;
+	if (atomic_load(&r->blackhole))
+		return true;
+	return write(to, buf, (size_t)n) == n;
+}
+
+static void *relay_run(void *arg)
+{
+	struct relay *r = arg;
+	struct sockaddr_in up = { .sin_family = AF_INET };
+	struct pollfd pf[3] = { { .fd = r->stop[0], .events = POLLIN },
+				{ .fd = r->listen_fd, .events = POLLIN } };
+	int client;
+	int server;
+
+	if (poll(pf, 2, -1) <= 0 || (pf[0].revents & POLLIN))
+		return NULL;
+	client = accept(r->listen_fd, NULL, NULL);
+	if (client < 0)
+		return NULL;
+	server = socket(AF_INET, SOCK_STREAM, 0);
+	up.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	up.sin_port = htons((uint16_t)r->upstream_port);
+	if (server < 0 || connect(server, (struct sockaddr *)&up, sizeof(up)) < 0)
+		goto out;
+	pf[1].fd = client;
+	pf[2].fd = server;
+	pf[2].events = POLLIN;
+	for (;;) {
+		if (poll(pf, 3, -1) < 0 || (pf[0].revents & POLLIN))
+			break;
+		if ((pf[1].revents & (POLLIN | POLLHUP)) && !relay_pump(r, client, server))
+			break;
+		if ((pf[2].revents & (POLLIN | POLLHUP)) && !relay_pump(r, server, client))
+			break;
+	}
+out:
+	if (server >= 0)
+		close(server);
+	close(client);
+	return NULL;
+}
+
+static void relay_start(struct relay *r, int upstream_port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	r->upstream_port = upstream_port;
+	atomic_init(&r->blackhole, false);
+	r->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(r->listen_fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(r->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(r->listen_fd, 4), 0);
+	assert_int_equal(getsockname(r->listen_fd, (struct sockaddr *)&a, &len), 0);
+	r->port = ntohs(a.sin_port);
+	assert_int_equal(pipe(r->stop), 0);
+	assert_int_equal(pthread_create(&r->thread, NULL, relay_run, r), 0);
+}
+
+static void relay_stop(struct relay *r)
+{
+	assert_int_equal(write(r->stop[1], "x", 1), 1);
+	pthread_join(r->thread, NULL);
+	close(r->stop[0]);
+	close(r->stop[1]);
+	close(r->listen_fd);
+}
+
+static void amqp_session_next_should_notice_a_silent_link_by_heartbeat(void **state)
+{
+	struct amqp_session_options o = { .heartbeat_s = 1 };
+	struct amqp_connection_info info;
+	struct amqp_session_delivery d;
+	struct amqp_session *s;
+	struct relay r;
+	char *broker = strdup(server_url());
+	char url[512];
+	char queue[256];
+	int64_t cut_at;
+	int64_t took;
+	int rc = 0;
+
+	(void)state;
+	assert_non_null(broker);
+	assert_int_equal(amqp_parse_url(broker, &info), AMQP_STATUS_OK);
+	relay_start(&r, info.port);
+	snprintf(url, sizeof(url), "amqp://%s:%s@127.0.0.1:%d/", info.user,
+		 info.password, r.port);
+	o.url = url;
+	s = amqp_session_new(&o);
+	assert_non_null(s);
+	open_or_fail(s);
+	subscribe(s, queue, sizeof(queue));
+
+	/* Heartbeats flow: a quiet but live link stays open. */
+	assert_int_equal(next_within(s, 2500, &d), 0);
+	assert_true(amqp_session_is_open(s));
+
+	atomic_store(&r.blackhole, true);
+	cut_at = timing_mono_ms();
+	while (rc == 0 && timing_mono_ms() - cut_at < 10000)
+		rc = amqp_session_next(s, 100, &d);
+	took = timing_mono_ms() - cut_at;
+	print_message("silent link noticed after %lld ms (heartbeat 1 s)\n",
+		      (long long)took);
+	assert_int_equal(rc, AMQP_SESSION_ERR_LOST);
+	assert_false(amqp_session_is_open(s));
+	assert_true(took >= 1000);
+	assert_true(took < 3500);
+
+	amqp_session_free(s);
+	relay_stop(&r);
+	free(broker);
+}
+
 static const char *rabbit_dir(void)
 {
 	const char *dir = getenv("RABBIT_DIR");
@@ -560,6 +700,7 @@ int main(void)
 		cmocka_unit_test(amqp_session_open_should_give_up_on_a_silent_broker),
 		cmocka_unit_test(amqp_session_open_should_fail_tls_against_a_plain_port),
 		cmocka_unit_test(amqp_session_open_should_name_the_connection),
+		cmocka_unit_test(amqp_session_next_should_notice_a_silent_link_by_heartbeat),
 		cmocka_unit_test_teardown(amqp_session_should_survive_a_broker_outage,
 					  resume_if_paused),
 	};
