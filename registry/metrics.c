@@ -1,0 +1,136 @@
+/* Prometheus text format of the registry's counters. */
+#include "registry/metrics.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *const rmetrics_route_names[RMETRICS_ROUTES] = {
+	"/", "/services", "/services/{name}", "/events", "/turbine/{service}",
+	"/health", "/metrics", "other",
+};
+const int rmetrics_codes[RMETRICS_CODES] = { 200, 400, 404, 405, 414, 500, 503, 0 };
+
+size_t rmetrics_code_slot(int status)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < RMETRICS_CODES; i++)
+		if (rmetrics_codes[i] == status)
+			return i;
+	return RMETRICS_CODES - 1;
+}
+
+static void service_lines(void *ctx, const char *service, const size_t counts[4])
+{
+	FILE *f = ctx;
+	int s;
+
+	for (s = 0; s < 4; s++)
+		fprintf(f, "registry_instances{service=\"%s\",state=\"%s\"} %zu\n",
+			service, token_state_name((enum token_state)s), counts[s]);
+}
+
+static void counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help,
+		name, name, v);
+}
+
+static void gauge(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %" PRIu64 "\n", name, help,
+		name, name, v);
+}
+
+static void write_tokens(FILE *f, const struct subscriber_stats *sub)
+{
+	int i;
+
+	counter(f, "registry_tokens_received_total",
+		"Token messages received (sync requests and events excluded).",
+		sub->received);
+	counter(f, "registry_tokens_applied_total",
+		"Tokens that passed validation and reached the table.", sub->applied);
+	fprintf(f, "# HELP registry_tokens_outcome_total What applied tokens did to the table.\n"
+		   "# TYPE registry_tokens_outcome_total counter\n");
+	for (i = 0; i < TABLE_OUTCOME_COUNT; i++)
+		fprintf(f, "registry_tokens_outcome_total{outcome=\"%s\"} %" PRIu64 "\n",
+			table_outcome_name((enum table_outcome)i), sub->outcomes[i]);
+	fprintf(f, "# HELP registry_tokens_rejected_total Messages rejected, by reason.\n"
+		   "# TYPE registry_tokens_rejected_total counter\n");
+	for (i = 0; i < SUBSCRIBER_REJECT_COUNT; i++)
+		fprintf(f, "registry_tokens_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+			subscriber_reject_name(i), sub->rejected[i]);
+	counter(f, "registry_connection_lost_total",
+		"Instances removed because their AMQP connection closed.",
+		sub->connection_lost);
+}
+
+static void write_http(FILE *f, const struct rmetrics_http *http)
+{
+	size_t r, c;
+
+	fprintf(f, "# HELP registry_http_requests_total HTTP requests by route and status.\n"
+		   "# TYPE registry_http_requests_total counter\n");
+	for (r = 0; r < RMETRICS_ROUTES; r++)
+		for (c = 0; c < RMETRICS_CODES; c++) {
+			if (!http->requests[r][c])
+				continue;
+			if (rmetrics_codes[c])
+				fprintf(f, "registry_http_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n",
+					rmetrics_route_names[r], rmetrics_codes[c],
+					http->requests[r][c]);
+			else
+				fprintf(f, "registry_http_requests_total{route=\"%s\",code=\"other\"} %" PRIu64 "\n",
+					rmetrics_route_names[r], http->requests[r][c]);
+		}
+	gauge(f, "registry_blocking_queries_waiting",
+	      "Blocking queries held open now.", http->queries_waiting);
+	gauge(f, "registry_event_streams_waiting",
+	      "Event streams idle and suspended now.", http->streams_open);
+}
+
+char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
+		      const struct rlink_status *link,
+		      const struct rmetrics_http *http, size_t *len)
+{
+	struct table_stats ts;
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	if (!f)
+		return NULL;
+	table_stats(t, &ts);
+	gauge(f, "registry_index", "The table index.", ts.index);
+	gauge(f, "registry_instances_total", "Instances in the table.", ts.instances);
+	gauge(f, "registry_services", "Services with at least one instance.", ts.services);
+	fprintf(f, "# HELP registry_instances Instances by service and state.\n"
+		   "# TYPE registry_instances gauge\n");
+	table_foreach_service(t, service_lines, f);
+	counter(f, "registry_joins_total", "Instances that joined.", ts.joins);
+	counter(f, "registry_updates_total", "Instances whose description changed.", ts.updates);
+	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts.leaves);
+	counter(f, "registry_expiries_total", "Instances removed because their ttl ran out.", ts.expiries);
+	counter(f, "registry_refused_total", "New instances refused by a cap.", ts.refused);
+	gauge(f, "registry_stale", "1 while the AMQP feed is down (self-preservation).",
+	      ts.stale ? 1 : 0);
+	if (sub)
+		write_tokens(f, sub);
+	if (link) {
+		gauge(f, "registry_amqp_connected", "1 while the AMQP connection is up.",
+		      link->connected ? 1 : 0);
+		counter(f, "registry_amqp_reconnects_total",
+			"AMQP connections made again after a loss.", link->reconnects);
+		counter(f, "registry_expired_announced_total",
+			"DOWN tokens published for expired instances.",
+			link->expired_announced);
+	}
+	if (http)
+		write_http(f, http);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

@@ -1,0 +1,282 @@
+/* The discovery feed: queues, validation, signatures and the table. */
+#include "registry/subscriber.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+
+#define EVENT_EXCHANGE "amq.rabbitmq.event"
+#define EVENT_KEY "connection.closed"
+#define CONNECTION_PREFIX "discovery:"
+#define DEFAULT_SKEW_MS 30000
+/* Rejections are logged once per source per window, sources kept in a
+ * small round-robin set so a flood of distinct keys cannot grow memory. */
+#define LOG_SOURCES 32
+#define LOG_WINDOW_MS 10000
+
+struct log_source {
+	char key[128];
+	struct log_ratelimit rl;
+};
+
+struct subscriber {
+	struct table *table;
+	char exchange[128];
+	char *secret;
+	int64_t max_skew_ms;
+	char *legacy_queue;
+	char legacy_key[160]; /* routing key that names the legacy service */
+	int legacy_ttl_s;
+	bool watch_connections;
+	pthread_mutex_t mu; /* guards stats: read from other threads */
+	struct subscriber_stats stats;
+	struct log_source sources[LOG_SOURCES];
+	size_t next_source;
+};
+
+const char *subscriber_reject_name(int i)
+{
+	switch (i) {
+	case SUBSCRIBER_UNSIGNED:
+		return "unsigned";
+	case SUBSCRIBER_BAD_SIGNATURE:
+		return "bad_signature";
+	case SUBSCRIBER_STALE_TS:
+		return "stale_ts";
+	default:
+		return token_error_name(-(i + 1));
+	}
+}
+
+struct subscriber *subscriber_new(const struct subscriber_options *opts,
+				  struct table *table)
+{
+	struct subscriber *sub = calloc(1, sizeof(*sub));
+
+	if (!sub)
+		return NULL;
+	sub->table = table;
+	snprintf(sub->exchange, sizeof(sub->exchange), "%s",
+		 opts->exchange && *opts->exchange ? opts->exchange : "discovery");
+	sub->max_skew_ms = opts->max_skew_ms > 0 ? opts->max_skew_ms : DEFAULT_SKEW_MS;
+	sub->legacy_ttl_s = opts->legacy_ttl_s > 0 ? opts->legacy_ttl_s : 90;
+	sub->watch_connections = opts->watch_connections;
+	if (opts->secret && *opts->secret) {
+		sub->secret = strdup(opts->secret);
+		if (!sub->secret)
+			goto fail;
+	}
+	if (opts->legacy_queue && *opts->legacy_queue) {
+		if (!opts->legacy_service || !token_service_is_valid(opts->legacy_service))
+			goto fail;
+		sub->legacy_queue = strdup(opts->legacy_queue);
+		if (!sub->legacy_queue)
+			goto fail;
+		snprintf(sub->legacy_key, sizeof(sub->legacy_key), "%s%s.up",
+			 TOKEN_ROUTING_PREFIX, opts->legacy_service);
+	}
+	if (pthread_mutex_init(&sub->mu, NULL) != 0)
+		goto fail;
+	return sub;
+fail:
+	free(sub->secret);
+	free(sub->legacy_queue);
+	free(sub);
+	return NULL;
+}
+
+void subscriber_free(struct subscriber *sub)
+{
+	if (!sub)
+		return;
+	pthread_mutex_destroy(&sub->mu);
+	free(sub->secret);
+	free(sub->legacy_queue);
+	free(sub);
+}
+
+int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
+{
+	char queue[256];
+	int rc;
+
+	rc = amqp_session_declare_exchange(s, sub->exchange, "topic", true);
+	if (rc == 0)
+		rc = amqp_session_declare_queue(s, "", true, queue, sizeof(queue));
+	if (rc == 0)
+		rc = amqp_session_bind(s, queue, sub->exchange, "discovery.#");
+	if (rc == 0)
+		rc = amqp_session_consume(s, queue);
+	if (rc == 0 && sub->legacy_queue) {
+		rc = amqp_session_declare_queue(s, sub->legacy_queue, false, NULL, 0);
+		if (rc == 0)
+			rc = amqp_session_consume(s, sub->legacy_queue);
+	}
+	if (rc < 0 || !sub->watch_connections)
+		return rc;
+	rc = amqp_session_declare_queue(s, "", true, queue, sizeof(queue));
+	if (rc == 0)
+		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_KEY);
+	if (rc == AMQP_SESSION_ERR_REFUSED) {
+		log_warn("subscriber cannot bind %s (plugin rabbitmq_event_exchange "
+			 "off?): crashed instances leave by ttl only", EVENT_EXCHANGE);
+		sub->watch_connections = false;
+		return rc;
+	}
+	if (rc == 0)
+		rc = amqp_session_consume(s, queue);
+	return rc;
+}
+
+void subscriber_stats(struct subscriber *sub, struct subscriber_stats *out)
+{
+	pthread_mutex_lock(&sub->mu);
+	*out = sub->stats;
+	pthread_mutex_unlock(&sub->mu);
+}
+
+static void log_reject(struct subscriber *sub, const char *source, int reason)
+{
+	struct log_source *ls = NULL;
+	size_t i;
+	uint64_t suppressed;
+
+	for (i = 0; i < LOG_SOURCES; i++)
+		if (strncmp(sub->sources[i].key, source, sizeof(ls->key) - 1) == 0 &&
+		    sub->sources[i].key[0]) {
+			ls = &sub->sources[i];
+			break;
+		}
+	if (!ls) {
+		ls = &sub->sources[sub->next_source];
+		sub->next_source = (sub->next_source + 1) % LOG_SOURCES;
+		memset(ls, 0, sizeof(*ls));
+		snprintf(ls->key, sizeof(ls->key), "%s", source);
+	}
+	suppressed = ls->rl.suppressed;
+	if (log_ratelimit_allow(&ls->rl, 1, LOG_WINDOW_MS))
+		log_warn("token rejected source=%s reason=%s suppressed=%llu",
+			 ls->key, subscriber_reject_name(reason),
+			 (unsigned long long)suppressed);
+}
+
+static void reject(struct subscriber *sub, const char *source, int reason)
+{
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.rejected[reason]++;
+	pthread_mutex_unlock(&sub->mu);
+	log_reject(sub, source, reason);
+}
+
+/* connection.closed for "discovery:<service>:<instanceId>". */
+static void handle_connection_event(struct subscriber *sub,
+				    const struct amqp_session *s, int64_t now_ms)
+{
+	char name[512], service[TOKEN_SERVICE_MAX + 1];
+	const char *rest, *colon;
+	size_t n;
+
+	if (amqp_session_header(s, "user_provided_name", name, sizeof(name)) < 0 ||
+	    strncmp(name, CONNECTION_PREFIX, strlen(CONNECTION_PREFIX)) != 0)
+		return;
+	rest = name + strlen(CONNECTION_PREFIX);
+	colon = strchr(rest, ':');
+	if (!colon || colon == rest || colon[1] == '\0')
+		return;
+	n = (size_t)(colon - rest);
+	if (n > TOKEN_SERVICE_MAX)
+		return;
+	memcpy(service, rest, n);
+	service[n] = '\0';
+	if (table_remove(sub->table, service, colon + 1, "connection-lost", now_ms) > 0) {
+		pthread_mutex_lock(&sub->mu);
+		sub->stats.connection_lost++;
+		pthread_mutex_unlock(&sub->mu);
+		log_info("instance left service=%s instance=%s reason=connection-lost",
+			 service, colon + 1);
+	}
+}
+
+/* A legacy token without its own ttl gets the legacy one. */
+static void legacy_ttl(const struct subscriber *sub, const void *body, size_t len,
+		       struct token *tok)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+
+	if (!cJSON_GetObjectItemCaseSensitive(root, "ttl"))
+		tok->ttl = sub->legacy_ttl_s;
+	cJSON_Delete(root);
+}
+
+/* 0 or the reject reason of a signed-mode check. */
+static int check_signature(struct subscriber *sub, const struct amqp_session *s,
+			   const struct amqp_session_delivery *d)
+{
+	char sig[TOKEN_SIGNATURE_HEX * 2];
+
+	if (amqp_session_header(s, TOKEN_SIGNATURE_HEADER, sig, sizeof(sig)) < 0)
+		return SUBSCRIBER_UNSIGNED;
+	if (!token_verify(sub->secret, d->body, d->len, sig))
+		return SUBSCRIBER_BAD_SIGNATURE;
+	return 0;
+}
+
+void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
+		       const struct amqp_session_delivery *d, int64_t now_ms)
+{
+	bool legacy = sub->legacy_queue && d->exchange[0] == '\0' &&
+		      strcmp(d->routing_key, sub->legacy_queue) == 0;
+	struct token tok;
+	int rc;
+
+	if (strcmp(d->exchange, EVENT_EXCHANGE) == 0) {
+		handle_connection_event(sub, s, now_ms);
+		return;
+	}
+	if (strcmp(d->routing_key, TOKEN_SYNC_KEY) == 0)
+		return; /* a request to publishers, not a token */
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.received++;
+	pthread_mutex_unlock(&sub->mu);
+
+	if (sub->secret) {
+		rc = check_signature(sub, s, d);
+		if (rc > 0) {
+			reject(sub, d->routing_key, rc);
+			return;
+		}
+	}
+	rc = token_decode(d->body, d->len, legacy ? sub->legacy_key : d->routing_key,
+			  &tok);
+	if (rc < 0) {
+		reject(sub, d->routing_key, -rc - 1);
+		return;
+	}
+	if (sub->secret && (tok.ts <= 0 || tok.ts < now_ms - sub->max_skew_ms ||
+			    tok.ts > now_ms + sub->max_skew_ms)) {
+		token_clear(&tok);
+		reject(sub, d->routing_key, SUBSCRIBER_STALE_TS);
+		return;
+	}
+	if (legacy)
+		legacy_ttl(sub, d->body, d->len, &tok);
+	rc = table_apply(sub->table, &tok, now_ms);
+	if (rc >= 0) {
+		pthread_mutex_lock(&sub->mu);
+		sub->stats.applied++;
+		sub->stats.outcomes[rc]++;
+		pthread_mutex_unlock(&sub->mu);
+		if (rc == TABLE_JOINED || rc == TABLE_LEFT)
+			log_info("instance %s service=%s instance=%s address=%s",
+				 rc == TABLE_JOINED ? "joined" : "left", tok.service,
+				 tok.instance_id, tok.address);
+	} else {
+		reject(sub, d->routing_key, -rc - 1);
+	}
+	token_clear(&tok);
+}

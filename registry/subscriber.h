@@ -1,0 +1,72 @@
+#ifndef DISCOVERY_REGISTRY_SUBSCRIBER_H
+#define DISCOVERY_REGISTRY_SUBSCRIBER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "amqp_session.h"
+#include "registry/table.h"
+#include "token.h"
+
+/*
+ * Feeds a table from the discovery exchange. Any C consumer that wants its
+ * own local table (a registry, a Turbine-style aggregator) owns a session on
+ * one thread and calls:
+ *
+ *   subscriber_setup(sub, session)     after every (re)connect
+ *   subscriber_handle(sub, session, &d, timing_wall_ms())  per delivery
+ *
+ * Its own exclusive, server-named queue is bound to "discovery.#", so every
+ * consumer sees every token. Optionally it also consumes a plain legacy queue
+ * of {"state","address"} tokens and RabbitMQ's connection.closed events
+ * (an instance whose connection "discovery:<service>:<instanceId>" closed
+ * leaves at once with reason "connection-lost").
+ */
+struct subscriber;
+
+struct subscriber_options {
+	const char *exchange;       /* NULL: "discovery" */
+	const char *secret;         /* NULL or "": tokens need no signature */
+	int64_t max_skew_ms;        /* signed mode |ts - now| bound; 0: 30000 */
+	const char *legacy_queue;   /* NULL or "": none */
+	const char *legacy_service; /* service of legacy tokens */
+	int legacy_ttl_s;           /* ttl of legacy tokens that carry none */
+	bool watch_connections;     /* bind amq.rabbitmq.event connection.closed */
+};
+
+/* Reasons for rejecting a message: the codec's errors, then the signature's. */
+enum subscriber_reject {
+	SUBSCRIBER_UNSIGNED = TOKEN_ERROR_COUNT,
+	SUBSCRIBER_BAD_SIGNATURE,
+	SUBSCRIBER_STALE_TS,
+	SUBSCRIBER_REJECT_COUNT,
+};
+/* Index i in [0, SUBSCRIBER_REJECT_COUNT): "not_json", …, "stale_ts". */
+const char *subscriber_reject_name(int i);
+
+struct subscriber_stats {
+	uint64_t received;   /* token messages (sync and events excluded) */
+	uint64_t applied;    /* accepted by the table, any outcome */
+	uint64_t outcomes[TABLE_OUTCOME_COUNT];
+	uint64_t rejected[SUBSCRIBER_REJECT_COUNT];
+	uint64_t connection_lost; /* instances removed by connection events */
+};
+
+struct subscriber *subscriber_new(const struct subscriber_options *opts,
+				  struct table *table)
+	__attribute__((warn_unused_result));
+void subscriber_free(struct subscriber *sub);
+
+/* Declares the exchange and queues, binds and consumes. A negative code
+ * means the session is unusable (reconnect). When the event exchange is
+ * missing, connection watching is turned off for the next attempts. */
+int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
+	__attribute__((warn_unused_result));
+
+/* Handles one delivery from a queue that subscriber_setup() consumes. */
+void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
+		       const struct amqp_session_delivery *d, int64_t now_ms);
+
+void subscriber_stats(struct subscriber *sub, struct subscriber_stats *out);
+
+#endif
