@@ -138,7 +138,7 @@ static void announce_build_should_refuse_a_body_over_the_limit(void **state)
 {
 	struct token base = base_token();
 	struct announce_message m;
-	char keys[TOKEN_MAX_METADATA][8];
+	char keys[TOKEN_MAX_METADATA][16];
 	char value[200];
 
 	(void)state;
