@@ -87,7 +87,7 @@ static int main_configure(int argc, char **argv, struct main_config *c,
 	const struct config_option opts[] = {
 		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
 		  "broker URL, amqp:// or amqps://" },
-		{ "service", "SERVICE_NAME", CONFIG_STRING, &c->service, 0, 0,
+		{ "service-name", "SERVICE_NAME", CONFIG_STRING, &c->service, 0, 0,
 		  "service to announce (required), [a-z0-9][a-z0-9._-]{0,62}" },
 		{ "advertise-addr", "ADVERTISE_ADDR", CONFIG_STRING, &c->advertise_addr, 0, 0,
 		  "IPv4 or IPv6 address to announce" },
@@ -95,11 +95,11 @@ static int main_configure(int argc, char **argv, struct main_config *c,
 		  "announce the first local IPv4 address in this network" },
 		{ "port", "SERVER_PORT", CONFIG_PORT, &c->port, 0, 65535,
 		  "port to announce, 0 for none" },
-		{ "exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING, &c->exchange, 0, 0,
+		{ "discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING, &c->exchange, 0, 0,
 		  "topic exchange of the tokens" },
-		{ "interval", "DISCOVERY_INTERVAL", CONFIG_DURATION_MS, &c->interval_ms, 100,
+		{ "discovery-interval", "DISCOVERY_INTERVAL", CONFIG_DURATION_MS, &c->interval_ms, 100,
 		  3600000, "time between tokens (2, 0.5, 500ms, 2s, 1m); ttl is 3 intervals" },
-		{ "secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret, 0, 0,
+		{ "discovery-secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret, 0, 0,
 		  "sign tokens with HMAC-SHA256 in the x-signature header" },
 		{ "log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level, 0, 0,
 		  "debug, info, warn or error" },
@@ -135,9 +135,9 @@ static int main_configure(int argc, char **argv, struct main_config *c,
 	log_init("publisher", level);
 
 	if (!c->service || !c->service[0])
-		return main_usage("%s", "SERVICE_NAME/--service is required");
+		return main_usage("%s", "SERVICE_NAME/--service-name is required");
 	if (!token_service_is_valid(c->service))
-		return main_usage("SERVICE_NAME/--service: '%s' is not [a-z0-9][a-z0-9._-]{0,62}",
+		return main_usage("SERVICE_NAME/--service-name: '%s' is not [a-z0-9][a-z0-9._-]{0,62}",
 				  c->service);
 	snprintf(t->service, sizeof(t->service), "%s", c->service);
 	if (addr_advertised(c->advertise_addr, c->advertise_cidr, t->address,

@@ -468,8 +468,8 @@ static void sidecar_should_announce_the_given_fields_exactly(void **state)
 {
 	struct amqp_session *c = consumer_open();
 	char service[64];
-	char *args[] = { "--service", service, "--advertise-addr", "192.168.77.5",
-			 "--port", "8080", "--interval", "1s", "--instance-id", "q-1",
+	char *args[] = { "--service-name", service, "--advertise-addr", "192.168.77.5",
+			 "--port", "8080", "--discovery-interval", "1s", "--instance-id", "q-1",
 			 "--hostname", "quotes-host", "--health-url",
 			 "http://192.168.77.5:8080/health", "--stream-url",
 			 "http://192.168.77.5:8080/hystrix.stream", "--metadata",
@@ -574,23 +574,23 @@ static void expect_usage_error(char *const args[], const char *words)
 static void sidecar_should_exit_2_on_bad_arguments(void **state)
 {
 	(void)state;
-	expect_usage_error((char *[]){ "--service", "x", "--bogus", NULL }, "--bogus");
-	expect_usage_error((char *[]){ "--service", "x", "--advertise-addr", "999.1.2.3", NULL },
+	expect_usage_error((char *[]){ "--service-name", "x", "--bogus", NULL }, "--bogus");
+	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "999.1.2.3", NULL },
 			   "999.1.2.3");
-	expect_usage_error((char *[]){ "--service", "x", "--advertise-addr", "10.0.0.1",
+	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
 				       "--port", "70000", NULL },
 			   "70000");
 	expect_usage_error((char *[]){ "--advertise-addr", "10.0.0.1", NULL }, "SERVICE_NAME");
-	expect_usage_error((char *[]){ "--service", "Bad_Name", "--advertise-addr", "10.0.0.1",
+	expect_usage_error((char *[]){ "--service-name", "Bad_Name", "--advertise-addr", "10.0.0.1",
 				       NULL },
 			   "Bad_Name");
-	expect_usage_error((char *[]){ "--service", "x", "--advertise-addr", "10.0.0.1",
+	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
 				       "--metadata", "novalue", NULL },
 			   "novalue");
-	expect_usage_error((char *[]){ "--service", "x", "--advertise-addr", "10.0.0.1",
-				       "--interval", "soon", NULL },
+	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
+				       "--discovery-interval", "soon", NULL },
 			   "soon");
-	expect_usage_error((char *[]){ "--service", "x", "--advertise-addr", "10.0.0.1",
+	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
 				       "--check-health", NULL },
 			   "--health-url");
 }
@@ -677,8 +677,8 @@ static void sidecar_should_announce_down_while_the_health_check_fails(void **sta
 	struct amqp_session *c = consumer_open();
 	struct health_server h;
 	char service[64], url[128];
-	char *args[] = { "--service", service, "--advertise-addr", "10.0.0.9",
-			 "--interval", "300ms", "--check-health", "--health-url", url,
+	char *args[] = { "--service-name", service, "--advertise-addr", "10.0.0.9",
+			 "--discovery-interval", "300ms", "--check-health", "--health-url", url,
 			 "--log-level", "warn", NULL };
 	struct seen s;
 	pid_t pid;
