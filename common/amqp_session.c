@@ -361,7 +361,7 @@ int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
 	if (rc < 0)
 		goto fail;
 
-	tv = session_timeval(s->timeout_ms);
+	tv = session_timeval(deadline_ms - timing_mono_ms());
 	status = amqp_socket_open_noblock(amqp_get_socket(s->conn), s->info.host,
 					  s->info.port, &tv);
 	if (status != AMQP_STATUS_OK) {
