@@ -375,8 +375,11 @@ static void amqp_session_open_should_fail_tls_against_a_plain_port(void **state)
 	s = session_for(url, NULL, 2000);
 	start = timing_mono_ms();
 	assert_int_equal(amqp_session_open(s, err, sizeof(err)), AMQP_SESSION_ERR_CONNECT);
-	assert_true(timing_mono_ms() - start < 2500);
-	assert_non_null(strstr(err, "amqps://"));
+	/* Refused by the handshake, not by the timeout; the bound is loose
+	 * because loading the CA bundle is slow under valgrind. */
+	assert_true(timing_mono_ms() - start < 5000);
+	assert_non_null(strstr(err, "SSL"));
+	assert_non_null(strstr(err, "amqps://guest:***@"));
 	amqp_session_free(s);
 }
 
