@@ -1,0 +1,116 @@
+/* registry: the live instance table of the discovery system. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "registry/rconfig.h"
+#include "registry/rhttp.h"
+#include "registry/rlink.h"
+#include "registry/subscriber.h"
+#include "registry/table.h"
+
+/* Every held-open query or stream is a descriptor: use all we may. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct rconfig cfg;
+	char err[256], host[128], conn_name[192], masked[256];
+	struct table *table = NULL;
+	struct subscriber *sub = NULL;
+	struct rlink *link = NULL;
+	struct rhttp *http = NULL;
+	sigset_t stop_signals;
+	int rc, sig, result = 1;
+
+	rc = rconfig_load(&cfg, argc, argv, err, sizeof(err));
+	if (rc == CONFIG_HELP)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "registry: %s (see --help)\n", err);
+		return CONFIG_EXIT_USAGE;
+	}
+	log_init("registry", cfg.log_level);
+
+	/* Signals go to sigwait() below, not to whichever thread runs. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(conn_name, sizeof(conn_name), "discovery-registry:%s", host);
+
+	table = table_new(&(struct table_limits){
+		.max_instances = (size_t)cfg.max_instances,
+		.max_services = (size_t)cfg.max_services,
+	});
+	sub = table ? subscriber_new(&(struct subscriber_options){
+					     .exchange = cfg.exchange,
+					     .secret = cfg.secret,
+					     .legacy_queue = cfg.legacy_queue,
+					     .legacy_service = cfg.legacy_service,
+					     .legacy_ttl_s = (int)(cfg.legacy_ttl_ms / 1000),
+					     .watch_connections = true,
+				     },
+				     table)
+		    : NULL;
+	if (!sub) {
+		log_error("cannot create the table (out of memory)");
+		goto out;
+	}
+	link = rlink_start(&(struct rlink_options){
+		.url = cfg.amqp_url,
+		.exchange = cfg.exchange,
+		.secret = cfg.secret,
+		.connection_name = conn_name,
+		.table = table,
+		.subscriber = sub,
+	});
+	if (!link) {
+		log_error("cannot start the AMQP thread (bad AMQP_SERVER_URL?)");
+		goto out;
+	}
+	http = rhttp_start(&(struct rhttp_options){
+				   .port = cfg.port,
+				   .table = table,
+				   .subscriber = sub,
+				   .link = link,
+			   },
+			   err, sizeof(err));
+	if (!http) {
+		log_error("http: %s", err);
+		goto out;
+	}
+	log_mask_url(cfg.amqp_url, masked, sizeof(masked));
+	log_info("registry started port=%d amqp=%s exchange=%s signed=%s legacy_queue=%s",
+		 cfg.port, masked, cfg.exchange, cfg.secret[0] ? "yes" : "no",
+		 cfg.legacy_queue[0] ? cfg.legacy_queue : "-");
+
+	while (sigwait(&stop_signals, &sig) != 0)
+		;
+	log_info("registry stopping signal=%s", strsignal(sig));
+	result = 0;
+out:
+	rhttp_stop(http);
+	rlink_stop(link);
+	subscriber_free(sub);
+	table_free(table);
+	return result;
+}

@@ -1,0 +1,69 @@
+/* Options of the registry, one table for parsing and --help. */
+#include "registry/rconfig.h"
+
+#include <stdio.h>
+
+#include "config.h"
+#include "token.h"
+
+#define SUMMARY "The service registry: a live instance table fed by discovery tokens."
+
+int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t errlen)
+{
+	*c = (struct rconfig){
+		.amqp_url = "amqp://guest:guest@localhost:5672/",
+		.port = 6868,
+		.exchange = "discovery",
+		.secret = "",
+		.max_instances = 100000,
+		.max_services = 10000,
+		.legacy_queue = "",
+		.legacy_service = "accountservice",
+		.legacy_ttl_ms = 90000,
+		.log_level_text = "info",
+		.log_level = LOG_INFO,
+	};
+	const struct config_option opts[] = {
+		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
+		  "broker URL, amqp:// or amqps://" },
+		{ "port", "REGISTRY_PORT", CONFIG_PORT, &c->port, 1, 65535,
+		  "HTTP port of the query API" },
+		{ "discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING,
+		  &c->exchange, 0, 0, "topic exchange of the discovery tokens" },
+		{ "discovery-secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret,
+		  0, 0, "HMAC key: reject unsigned, badly signed and stale tokens" },
+		{ "max-instances", "REGISTRY_MAX_INSTANCES", CONFIG_INT,
+		  &c->max_instances, 1, 10000000, "instances kept at most" },
+		{ "max-services", "REGISTRY_MAX_SERVICES", CONFIG_INT,
+		  &c->max_services, 1, 1000000, "services kept at most" },
+		{ "legacy-queue", "REGISTRY_LEGACY_QUEUE", CONFIG_STRING,
+		  &c->legacy_queue, 0, 0,
+		  "also consume this plain queue of {\"state\",\"address\"} tokens" },
+		{ "legacy-service", "REGISTRY_LEGACY_SERVICE", CONFIG_STRING,
+		  &c->legacy_service, 0, 0, "service of the legacy queue's tokens" },
+		{ "legacy-ttl", "REGISTRY_LEGACY_TTL", CONFIG_DURATION_MS,
+		  &c->legacy_ttl_ms, 1000, 86400000,
+		  "ttl of legacy tokens (90, 90s, 2m)" },
+		{ "log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level_text, 0, 0,
+		  "debug, info, warn or error" },
+	};
+	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
+			     SUMMARY, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	if (log_parse_level(c->log_level_text, &c->log_level) < 0) {
+		snprintf(err, errlen, "bad log level '%s' (debug, info, warn, error)",
+			 c->log_level_text);
+		return -1;
+	}
+	if (c->exchange[0] == '\0') {
+		snprintf(err, errlen, "DISCOVERY_EXCHANGE must not be empty");
+		return -1;
+	}
+	if (c->legacy_queue[0] && !token_service_is_valid(c->legacy_service)) {
+		snprintf(err, errlen, "bad REGISTRY_LEGACY_SERVICE '%s'", c->legacy_service);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,28 @@
+#ifndef DISCOVERY_REGISTRY_RCONFIG_H
+#define DISCOVERY_REGISTRY_RCONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+/* The registry's configuration: defaults, then environment, then flags. */
+struct rconfig {
+	const char *amqp_url;
+	int port;
+	const char *exchange;
+	const char *secret;
+	long max_instances;
+	long max_services;
+	const char *legacy_queue;
+	const char *legacy_service;
+	int64_t legacy_ttl_ms;
+	const char *log_level_text;
+	enum log_level log_level;
+};
+
+/* 0, CONFIG_HELP (help printed: exit 0) or negative with err (exit 2). */
+int rconfig_load(struct rconfig *c, int argc, char **argv, char *err,
+		 size_t errlen) __attribute__((warn_unused_result));
+
+#endif

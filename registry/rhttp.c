@@ -1,0 +1,516 @@
+/*
+ * HTTP routes of the registry.
+ *
+ * Threading: MHD_USE_INTERNAL_POLLING_THREAD with epoll, one thread for all
+ * connections, plus rwatch's timer thread. Handlers only read the table
+ * (under its lock) and never touch AMQP. Responses are queued on the second
+ * call of the access handler, after MHD has read the whole request, so
+ * keep-alive connections stay open (queuing on the first call makes 0.9.75
+ * close them).
+ */
+#include "registry/rhttp.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "registry/dashboard.h"
+#include "registry/metrics.h"
+#include "registry/render.h"
+#include "registry/rquery.h"
+#include "registry/rwatch.h"
+#include "timing.h"
+
+#define MAX_URL 2048
+#define DEFAULT_MAX_CONNECTIONS 20000
+#define DEFAULT_KEEPALIVE_MS 15000
+#define SSE_BLOCK 4096
+
+enum route {
+	R_DASHBOARD, R_SERVICES, R_SERVICE, R_EVENTS, R_TURBINE, R_HEALTH,
+	R_METRICS, R_UNKNOWN,
+};
+
+struct rhttp {
+	struct MHD_Daemon *daemon;
+	struct rwatch *watch;
+	struct table *table;
+	struct subscriber *subscriber;
+	struct rlink *link;
+	int64_t keepalive_ms;
+	pthread_mutex_t mu; /* guards counts */
+	struct rmetrics_http counts;
+};
+
+struct request {
+	struct rhttp *h;
+	enum route route;
+	char service[TOKEN_SERVICE_MAX + 1];
+	struct rquery q;
+	bool waited;
+	struct rwatch_entry entry;
+};
+
+struct sse {
+	struct rhttp *h;
+	struct MHD_Connection *conn;
+	uint64_t last_id;
+	char *frame;
+	size_t off, len;
+	int64_t keepalive_due;
+	struct rwatch_entry entry;
+};
+
+static void count(struct rhttp *h, enum route r, int status)
+{
+	pthread_mutex_lock(&h->mu);
+	h->counts.requests[r][rmetrics_code_slot(status)]++;
+	pthread_mutex_unlock(&h->mu);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct request *req,
+			     int status, const char *type, const char *body,
+			     size_t len, uint64_t index)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+	char idx[24];
+
+	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO ||
+	    MHD_add_response_header(resp, "X-Registry-Index", idx) == MHD_NO ||
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO ||
+	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO)) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	count(req->h, req->route, status);
+	return rc;
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *c, struct request *req,
+				   int status, const char *message)
+{
+	char *body = render_error(status, message);
+	enum MHD_Result rc;
+
+	if (!body)
+		return MHD_NO;
+	rc = queue(c, req, status, "application/json", body, strlen(body),
+		   table_index(req->h->table));
+	cJSON_free(body);
+	return rc;
+}
+
+/* Takes ownership of root (NULL: no memory, 500). */
+static enum MHD_Result queue_json(struct MHD_Connection *c, struct request *req,
+				  int status, cJSON *root, uint64_t index)
+{
+	char *body = root ? cJSON_PrintUnformatted(root) : NULL;
+	enum MHD_Result rc;
+
+	cJSON_Delete(root);
+	if (!body)
+		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	rc = queue(c, req, status, "application/json", body, strlen(body), index);
+	cJSON_free(body);
+	return rc;
+}
+
+/* ---- routes ---- */
+
+static enum route route_of(const char *url, char service[TOKEN_SERVICE_MAX + 1],
+			   bool *bad_name)
+{
+	static const struct { const char *path; enum route r; } fixed[] = {
+		{ "/", R_DASHBOARD }, { "/services", R_SERVICES },
+		{ "/events", R_EVENTS }, { "/health", R_HEALTH },
+		{ "/metrics", R_METRICS },
+	};
+	static const struct { const char *prefix; enum route r; } named[] = {
+		{ "/services/", R_SERVICE }, { "/turbine/", R_TURBINE },
+	};
+	size_t i;
+
+	*bad_name = false;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(url, fixed[i].path) == 0)
+			return fixed[i].r;
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		size_t n = strlen(named[i].prefix);
+		const char *name = url + n;
+		if (strncmp(url, named[i].prefix, n) != 0 || !*name || strchr(name, '/'))
+			continue;
+		if (strlen(name) > TOKEN_SERVICE_MAX || !token_service_is_valid(name))
+			*bad_name = true;
+		else
+			snprintf(service, TOKEN_SERVICE_MAX + 1, "%s", name);
+		return named[i].r;
+	}
+	return R_UNKNOWN;
+}
+
+static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *value)
+{
+	(void)kind;
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+static bool still_waiting(void *ctx)
+{
+	struct request *req = ctx;
+	uint64_t now = req->route == R_SERVICES
+			       ? table_index(req->h->table)
+			       : table_service_index(req->h->table, req->service);
+	return now <= req->q.index;
+}
+
+static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *req)
+{
+	struct rhttp *h = req->h;
+	const char *err = NULL;
+	uint64_t index;
+
+	if (!req->waited) {
+		if (rquery_parse(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state"),
+				 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "index"),
+				 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait"),
+				 &req->q, &err) < 0)
+			return queue_error(c, req, MHD_HTTP_BAD_REQUEST, err);
+		if (req->q.has_state && req->route == R_SERVICES)
+			return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+					   "state filters /services/{name} only");
+		if (req->q.blocking && req->q.wait_ms > 0) {
+			req->waited = true;
+			req->entry.conn = c;
+			req->entry.kind = RWATCH_QUERY;
+			req->entry.service = req->route == R_SERVICE ? req->service : NULL;
+			req->entry.deadline_ms = timing_mono_ms() + req->q.wait_ms;
+			if (rwatch_suspend(h->watch, &req->entry, still_waiting, req))
+				return MHD_YES;
+		}
+	}
+	if (req->route == R_SERVICES) {
+		cJSON *root = table_services_json(h->table, &index);
+		return queue_json(c, req, MHD_HTTP_OK, root, index);
+	}
+	cJSON *root = table_service_json(h->table, req->service,
+					 req->q.has_state ? &req->q.state : NULL, &index);
+	return queue_json(c, req, MHD_HTTP_OK, root, index);
+}
+
+static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *req)
+{
+	struct rlink_status st = { .connected = true };
+	struct table_stats ts;
+	cJSON *root = cJSON_CreateObject();
+
+	if (req->h->link)
+		rlink_status(req->h->link, &st);
+	table_stats(req->h->table, &ts);
+	if (!root)
+		return queue_json(c, req, MHD_HTTP_OK, NULL, ts.index);
+	/* A broker outage keeps 200: the table is still the best answer there
+	 * is, and an orchestrator restarting the registry would lose it. */
+	cJSON_AddStringToObject(root, "status", ts.stale ? "STALE" : "UP");
+	cJSON_AddStringToObject(root, "amqp", st.connected ? "connected" : "down");
+	if (ts.stale) {
+		cJSON_AddTrueToObject(root, "stale");
+		cJSON_AddStringToObject(root, "reason",
+					"AMQP connection down: self-preservation, "
+					"nothing expires until it is back");
+		cJSON_AddNumberToObject(root, "downSince", (double)st.down_since_ms);
+		if (st.last_error[0])
+			cJSON_AddStringToObject(root, "lastError", st.last_error);
+	}
+	cJSON_AddNumberToObject(root, "instances", (double)ts.instances);
+	cJSON_AddNumberToObject(root, "services", (double)ts.services);
+	cJSON_AddNumberToObject(root, "index", (double)ts.index);
+	return queue_json(c, req, MHD_HTTP_OK, root, ts.index);
+}
+
+static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *req)
+{
+	struct rhttp *h = req->h;
+	struct subscriber_stats ss;
+	struct rlink_status ls;
+	struct rmetrics_http hs;
+	enum MHD_Result rc;
+	size_t len = 0;
+	char *text;
+
+	if (h->subscriber)
+		subscriber_stats(h->subscriber, &ss);
+	if (h->link)
+		rlink_status(h->link, &ls);
+	pthread_mutex_lock(&h->mu);
+	hs = h->counts;
+	pthread_mutex_unlock(&h->mu);
+	hs.queries_waiting = rwatch_count(h->watch, RWATCH_QUERY);
+	hs.streams_open = rwatch_count(h->watch, RWATCH_STREAM);
+	text = rmetrics_render(h->table, h->subscriber ? &ss : NULL,
+			       h->link ? &ls : NULL, &hs, &len);
+	if (!text)
+		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	rc = queue(c, req, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len,
+		   table_index(h->table));
+	free(text);
+	return rc;
+}
+
+/* ---- server-sent events ---- */
+
+static bool sse_nothing_new(void *ctx)
+{
+	struct sse *s = ctx;
+
+	return table_index(s->h->table) <= s->last_id;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse *s = cls;
+	uint64_t id;
+	int rc;
+
+	(void)pos;
+	for (;;) {
+		if (s->frame) {
+			size_t n = s->len - s->off < max ? s->len - s->off : max;
+			memcpy(buf, s->frame + s->off, n);
+			s->off += n;
+			if (s->off == s->len) {
+				free(s->frame);
+				s->frame = NULL;
+			}
+			return (ssize_t)n;
+		}
+		if (rwatch_closed(s->h->watch))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		rc = table_event_after(s->h->table, s->last_id, &s->frame, &id);
+		if (rc < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (rc == 1) {
+			s->last_id = id;
+		} else if (timing_mono_ms() >= s->keepalive_due) {
+			/* Comment lines keep proxies from timing the stream out
+			 * and find clients that went away. */
+			s->frame = strdup(": keep-alive\n\n");
+			if (!s->frame)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			s->keepalive_due = timing_mono_ms() + s->h->keepalive_ms;
+		} else {
+			s->entry.conn = s->conn;
+			s->entry.kind = RWATCH_STREAM;
+			s->entry.service = NULL;
+			s->entry.deadline_ms = s->keepalive_due;
+			if (rwatch_suspend(s->h->watch, &s->entry, sse_nothing_new, s))
+				return 0; /* resumed by a change or the timer */
+			continue;
+		}
+		s->off = 0;
+		s->len = strlen(s->frame);
+	}
+}
+
+static void sse_free(void *cls)
+{
+	struct sse *s = cls;
+
+	free(s->frame);
+	free(s);
+}
+
+static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *req)
+{
+	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+	struct MHD_Response *resp;
+	struct sse *s;
+	enum MHD_Result rc;
+	char idx[24];
+	uint64_t index = table_index(req->h->table);
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	s->h = req->h;
+	s->conn = c;
+	s->last_id = index;
+	if (last && rquery_parse_u64(last, &s->last_id) < 0) {
+		free(s);
+		return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+				   "Last-Event-ID must be an event id");
+	}
+	/* The first bytes tell the client how soon to reconnect. */
+	s->frame = strdup("retry: 2000\n\n");
+	if (!s->frame) {
+		free(s);
+		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	s->len = strlen(s->frame);
+	s->keepalive_due = timing_mono_ms() + req->h->keepalive_ms;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read,
+						 s, sse_free);
+	if (!resp) {
+		sse_free(s);
+		return MHD_NO;
+	}
+	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, "X-Registry-Index", idx);
+	rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	count(req->h, req->route, MHD_HTTP_OK);
+	return rc;
+}
+
+/* ---- dispatch ---- */
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version,
+			      const char *upload_data, size_t *upload_data_size,
+			      void **req_cls)
+{
+	struct request *req = *req_cls;
+	size_t url_len = strlen(url);
+	bool bad_name;
+
+	(void)version;
+	(void)upload_data;
+	if (!req) {
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		req->h = cls;
+		*req_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* bodies are ignored */
+		return MHD_YES;
+	}
+	req->route = route_of(url, req->service, &bad_name);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_length, &url_len);
+	if (url_len > MAX_URL)
+		return queue_error(c, req, MHD_HTTP_URI_TOO_LONG, "URL too long");
+	if (req->route == R_UNKNOWN)
+		return queue_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return queue_error(c, req, MHD_HTTP_METHOD_NOT_ALLOWED,
+				   "only GET and HEAD are allowed");
+	if (bad_name)
+		return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+				   "service names match [a-z0-9][a-z0-9._-]{0,62}");
+	switch (req->route) {
+	case R_DASHBOARD:
+		return queue(c, req, MHD_HTTP_OK, "text/html; charset=utf-8",
+			     dashboard_html, strlen(dashboard_html),
+			     table_index(req->h->table));
+	case R_SERVICES:
+	case R_SERVICE:
+		return serve_listing(c, req);
+	case R_EVENTS:
+		return serve_events(c, req);
+	case R_TURBINE:
+		return queue_json(c, req, MHD_HTTP_OK,
+				  table_turbine_json(req->h->table, req->service),
+				  table_service_index(req->h->table, req->service));
+	case R_HEALTH:
+		return serve_health(c, req);
+	case R_METRICS:
+		return serve_metrics(c, req);
+	default:
+		return queue_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
+	}
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	free(*req_cls);
+	*req_cls = NULL;
+}
+
+static void on_change(void *ctx, const char *service)
+{
+	rwatch_notify(ctx, service);
+}
+
+struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t errlen)
+{
+	struct rhttp *h = calloc(1, sizeof(*h));
+	unsigned int limit;
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->table = opts->table;
+	h->subscriber = opts->subscriber;
+	h->link = opts->link;
+	h->keepalive_ms = opts->keepalive_ms > 0 ? opts->keepalive_ms : DEFAULT_KEEPALIVE_MS;
+	limit = (unsigned)(opts->max_connections ? opts->max_connections
+						 : DEFAULT_MAX_CONNECTIONS);
+	if (pthread_mutex_init(&h->mu, NULL) != 0) {
+		free(h);
+		snprintf(err, errlen, "cannot create a mutex");
+		return NULL;
+	}
+	h->watch = rwatch_new();
+	if (!h->watch) {
+		snprintf(err, errlen, "cannot start the timer thread");
+		goto fail;
+	}
+	table_set_notify(h->table, on_change, h->watch);
+	h->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		(uint16_t)opts->port, NULL, NULL, handle, h,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+		MHD_OPTION_CONNECTION_LIMIT, limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+		MHD_OPTION_END);
+	if (!h->daemon) {
+		snprintf(err, errlen, "cannot listen on port %d (in use?)", opts->port);
+		goto fail_notify;
+	}
+	return h;
+fail_notify:
+	table_set_notify(h->table, NULL, NULL);
+	rwatch_free(h->watch);
+fail:
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+	return NULL;
+}
+
+void rhttp_stop(struct rhttp *h)
+{
+	if (!h)
+		return;
+	/* Suspended connections must be resumed before MHD_stop_daemon. */
+	table_set_notify(h->table, NULL, NULL);
+	rwatch_close(h->watch);
+	MHD_stop_daemon(h->daemon);
+	rwatch_free(h->watch);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
