@@ -308,6 +308,43 @@ static void amqp_session_calls_should_report_a_closed_session(void **state)
 	amqp_session_free(s);
 }
 
+static void amqp_session_declare_should_report_a_refusal_and_close(void **state)
+{
+	struct amqp_session *s = session_for(server_url(), NULL, 0);
+
+	(void)state;
+	open_or_fail(s);
+	assert_int_equal(amqp_session_declare_exchange(s, EXCHANGE, "topic", true), 0);
+	/* The same exchange with another type: the broker closes the channel. */
+	assert_int_equal(amqp_session_declare_exchange(s, EXCHANGE, "fanout", true),
+			 AMQP_SESSION_ERR_REFUSED);
+	assert_false(amqp_session_is_open(s));
+	open_or_fail(s);
+	assert_int_equal(amqp_session_declare_exchange(s, EXCHANGE, "topic", true), 0);
+	amqp_session_free(s);
+}
+
+/* A publish to a missing exchange closes the channel asynchronously. */
+static void amqp_session_next_should_report_a_channel_closed_by_the_broker(void **state)
+{
+	struct amqp_session *s = session_for(server_url(), NULL, 0);
+	struct amqp_session_delivery d;
+	struct amqp_session_message m = {
+		.exchange = "no-such-exchange",
+		.routing_key = TOKEN_KEY,
+		.body = "{}",
+		.len = 2,
+	};
+
+	(void)state;
+	open_or_fail(s);
+	assert_int_equal(amqp_session_publish(s, &m), 0);
+	assert_int_equal(next_within(s, 3000, &d), AMQP_SESSION_ERR_LOST);
+	assert_false(amqp_session_is_open(s));
+	assert_int_equal(amqp_session_publish(s, &m), AMQP_SESSION_ERR_NOT_OPEN);
+	amqp_session_free(s);
+}
+
 static void amqp_session_open_should_fail_fast_on_a_closed_port(void **state)
 {
 	char url[128];
@@ -699,6 +736,8 @@ int main(void)
 		cmocka_unit_test(amqp_session_publish_should_set_the_contract_properties),
 		cmocka_unit_test(amqp_session_next_should_return_0_on_timeout),
 		cmocka_unit_test(amqp_session_calls_should_report_a_closed_session),
+		cmocka_unit_test(amqp_session_declare_should_report_a_refusal_and_close),
+		cmocka_unit_test(amqp_session_next_should_report_a_channel_closed_by_the_broker),
 		cmocka_unit_test(amqp_session_open_should_fail_fast_on_a_closed_port),
 		cmocka_unit_test(amqp_session_open_should_give_up_on_a_silent_broker),
 		cmocka_unit_test(amqp_session_open_should_fail_tls_against_a_plain_port),
