@@ -345,6 +345,29 @@ static void amqp_session_next_should_report_a_channel_closed_by_the_broker(void 
 	amqp_session_free(s);
 }
 
+static void amqp_session_open_should_report_a_refused_login(void **state)
+{
+	struct amqp_connection_info info;
+	char *broker = strdup(server_url());
+	struct amqp_session *s;
+	char url[512];
+	char err[512];
+
+	(void)state;
+	assert_non_null(broker);
+	assert_int_equal(amqp_parse_url(broker, &info), AMQP_STATUS_OK);
+	snprintf(url, sizeof(url), "amqp://%s:wr0ngpw@%s:%d/", info.user, info.host,
+		 info.port);
+	s = session_for(url, NULL, 0);
+	assert_int_equal(amqp_session_open(s, err, sizeof(err)), AMQP_SESSION_ERR_CONNECT);
+	assert_false(amqp_session_is_open(s));
+	assert_non_null(strstr(err, "login"));
+	assert_non_null(strstr(err, "ACCESS_REFUSED"));
+	assert_null(strstr(err, "wr0ngpw"));
+	amqp_session_free(s);
+	free(broker);
+}
+
 static void amqp_session_open_should_fail_fast_on_a_closed_port(void **state)
 {
 	char url[128];
@@ -738,6 +761,7 @@ int main(void)
 		cmocka_unit_test(amqp_session_calls_should_report_a_closed_session),
 		cmocka_unit_test(amqp_session_declare_should_report_a_refusal_and_close),
 		cmocka_unit_test(amqp_session_next_should_report_a_channel_closed_by_the_broker),
+		cmocka_unit_test(amqp_session_open_should_report_a_refused_login),
 		cmocka_unit_test(amqp_session_open_should_fail_fast_on_a_closed_port),
 		cmocka_unit_test(amqp_session_open_should_give_up_on_a_silent_broker),
 		cmocka_unit_test(amqp_session_open_should_fail_tls_against_a_plain_port),
