@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The registry against a real broker and real HTTP: join, renew, leave and
+# expiry timings, blocking queries, server-sent events, HTTP errors,
+# keep-alive, the legacy queue and crash detection by connection events.
+source "$(dirname "$0")/registry_helpers.bash"
+
+S=api$$       # services of this run, so nothing else interferes
+A=${S}a
+B=${S}b
+start_registry
+
+# ---- HTTP surface ----
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/nope")
+[[ $code == 404 ]] && jq -e '.error' "$TMP/body" >/dev/null || fail "unknown route: $code"
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$REG/services")
+[[ $code == 405 ]] && jq -e '.error' "$TMP/body" >/dev/null || fail "POST: $code"
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/services/$A?index=1&wait=abc")
+[[ $code == 400 ]] && jq -e '.error' "$TMP/body" >/dev/null || fail "wait=abc: $code"
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/services/$A?state=SLEEPING")
+[[ $code == 400 ]] && jq -e '.error' "$TMP/body" >/dev/null || fail "bad state: $code"
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/services/Bad_Name")
+[[ $code == 400 ]] || fail "bad name: $code"
+long=$(head -c 3000 /dev/zero | tr '\0' x)
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/services?x=$long")
+[[ $code == 414 ]] && jq -e '.error' "$TMP/body" >/dev/null || fail "long URL: $code"
+grep -q '<title>registry</title>' <<<"$(curl -s "$REG/")" || fail "no dashboard"
+grep -q '^registry_tokens_received_total ' <<<"$(curl -s "$REG/metrics")" || fail "no metrics"
+curl -sD "$TMP/headers" -o /dev/null "$REG/services/$A"
+grep -qi '^X-Registry-Index: 0' "$TMP/headers" || fail "no X-Registry-Index on an unknown service"
+# Keep-alive: two requests on one connection, never "Connection: close".
+curl -sv "$REG/services" "$REG/health" -o /dev/null -o /dev/null 2>"$TMP/verbose"
+grep -qi '< connection: close' "$TMP/verbose" && fail "Connection: close sent"
+grep -qi 're-using existing connection' "$TMP/verbose" || fail "connection not reused"
+pass "HTTP errors are JSON 4xx, index header, keep-alive"
+
+# ---- join, renew, update, leave ----
+tok() { echo "{\"state\":\"$1\",\"address\":\"10.0.0.$2\",\"port\":6767,\"seq\":$3,\"ttl\":${4:-6},\"hostname\":\"h$2\"}"; }
+publish "discovery.$A.up" "$(tok UP 1 1)"
+wait_for 1000 has_count "$A" 1 >/dev/null || fail "join not listed"
+first=$(curl -sf "$REG/services/$A" | jq '.instances[0]')
+[[ $(jq -r .instanceId <<<"$first") == 10.0.0.1:6767 && $(jq -r .state <<<"$first") == UP &&
+   $(jq -r .hostname <<<"$first") == h1 ]] || fail "instance fields: $first"
+idx=$(service_index "$A")
+sleep 0.05
+publish "discovery.$A.up" "$(tok UP 1 2)"
+wait_for 1000 bash -c "curl -sf '$REG/services/$A' | jq -e '.instances[0].seq == 2'" >/dev/null ||
+	fail "renewal not applied"
+renewed=$(curl -sf "$REG/services/$A" | jq '.instances[0]')
+(($(jq .lastSeen <<<"$renewed") > $(jq .lastSeen <<<"$first"))) || fail "lastSeen did not move"
+(($(jq .expiresAt <<<"$renewed") > $(jq .expiresAt <<<"$first"))) || fail "expiresAt did not move"
+[[ $(service_index "$A") == "$idx" ]] || fail "a renewal moved the index"
+publish "discovery.$A.up" "$(tok UP 1 1)"  # stale seq
+sleep 0.2
+[[ $(curl -sf "$REG/services/$A" | jq '.instances[0].seq') == 2 ]] || fail "stale seq applied"
+publish "discovery.$A.out_of_service" "$(tok OUT_OF_SERVICE 1 3)"
+wait_for 1000 bash -c "[[ \$(curl -sf '$REG/services/$A?state=UP' | jq '.instances|length') == 0 ]]" >/dev/null ||
+	fail "state filter"
+[[ $(count "$A" OUT_OF_SERVICE) == 1 ]] || fail "OUT_OF_SERVICE not listed"
+pass "join, renew (lastSeen/expiresAt move, index does not), stale seq, update, ?state="
+
+# DOWN removes within 100 ms: a blocking query sees it.
+idx=$(service_index "$A")
+curl -sf "$REG/services/$A?index=$idx&wait=10s" >"$TMP/down.json" && now_ms >"$TMP/down.t" &
+watcher=$!
+sleep 0.2
+publish "discovery.$A.down" "$(tok DOWN 1 4)"
+sent=$(now_ms)
+wait $watcher
+took=$(($(cat "$TMP/down.t") - sent))
+[[ $(jq '.instances|length' "$TMP/down.json") == 0 ]] || fail "DOWN did not remove"
+((took <= 100)) || fail "DOWN took ${took} ms"
+pass "DOWN removes at once (${took} ms after publish)"
+
+# Expiry: a 1 s ttl and no renewal is gone within ttl + 0.5 s, not before.
+publish "discovery.$A.up" "$(tok UP 2 1 1)"
+joined=$(now_ms)
+wait_for 1000 has_count "$A" 1 >/dev/null || fail "join for expiry"
+gone=$(wait_for 3000 has_count "$A" 0) || fail "never expired"
+took=$(($(now_ms) - joined))
+((took >= 900 && took <= 1500)) || fail "expired after ${took} ms (ttl 1 s)"
+wait_for 1000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '\$1==\"registry_expired_announced_total\"{print \$2}') -ge 1 ]]" >/dev/null ||
+	fail "no DOWN token announced for the expiry"
+pass "expiry after ${took} ms with ttl 1 s, announced as DOWN"
+
+# ---- blocking queries: A wakes within 100 ms for A, not for B ----
+publish "discovery.$B.up" "$(tok UP 3 1)"
+wait_for 1000 has_count "$B" 1 >/dev/null || fail "B join"
+idx=$(service_index "$A")
+start=$(now_ms)
+curl -sf "$REG/services/$A?index=$idx&wait=3s" >"$TMP/a.json" && now_ms >"$TMP/a.t" &
+watcher=$!
+sleep 0.2
+publish "discovery.$B.up" "$(tok STARTING 3 2)"   # a change to B
+wait_for 1000 bash -c "[[ \$(curl -sf '$REG/services/$B' | jq -r '.instances[0].state') == STARTING ]]" >/dev/null ||
+	fail "B change"
+sleep 0.5
+kill -0 $watcher 2>/dev/null || fail "a query on A returned for a change to B"
+wait $watcher
+took=$(($(cat "$TMP/a.t") - start))
+((took >= 2900)) || fail "blocking query ended after ${took} ms of 3 s"
+[[ $(jq .index "$TMP/a.json") == "$idx" ]] || fail "index moved without a change"
+curl -sf "$REG/services/$A?index=$idx&wait=5s" >"$TMP/a.json" && now_ms >"$TMP/a.t" &
+watcher=$!
+sleep 0.2
+publish "discovery.$A.up" "$(tok UP 4 1)"
+sent=$(now_ms)
+wait $watcher
+took=$(($(cat "$TMP/a.t") - sent))
+((took <= 100)) || fail "blocking query woke ${took} ms after the change"
+(($(jq .index "$TMP/a.json") > idx)) || fail "index did not pass $idx"
+[[ $(jq '.instances|length' "$TMP/a.json") == 1 ]] || fail "woken answer lacks the change"
+# /services blocks on the table index.
+tidx=$(curl -sf "$REG/services" | jq .index)
+curl -sf "$REG/services?index=$tidx&wait=5s" >"$TMP/t.json" &
+watcher=$!
+sleep 0.2
+publish "discovery.$B.down" "$(tok DOWN 3 3)"
+wait $watcher
+(($(jq .index "$TMP/t.json") > tidx)) || fail "/services did not wake"
+pass "blocking query on A: ignores B, wakes ${took} ms after a change to A"
+
+# ---- server-sent events in order ----
+C=${S}c
+curl -sN "$REG/events" >"$TMP/sse" &
+sse=$!
+STARTED+=("$sse")
+sleep 0.2
+publish "discovery.$C.up" "$(tok UP 5 1)"
+wait_for 1000 has_count "$C" 1 >/dev/null || fail "C join"
+publish "discovery.$C.down" "$(tok DOWN 5 2)"
+wait_for 1000 has_count "$C" 0 >/dev/null || fail "C leave"
+publish "discovery.$C.up" "$(tok UP 6 1 1)"
+wait_for 3000 bash -c "grep -q '^event: expire' '$TMP/sse'" >/dev/null || fail "no expire event"
+kill $sse
+events=$(grep -B1 "\"service\":\"$C\"" "$TMP/sse" | awk '/^event:/ { printf "%s ", $2 }')
+[[ $events == "join leave join expire " ]] || fail "SSE events: '$events'"
+grep -q '"reason":"expired"' "$TMP/sse" || fail "expire event without reason"
+first_id=$(awk '/^id:/ { print $2; exit }' "$TMP/sse")
+curl -sN --max-time 1 -H "Last-Event-ID: $first_id" "$REG/events" >"$TMP/sse2" || true
+resumed=$(awk '/^event:/ { printf "%s ", $2 }' "$TMP/sse2")
+[[ $resumed == "leave join expire " ]] || fail "Last-Event-ID resume: '$resumed'"
+pass "SSE: join leave join expire in order, Last-Event-ID resumes"
+
+# ---- crash detection: SIGKILL leaves at once by connection.closed ----
+D=${S}d
+start_publisher "$D" 10.0.1.1 --discovery-interval 10s
+wait_for 2000 has_count "$D" 1 >/dev/null || fail "sidecar not listed"
+kill -KILL "$PUB_PID"
+wait "$PUB_PID" 2>/dev/null || true
+took=$(wait_for 2000 has_count "$D" 0) || fail "killed instance still listed (ttl 30 s)"
+pass "SIGKILLed instance gone after ${took} ms (connection-lost)"
+stop_registry
+
+# ---- legacy queue: {"state","address"} on a plain queue ----
+start_registry --legacy-queue "legacy$$" --legacy-service "$S"
+amqp-publish -u "$AMQP_URL" -r "legacy$$" -b '{"state":"UP","address":"10.0.2.1"}'
+wait_for 1000 has_count "$S" 1 >/dev/null || fail "legacy token not listed"
+ttl=$(curl -sf "$REG/services/$S" | jq '.instances[0].ttl')
+[[ $ttl == 90 ]] || fail "legacy ttl $ttl"
+stop_registry
+pass "legacy queue token listed with ttl 90 s; SIGTERM exits 0"
