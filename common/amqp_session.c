@@ -26,24 +26,24 @@
 #include "log.h"
 #include "timing.h"
 
-#define SESSION_CHANNEL 1
-#define SESSION_FRAME_MAX 131072
+#define SESSION_CHANNEL		    1
+#define SESSION_FRAME_MAX	    131072
 #define SESSION_DEFAULT_HEARTBEAT_S 10
-#define SESSION_DEFAULT_TIMEOUT_MS 5000
+#define SESSION_DEFAULT_TIMEOUT_MS  5000
 /* Closing politely must not hold up a shutdown or a reconnect. */
 #define SESSION_CLOSE_TIMEOUT_MS 1000
-#define SESSION_PRODUCT "discovery"
+#define SESSION_PRODUCT		 "discovery"
 /* Debian's CA bundle, used for amqps:// when AMQP_TLS_CA is not set. */
 #define SESSION_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 /* An AMQP short string (exchange, routing key, queue name) is <= 255 bytes. */
 #define SESSION_SHORTSTR 256
 
 struct amqp_session {
-	char *url;                   /* parsed in place: info points into it */
+	char *url; /* parsed in place: info points into it */
 	struct amqp_connection_info info;
 	char masked_url[512];
-	char *connection_name;       /* NULL: none */
-	char *ca_file;               /* NULL: no CA file to load */
+	char *connection_name; /* NULL: none */
+	char *ca_file;	       /* NULL: no CA file to load */
 	int heartbeat_s;
 	int timeout_ms;
 
@@ -100,15 +100,13 @@ static void session_describe_reply(amqp_rpc_reply_t reply, char *buf, size_t len
 	if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
 		const amqp_connection_close_t *c = reply.reply.decoded;
 
-		snprintf(buf, len, "broker closed the connection: %u %.*s",
-			 (unsigned)c->reply_code, (int)c->reply_text.len,
-			 (const char *)c->reply_text.bytes);
+		snprintf(buf, len, "broker closed the connection: %u %.*s", (unsigned)c->reply_code,
+			 (int)c->reply_text.len, (const char *)c->reply_text.bytes);
 	} else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
 		const amqp_channel_close_t *c = reply.reply.decoded;
 
-		snprintf(buf, len, "broker closed the channel: %u %.*s",
-			 (unsigned)c->reply_code, (int)c->reply_text.len,
-			 (const char *)c->reply_text.bytes);
+		snprintf(buf, len, "broker closed the channel: %u %.*s", (unsigned)c->reply_code,
+			 (int)c->reply_text.len, (const char *)c->reply_text.bytes);
 	} else {
 		snprintf(buf, len, "unexpected broker method 0x%08" PRIx32,
 			 (uint32_t)reply.reply.id);
@@ -139,8 +137,7 @@ static void session_teardown(struct amqp_session *s, bool graceful)
 		/* Ignoring the replies: the connection is destroyed anyway. */
 		(void)amqp_set_rpc_timeout(s->conn, &tv);
 		if (s->channel_open)
-			(void)amqp_channel_close(s->conn, SESSION_CHANNEL,
-						 AMQP_REPLY_SUCCESS);
+			(void)amqp_channel_close(s->conn, SESSION_CHANNEL, AMQP_REPLY_SUCCESS);
 		(void)amqp_connection_close(s->conn, AMQP_REPLY_SUCCESS);
 	}
 	(void)amqp_destroy_connection(s->conn);
@@ -151,17 +148,16 @@ static void session_teardown(struct amqp_session *s, bool graceful)
 /* The broker sent connection.close: confirm it and drop the socket. */
 static void session_confirm_connection_close(struct amqp_session *s)
 {
-	amqp_connection_close_ok_t ok = { 0 };
+	amqp_connection_close_ok_t ok = {0};
 
 	(void)amqp_send_method(s->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
 	session_teardown(s, false);
 }
 
 /* The broker sent channel.close: confirm it, then close the connection. */
-static void session_confirm_channel_close(struct amqp_session *s,
-					  amqp_channel_t channel)
+static void session_confirm_channel_close(struct amqp_session *s, amqp_channel_t channel)
 {
-	amqp_channel_close_ok_t ok = { 0 };
+	amqp_channel_close_ok_t ok = {0};
 
 	(void)amqp_send_method(s->conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 	s->channel_open = false;
@@ -178,8 +174,7 @@ static int session_rpc_result(struct amqp_session *s, const char *what)
 		return 0;
 	session_describe_reply(reply, reason, sizeof(reason));
 	if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION) {
-		log_warn("amqp %s refused url=%s reason=\"%s\"", what, s->masked_url,
-			 reason);
+		log_warn("amqp %s refused url=%s reason=\"%s\"", what, s->masked_url, reason);
 		if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD)
 			session_confirm_channel_close(s, SESSION_CHANNEL);
 		else if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD)
@@ -188,8 +183,8 @@ static int session_rpc_result(struct amqp_session *s, const char *what)
 			session_teardown(s, false);
 		return AMQP_SESSION_ERR_REFUSED;
 	}
-	log_warn("amqp connection lost during %s url=%s reason=\"%s\"", what,
-		 s->masked_url, reason);
+	log_warn("amqp connection lost during %s url=%s reason=\"%s\"", what, s->masked_url,
+		 reason);
 	session_teardown(s, false);
 	return AMQP_SESSION_ERR_LOST;
 }
@@ -234,10 +229,8 @@ struct amqp_session *amqp_session_new(const struct amqp_session_options *opts)
 		if (ca && !s->ca_file)
 			goto fail;
 	}
-	s->heartbeat_s = opts->heartbeat_s > 0 ? opts->heartbeat_s
-					       : SESSION_DEFAULT_HEARTBEAT_S;
-	s->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
-					     : SESSION_DEFAULT_TIMEOUT_MS;
+	s->heartbeat_s = opts->heartbeat_s > 0 ? opts->heartbeat_s : SESSION_DEFAULT_HEARTBEAT_S;
+	s->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : SESSION_DEFAULT_TIMEOUT_MS;
 	return s;
 
 fail:
@@ -266,33 +259,30 @@ static int session_new_socket(struct amqp_session *s, char *err, size_t errlen)
 	if (!s->info.ssl) {
 		sock = amqp_tcp_socket_new(s->conn);
 		if (!sock) {
-			snprintf(err, errlen, "cannot create a socket for %s",
-				 s->masked_url);
+			snprintf(err, errlen, "cannot create a socket for %s", s->masked_url);
 			return AMQP_SESSION_ERR_NO_MEMORY;
 		}
 		return 0;
 	}
 	sock = amqp_ssl_socket_new(s->conn);
 	if (!sock) {
-		snprintf(err, errlen, "cannot create a TLS socket for %s",
-			 s->masked_url);
+		snprintf(err, errlen, "cannot create a TLS socket for %s", s->masked_url);
 		return AMQP_SESSION_ERR_CONNECT;
 	}
 	amqp_ssl_socket_set_verify_peer(sock, 1);
 	amqp_ssl_socket_set_verify_hostname(sock, 1);
 	if (s->ca_file && amqp_ssl_socket_set_cacert(sock, s->ca_file) != AMQP_STATUS_OK) {
-		snprintf(err, errlen, "cannot load the CA file %s for %s",
-			 s->ca_file, s->masked_url);
+		snprintf(err, errlen, "cannot load the CA file %s for %s", s->ca_file,
+			 s->masked_url);
 		return AMQP_SESSION_ERR_CONNECT;
 	}
 	return 0;
 }
 
-static int session_login(struct amqp_session *s, int64_t deadline_ms,
-			 char *err, size_t errlen)
+static int session_login(struct amqp_session *s, int64_t deadline_ms, char *err, size_t errlen)
 {
 	amqp_table_entry_t entries[2];
-	amqp_table_t props = { .num_entries = 0, .entries = entries };
+	amqp_table_t props = {.num_entries = 0, .entries = entries};
 	struct timeval tv = session_timeval(deadline_ms - timing_mono_ms());
 	amqp_rpc_reply_t reply;
 	char reason[256];
@@ -312,9 +302,8 @@ static int session_login(struct amqp_session *s, int64_t deadline_ms,
 		snprintf(err, errlen, "cannot set the login timeout for %s", s->masked_url);
 		return AMQP_SESSION_ERR_CONNECT;
 	}
-	reply = amqp_login_with_properties(s->conn, s->info.vhost, 0,
-					   SESSION_FRAME_MAX, s->heartbeat_s,
-					   &props, AMQP_SASL_METHOD_PLAIN,
+	reply = amqp_login_with_properties(s->conn, s->info.vhost, 0, SESSION_FRAME_MAX,
+					   s->heartbeat_s, &props, AMQP_SASL_METHOD_PLAIN,
 					   s->info.user, s->info.password);
 	if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
 		session_describe_reply(reply, reason, sizeof(reason));
@@ -328,8 +317,7 @@ static int session_login(struct amqp_session *s, int64_t deadline_ms,
 	reply = amqp_get_rpc_reply(s->conn);
 	if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
 		session_describe_reply(reply, reason, sizeof(reason));
-		snprintf(err, errlen, "opening a channel on %s failed: %s",
-			 s->masked_url, reason);
+		snprintf(err, errlen, "opening a channel on %s failed: %s", s->masked_url, reason);
 		return AMQP_SESSION_ERR_CONNECT;
 	}
 	s->channel_open = true;
@@ -362,8 +350,8 @@ int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
 		goto fail;
 
 	tv = session_timeval(deadline_ms - timing_mono_ms());
-	status = amqp_socket_open_noblock(amqp_get_socket(s->conn), s->info.host,
-					  s->info.port, &tv);
+	status =
+		amqp_socket_open_noblock(amqp_get_socket(s->conn), s->info.host, s->info.port, &tv);
 	if (status != AMQP_STATUS_OK) {
 		snprintf(err, errlen, "cannot connect to %s: %s", s->masked_url,
 			 amqp_error_string2(status));
@@ -396,21 +384,20 @@ static int session_begin_rpc(struct amqp_session *s)
 	return 0;
 }
 
-int amqp_session_declare_exchange(struct amqp_session *s, const char *name,
-				  const char *type, bool durable)
+int amqp_session_declare_exchange(struct amqp_session *s, const char *name, const char *type,
+				  bool durable)
 {
 	int rc = session_begin_rpc(s);
 
 	if (rc < 0)
 		return rc;
 	amqp_exchange_declare(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(name),
-			      amqp_cstring_bytes(type), 0, durable, 0, 0,
-			      amqp_empty_table);
+			      amqp_cstring_bytes(type), 0, durable, 0, 0, amqp_empty_table);
 	return session_rpc_result(s, "exchange.declare");
 }
 
-int amqp_session_declare_queue(struct amqp_session *s, const char *name,
-			       bool exclusive, char *out_name, size_t outlen)
+int amqp_session_declare_queue(struct amqp_session *s, const char *name, bool exclusive,
+			       char *out_name, size_t outlen)
 {
 	amqp_queue_declare_ok_t *ok;
 	int rc = session_begin_rpc(s);
@@ -419,8 +406,8 @@ int amqp_session_declare_queue(struct amqp_session *s, const char *name,
 		return rc;
 	/* A shared queue is transient and kept, as the Go services declare
 	 * theirs; an exclusive one goes away with its connection. */
-	ok = amqp_queue_declare(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(name),
-				0, 0, exclusive, exclusive, amqp_empty_table);
+	ok = amqp_queue_declare(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(name), 0, 0, exclusive,
+				exclusive, amqp_empty_table);
 	rc = session_rpc_result(s, "queue.declare");
 	if (rc < 0)
 		return rc;
@@ -434,8 +421,8 @@ int amqp_session_declare_queue(struct amqp_session *s, const char *name,
 	return 0;
 }
 
-int amqp_session_bind(struct amqp_session *s, const char *queue,
-		      const char *exchange, const char *routing_key)
+int amqp_session_bind(struct amqp_session *s, const char *queue, const char *exchange,
+		      const char *routing_key)
 {
 	int rc = session_begin_rpc(s);
 
@@ -453,13 +440,12 @@ int amqp_session_consume(struct amqp_session *s, const char *queue)
 
 	if (rc < 0)
 		return rc;
-	amqp_basic_consume(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(queue),
-			   amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+	amqp_basic_consume(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0,
+			   1, 0, amqp_empty_table);
 	return session_rpc_result(s, "basic.consume");
 }
 
-int amqp_session_publish(struct amqp_session *s,
-			 const struct amqp_session_message *m)
+int amqp_session_publish(struct amqp_session *s, const struct amqp_session_message *m)
 {
 	amqp_basic_properties_t props;
 	amqp_table_entry_t *entries = NULL;
@@ -494,8 +480,7 @@ int amqp_session_publish(struct amqp_session *s,
 		for (size_t i = 0; i < m->header_count; i++) {
 			entries[i].key = amqp_cstring_bytes(m->headers[i].name);
 			entries[i].value.kind = AMQP_FIELD_KIND_UTF8;
-			entries[i].value.value.bytes =
-				amqp_cstring_bytes(m->headers[i].value);
+			entries[i].value.value.bytes = amqp_cstring_bytes(m->headers[i].value);
 		}
 		props._flags |= AMQP_BASIC_HEADERS_FLAG;
 		props.headers.num_entries = (int)m->header_count;
@@ -503,10 +488,8 @@ int amqp_session_publish(struct amqp_session *s,
 	}
 	body.bytes = (void *)m->body;
 	body.len = m->len;
-	status = amqp_basic_publish(s->conn, SESSION_CHANNEL,
-				    amqp_cstring_bytes(m->exchange),
-				    amqp_cstring_bytes(m->routing_key), 0, 0,
-				    &props, body);
+	status = amqp_basic_publish(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(m->exchange),
+				    amqp_cstring_bytes(m->routing_key), 0, 0, &props, body);
 	free(entries);
 	if (status != AMQP_STATUS_OK) {
 		/* Frames may be half written: the stream cannot be trusted. */
@@ -551,16 +534,15 @@ static int session_handle_frame(struct amqp_session *s)
 			session_teardown(s, false);
 			return AMQP_SESSION_ERR_LOST;
 		}
-		log_warn("amqp broker returned an unroutable message url=%s",
-			 s->masked_url);
+		log_warn("amqp broker returned an unroutable message url=%s", s->masked_url);
 		amqp_destroy_message(&returned);
 		return 0;
 	case AMQP_CHANNEL_CLOSE_METHOD: {
 		const amqp_channel_close_t *c = frame.payload.method.decoded;
 
 		log_warn("amqp broker closed the channel url=%s code=%u reason=\"%.*s\"",
-			 s->masked_url, (unsigned)c->reply_code,
-			 (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+			 s->masked_url, (unsigned)c->reply_code, (int)c->reply_text.len,
+			 (const char *)c->reply_text.bytes);
 		session_confirm_channel_close(s, frame.channel);
 		return AMQP_SESSION_ERR_LOST;
 	}
@@ -568,8 +550,8 @@ static int session_handle_frame(struct amqp_session *s)
 		const amqp_connection_close_t *c = frame.payload.method.decoded;
 
 		log_warn("amqp broker closed the connection url=%s code=%u reason=\"%.*s\"",
-			 s->masked_url, (unsigned)c->reply_code,
-			 (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+			 s->masked_url, (unsigned)c->reply_code, (int)c->reply_text.len,
+			 (const char *)c->reply_text.bytes);
 		session_confirm_connection_close(s);
 		return AMQP_SESSION_ERR_LOST;
 	}
@@ -580,8 +562,7 @@ static int session_handle_frame(struct amqp_session *s)
 	}
 }
 
-int amqp_session_next(struct amqp_session *s, int timeout_ms,
-		      struct amqp_session_delivery *d)
+int amqp_session_next(struct amqp_session *s, int timeout_ms, struct amqp_session_delivery *d)
 {
 	int64_t deadline_ms = timing_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	amqp_rpc_reply_t reply;
@@ -610,16 +591,14 @@ int amqp_session_next(struct amqp_session *s, int timeout_ms,
 			continue;
 		}
 		session_describe_reply(reply, reason, sizeof(reason));
-		log_warn("amqp connection lost url=%s reason=\"%s\"", s->masked_url,
-			 reason);
+		log_warn("amqp connection lost url=%s reason=\"%s\"", s->masked_url, reason);
 		session_teardown(s, false);
 		return AMQP_SESSION_ERR_LOST;
 	}
 
 	s->have_envelope = true;
 	session_copy_bytes(s->exchange, sizeof(s->exchange), s->envelope.exchange);
-	session_copy_bytes(s->routing_key, sizeof(s->routing_key),
-			   s->envelope.routing_key);
+	session_copy_bytes(s->routing_key, sizeof(s->routing_key), s->envelope.routing_key);
 	d->exchange = s->exchange;
 	d->routing_key = s->routing_key;
 	d->body = s->envelope.message.body.bytes;
@@ -627,8 +606,7 @@ int amqp_session_next(struct amqp_session *s, int timeout_ms,
 	return 1;
 }
 
-int amqp_session_header(const struct amqp_session *s, const char *name,
-			char *out, size_t outlen)
+int amqp_session_header(const struct amqp_session *s, const char *name, char *out, size_t outlen)
 {
 	const amqp_basic_properties_t *p;
 	const amqp_field_value_t *v = NULL;

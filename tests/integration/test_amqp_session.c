@@ -32,11 +32,11 @@
 #include "log.h"
 #include "timing.h"
 
-#define EXCHANGE "discovery"
+#define EXCHANGE  "discovery"
 #define TOKEN_KEY "discovery.accountservice.up"
-#define TOKEN_BODY                                                          \
-	"{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":6767,"        \
-	"\"service\":\"accountservice\",\"instanceId\":\"10.0.0.5:6767\"," \
+#define TOKEN_BODY                                                                                 \
+	"{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":6767,"                                \
+	"\"service\":\"accountservice\",\"instanceId\":\"10.0.0.5:6767\","                         \
 	"\"ttl\":6,\"seq\":1,\"ts\":1700000000000}"
 #define SIGNATURE "8f2b6a1c0d9e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a"
 
@@ -47,8 +47,7 @@ static const char *server_url(void)
 	return url && *url ? url : "amqp://guest:guest@127.0.0.1:5672/";
 }
 
-static struct amqp_session *session_for(const char *url, const char *name,
-					int timeout_ms)
+static struct amqp_session *session_for(const char *url, const char *name, int timeout_ms)
 {
 	struct amqp_session_options o = {
 		.url = url,
@@ -85,8 +84,8 @@ static void subscribe(struct amqp_session *s, char *queue, size_t len)
 static void publish_token(struct amqp_session *s, const char *body)
 {
 	const struct amqp_session_header headers[] = {
-		{ "x-signature", SIGNATURE },
-		{ "x-origin", "test" },
+		{"x-signature", SIGNATURE},
+		{"x-origin", "test"},
 	};
 	struct amqp_session_message m = {
 		.exchange = EXCHANGE,
@@ -104,8 +103,7 @@ static void publish_token(struct amqp_session *s, const char *body)
 }
 
 /* Waits up to timeout_ms for one delivery, skipping timeouts. */
-static int next_within(struct amqp_session *s, int64_t timeout_ms,
-		       struct amqp_session_delivery *d)
+static int next_within(struct amqp_session *s, int64_t timeout_ms, struct amqp_session_delivery *d)
 {
 	int64_t end = timing_mono_ms() + timeout_ms;
 	int rc = 0;
@@ -118,7 +116,7 @@ static int next_within(struct amqp_session *s, int64_t timeout_ms,
 /* A loopback port on which nothing listens. */
 static int closed_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	int port;
@@ -142,7 +140,7 @@ static void amqp_session_new_should_reject_bad_urls(void **state)
 		"localhost:5672",
 		"",
 	};
-	struct amqp_session_options o = { 0 };
+	struct amqp_session_options o = {0};
 	struct amqp_session *s;
 
 	(void)state;
@@ -221,19 +219,19 @@ static void amqp_session_publish_should_set_the_contract_properties(void **state
 	assert_non_null(url);
 	assert_int_equal(amqp_parse_url(url, &info), AMQP_STATUS_OK);
 	assert_int_equal(amqp_socket_open(sock, info.host, info.port), AMQP_STATUS_OK);
-	reply = amqp_login(raw, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
-			   info.user, info.password);
+	reply = amqp_login(raw, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, info.user,
+			   info.password);
 	assert_int_equal(reply.reply_type, AMQP_RESPONSE_NORMAL);
 	amqp_channel_open(raw, 1);
 	assert_int_equal(amqp_get_rpc_reply(raw).reply_type, AMQP_RESPONSE_NORMAL);
-	amqp_exchange_declare(raw, 1, amqp_cstring_bytes(EXCHANGE),
-			      amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+	amqp_exchange_declare(raw, 1, amqp_cstring_bytes(EXCHANGE), amqp_cstring_bytes("topic"), 0,
+			      1, 0, 0, amqp_empty_table);
 	assert_int_equal(amqp_get_rpc_reply(raw).reply_type, AMQP_RESPONSE_NORMAL);
 	q = amqp_queue_declare(raw, 1, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
 	assert_non_null(q);
 	queue = amqp_bytes_malloc_dup(q->queue);
-	amqp_queue_bind(raw, 1, queue, amqp_cstring_bytes(EXCHANGE),
-			amqp_cstring_bytes(TOKEN_KEY), amqp_empty_table);
+	amqp_queue_bind(raw, 1, queue, amqp_cstring_bytes(EXCHANGE), amqp_cstring_bytes(TOKEN_KEY),
+			amqp_empty_table);
 	assert_int_equal(amqp_get_rpc_reply(raw).reply_type, AMQP_RESPONSE_NORMAL);
 
 	open_or_fail(pub);
@@ -249,8 +247,7 @@ static void amqp_session_publish_should_set_the_contract_properties(void **state
 		timing_sleep_ms(20);
 	} while (timing_mono_ms() < end);
 	assert_int_equal(reply.reply.id, AMQP_BASIC_GET_OK_METHOD);
-	assert_int_equal(amqp_read_message(raw, 1, &msg, 0).reply_type,
-			 AMQP_RESPONSE_NORMAL);
+	assert_int_equal(amqp_read_message(raw, 1, &msg, 0).reply_type, AMQP_RESPONSE_NORMAL);
 
 	assert_true(msg.properties._flags & AMQP_BASIC_CONTENT_TYPE_FLAG);
 	assert_int_equal(msg.properties.content_type.len, strlen("application/json"));
@@ -356,8 +353,7 @@ static void amqp_session_open_should_report_a_refused_login(void **state)
 	(void)state;
 	assert_non_null(broker);
 	assert_int_equal(amqp_parse_url(broker, &info), AMQP_STATUS_OK);
-	snprintf(url, sizeof(url), "amqp://%s:wr0ngpw@%s:%d/", info.user, info.host,
-		 info.port);
+	snprintf(url, sizeof(url), "amqp://%s:wr0ngpw@%s:%d/", info.user, info.host, info.port);
 	s = session_for(url, NULL, 0);
 	assert_int_equal(amqp_session_open(s, err, sizeof(err)), AMQP_SESSION_ERR_CONNECT);
 	assert_false(amqp_session_is_open(s));
@@ -390,7 +386,7 @@ static void amqp_session_open_should_fail_fast_on_a_closed_port(void **state)
 /* A peer that completes the TCP handshake but never says a word. */
 static void amqp_session_open_should_give_up_on_a_silent_broker(void **state)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct amqp_session *s;
@@ -405,8 +401,7 @@ static void amqp_session_open_should_give_up_on_a_silent_broker(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(fd, 4), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	snprintf(url, sizeof(url), "amqp://guest:s3cr3tpw@127.0.0.1:%d/",
-		 ntohs(a.sin_port));
+	snprintf(url, sizeof(url), "amqp://guest:s3cr3tpw@127.0.0.1:%d/", ntohs(a.sin_port));
 
 	s = session_for(url, NULL, 700);
 	start = timing_mono_ms();
@@ -472,9 +467,9 @@ static bool relay_pump(struct relay *r, int from, int to)
 static void *relay_run(void *arg)
 {
 	struct relay *r = arg;
-	struct sockaddr_in up = { .sin_family = AF_INET };
-	struct pollfd pf[3] = { { .fd = r->stop[0], .events = POLLIN },
-				{ .fd = r->listen_fd, .events = POLLIN } };
+	struct sockaddr_in up = {.sin_family = AF_INET};
+	struct pollfd pf[3] = {{.fd = r->stop[0], .events = POLLIN},
+			       {.fd = r->listen_fd, .events = POLLIN}};
 	int client;
 	int server;
 
@@ -508,7 +503,7 @@ out:
 
 static void relay_start(struct relay *r, int upstream_port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
 
 	r->upstream_port = upstream_port;
@@ -535,7 +530,7 @@ static void relay_stop(struct relay *r)
 
 static void amqp_session_next_should_notice_a_silent_link_by_heartbeat(void **state)
 {
-	struct amqp_session_options o = { .heartbeat_s = 1 };
+	struct amqp_session_options o = {.heartbeat_s = 1};
 	struct amqp_connection_info info;
 	struct amqp_session_delivery d;
 	struct amqp_session *s;
@@ -551,8 +546,7 @@ static void amqp_session_next_should_notice_a_silent_link_by_heartbeat(void **st
 	assert_non_null(broker);
 	assert_int_equal(amqp_parse_url(broker, &info), AMQP_STATUS_OK);
 	relay_start(&r, info.port);
-	snprintf(url, sizeof(url), "amqp://%s:%s@127.0.0.1:%d/", info.user,
-		 info.password, r.port);
+	snprintf(url, sizeof(url), "amqp://%s:%s@127.0.0.1:%d/", info.user, info.password, r.port);
 	o.url = url;
 	s = amqp_session_new(&o);
 	assert_non_null(s);
@@ -568,8 +562,7 @@ static void amqp_session_next_should_notice_a_silent_link_by_heartbeat(void **st
 	while (rc == 0 && timing_mono_ms() - cut_at < 10000)
 		rc = amqp_session_next(s, 100, &d);
 	took = timing_mono_ms() - cut_at;
-	print_message("silent link noticed after %lld ms (heartbeat 1 s)\n",
-		      (long long)took);
+	print_message("silent link noticed after %lld ms (heartbeat 1 s)\n", (long long)took);
 	assert_int_equal(rc, AMQP_SESSION_ERR_LOST);
 	assert_false(amqp_session_is_open(s));
 	assert_true(took >= 1000);
@@ -649,8 +642,8 @@ static int resume_if_paused(void **state)
 }
 
 /* Reconnects with backoff and subscribes again; returns the attempts. */
-static int reconnect(struct amqp_session *s, struct backoff *b, int64_t limit_ms,
-		     char *queue, size_t len)
+static int reconnect(struct amqp_session *s, struct backoff *b, int64_t limit_ms, char *queue,
+		     size_t len)
 {
 	int64_t end = timing_mono_ms() + limit_ms;
 	int attempts = 0;
@@ -701,8 +694,7 @@ static void amqp_session_should_survive_a_broker_outage(void **state)
 	assert_true(child >= 0);
 	pause_child = child;
 	if (child == 0) {
-		execl("scripts/rabbitmq.sh", "rabbitmq.sh", "pause", rabbit_dir(),
-		      (char *)NULL);
+		execl("scripts/rabbitmq.sh", "rabbitmq.sh", "pause", rabbit_dir(), (char *)NULL);
 		_exit(127);
 	}
 	while (timing_mono_ms() - paused_at < 20000) {
