@@ -15,8 +15,11 @@ STARTED=()
 
 cleanup() {
 	local p
-	for p in "${STARTED[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${STARTED[@]}"; do wait "$p" 2>/dev/null || true; done
+	for p in "${STARTED[@]}"; do
+		kill -0 "$p" 2>/dev/null || continue
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
