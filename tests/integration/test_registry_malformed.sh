@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Bad input never hurts the registry: 10,000 malformed messages of every
+# kind the decoder rejects are each counted by reason while the registry
+# keeps answering and its memory stays flat; in signed mode a forged,
+# unsigned or replayed token never enters the table.
+source "$(dirname "$0")/registry_helpers.bash"
+
+S=bad$$
+start_registry
+
+# kind routing-key body, one per reason label of /metrics.
+big=$(head -c 5000 /dev/zero | tr '\0' ' ')
+kinds=(
+	"not_json|discovery.$S.up|garbage{"
+	"not_object|discovery.$S.up|[1,2,3]"
+	"bad_type|discovery.$S.up|{\"state\":1,\"address\":\"10.0.0.1\"}"
+	"bad_state|discovery.$S.up|{\"state\":\"SLEEPING\",\"address\":\"10.0.0.1\"}"
+	"bad_address|discovery.$S.up|{\"state\":\"UP\",\"address\":\"999.1.1.1\"}"
+	"bad_service|discovery.$S.up|{\"state\":\"UP\",\"address\":\"10.0.0.1\",\"service\":\"other\"}"
+	"bad_port|discovery.$S.up|{\"state\":\"UP\",\"address\":\"10.0.0.1\",\"port\":70000}"
+	"bad_ttl|discovery.$S.up|{\"state\":\"UP\",\"address\":\"10.0.0.1\",\"ttl\":-1}"
+	"bad_metadata|discovery.$S.up|{\"state\":\"UP\",\"address\":\"10.0.0.1\",\"metadata\":{\"k\":1}}"
+	"bad_routing_key|discovery.nodots|{\"state\":\"UP\",\"address\":\"10.0.0.1\"}"
+	"bad_field|discovery.$S.up|{\"state\":\"UP\",\"address\":\"10.0.0.1\",\"seq\":-1}"
+	"too_large|discovery.$S.up|{\"state\":\"UP\",\"address\":\"10.0.0.1\",\"x\":\"$big\"}"
+)
+per_kind=834 # 12 kinds: 10,008 messages
+
+send_kind() { # reason key body count
+	local i
+	for ((i = 0; i < $4; i++)); do printf '%s\n' "$3"; done >"$TMP/lines"
+	amqp-publish -u "$AMQP_URL" -e discovery -r "$2" -l <"$TMP/lines"
+}
+rejected() { metric "registry_tokens_rejected_total{reason=\"$1\"}"; }
+total_rejected() {
+	curl -sf "$REG/metrics" | awk '/^registry_tokens_rejected_total/ { n += $2 } END { print n }'
+}
+
+# Warm-up, so that allocator pools and buffers reach their working size.
+for k in "${kinds[@]}"; do
+	IFS='|' read -r reason key body <<<"$k"
+	send_kind "$reason" "$key" "$body" 50
+done
+wait_for 10000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == 600 ]]" >/dev/null ||
+	fail "warm-up not all counted: $(total_rejected) of 600"
+rss_before=$(rss_kb "$REG_PID")
+
+for k in "${kinds[@]}"; do
+	IFS='|' read -r reason key body <<<"$k"
+	send_kind "$reason" "$key" "$body" "$per_kind"
+done
+expected=$((600 + 12 * per_kind))
+wait_for 30000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == $expected ]]" >/dev/null ||
+	fail "not every message counted: $(total_rejected) of $expected"
+for k in "${kinds[@]}"; do
+	IFS='|' read -r reason _ _ <<<"$k"
+	[[ $(rejected "$reason") == $((50 + per_kind)) ]] || fail "$reason counted $(rejected "$reason")"
+done
+rss_after=$(rss_kb "$REG_PID")
+growth=$((rss_after - rss_before))
+((growth < 4096)) || fail "memory grew by ${growth} kB over 10,008 bad messages"
+[[ $(count "$S") == 0 ]] || fail "a malformed token entered the table"
+publish "discovery.$S.up" '{"state":"UP","address":"10.0.4.1"}'
+wait_for 1000 has_count "$S" 1 >/dev/null || fail "consumer stopped after bad input"
+pass "10,008 malformed messages: each counted by reason, RSS +${growth} kB, consumer alive"
+stop_registry
+
+# ---- signed mode ----
+secret=s3cret-$$
+start_registry --discovery-secret "$secret"
+sign() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" -r | cut -d' ' -f1; }
+signed_tok() { echo "{\"state\":\"UP\",\"address\":\"10.0.5.$1\",\"ts\":$2}"; }
+
+body=$(signed_tok 1 "$(now_ms)")
+publish "discovery.$S.up" "$body"                                            # unsigned
+publish "discovery.$S.up" "$body" -H "x-signature: $(sign wrong-key "$body")" # forged
+publish "discovery.$S.up" "$body" -H "x-signature: 00$(sign "$secret" "$body" | cut -c3-)"
+old=$(signed_tok 2 $(($(now_ms) - 60000)))
+publish "discovery.$S.up" "$old" -H "x-signature: $(sign "$secret" "$old")"   # replayed
+wait_for 2000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == 4 ]]" >/dev/null ||
+	fail "signed mode rejections: $(total_rejected) of 4"
+[[ $(rejected unsigned) == 1 && $(rejected bad_signature) == 2 && $(rejected stale_ts) == 1 ]] ||
+	fail "rejection reasons: $(curl -sf "$REG/metrics" | grep rejected)"
+[[ $(count "$S") == 0 ]] || fail "a forged token entered the table"
+good=$(signed_tok 3 "$(now_ms)")
+publish "discovery.$S.up" "$good" -H "x-signature: $(sign "$secret" "$good")"
+wait_for 1000 has_count "$S" 1 >/dev/null || fail "a correctly signed token was not listed"
+[[ $(curl -sf "$REG/services/$S" | jq -r '.instances[0].address') == 10.0.5.3 ]] ||
+	fail "wrong instance listed"
+pass "signed mode: unsigned, forged and replayed tokens rejected, a signed one listed"
+stop_registry
