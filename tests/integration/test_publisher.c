@@ -398,6 +398,39 @@ static void publisher_should_never_block_without_a_broker(void **state)
 	}
 }
 
+static void publisher_should_name_its_connection(void **state)
+{
+	struct amqp_session *c = consumer_open();
+	char service[64], cmd[512], line[4096], property[160];
+	bool named = false;
+	struct publisher *p;
+	struct seen s;
+	FILE *out;
+
+	(void)state;
+	if (!getenv("RABBIT_DIR")) {
+		amqp_session_free(c);
+		skip();
+	}
+	unique_service(service, sizeof(service), "name");
+	p = start(service, "i-7", 1000, NULL);
+	assert_int_equal(consumer_next(c, service, timing_mono_ms() + 1000, &s), 1);
+	token_clear(&s.token);
+	snprintf(property, sizeof(property), "{\"connection_name\",\"discovery:%s:i-7\"}",
+		 service);
+	snprintf(cmd, sizeof(cmd),
+		 "scripts/rabbitmq.sh ctl '%s' list_connections client_properties",
+		 getenv("RABBIT_DIR"));
+	out = popen(cmd, "r");
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), out))
+		named = named || strstr(line, property) != NULL;
+	assert_int_equal(pclose(out), 0);
+	assert_true(named);
+	publisher_stop(p);
+	amqp_session_free(c);
+}
+
 static void publisher_start_should_refuse_bad_options(void **state)
 {
 	struct token t = description("pubtest-bad", "i-1");
@@ -719,6 +752,7 @@ int main(void)
 		cmocka_unit_test(publisher_should_not_sign_without_a_secret),
 		cmocka_unit_test(publisher_set_healthy_should_announce_the_change_at_once),
 		cmocka_unit_test(publisher_should_never_block_without_a_broker),
+		cmocka_unit_test(publisher_should_name_its_connection),
 		cmocka_unit_test(publisher_start_should_refuse_bad_options),
 		cmocka_unit_test(sidecar_should_announce_the_given_fields_exactly),
 		cmocka_unit_test(sidecar_should_read_the_environment),
