@@ -6,6 +6,9 @@
 source "$(dirname "$0")/registry_helpers.bash"
 
 S=bad$$
+# Under AddressSanitizer freed memory sits in a quarantine (256 MB by
+# default) and would read as growth; a small one keeps RSS meaningful.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
 start_registry
 
 # kind routing-key body, one per reason label of /metrics.
@@ -36,33 +39,35 @@ total_rejected() {
 	curl -sf "$REG/metrics" | awk '/^registry_tokens_rejected_total/ { n += $2 } END { print n }'
 }
 
-# Warm-up, so that allocator pools and buffers reach their working size.
+# A first round warms up allocator pools and buffers (and sanitizer
+# bookkeeping); the second round is the one measured.
 for k in "${kinds[@]}"; do
 	IFS='|' read -r reason key body <<<"$k"
-	send_kind "$reason" "$key" "$body" 50
+	send_kind "$reason" "$key" "$body" "$per_kind"
 done
-wait_for 10000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == 600 ]]" >/dev/null ||
-	fail "warm-up not all counted: $(total_rejected) of 600"
+warm=$((12 * per_kind))
+wait_for 30000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == $warm ]]" >/dev/null ||
+	fail "warm-up not all counted: $(total_rejected) of $warm"
 rss_before=$(rss_kb "$REG_PID")
 
 for k in "${kinds[@]}"; do
 	IFS='|' read -r reason key body <<<"$k"
 	send_kind "$reason" "$key" "$body" "$per_kind"
 done
-expected=$((600 + 12 * per_kind))
+expected=$((2 * warm))
 wait_for 30000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == $expected ]]" >/dev/null ||
 	fail "not every message counted: $(total_rejected) of $expected"
 for k in "${kinds[@]}"; do
 	IFS='|' read -r reason _ _ <<<"$k"
-	[[ $(rejected "$reason") == $((50 + per_kind)) ]] || fail "$reason counted $(rejected "$reason")"
+	[[ $(rejected "$reason") == $((2 * per_kind)) ]] || fail "$reason counted $(rejected "$reason")"
 done
 rss_after=$(rss_kb "$REG_PID")
 growth=$((rss_after - rss_before))
-((growth < 4096)) || fail "memory grew by ${growth} kB over 10,008 bad messages"
+((growth < 4096)) || fail "memory grew by ${growth} kB over 10,008 more bad messages"
 [[ $(count "$S") == 0 ]] || fail "a malformed token entered the table"
 publish "discovery.$S.up" '{"state":"UP","address":"10.0.4.1"}'
 wait_for 1000 has_count "$S" 1 >/dev/null || fail "consumer stopped after bad input"
-pass "10,008 malformed messages: each counted by reason, RSS +${growth} kB, consumer alive"
+pass "2 x 10,008 malformed messages: each counted by reason, RSS +${growth} kB, consumer alive"
 stop_registry
 
 # ---- signed mode ----
