@@ -1,0 +1,136 @@
+#include "accountservice/acct_metrics.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const route_names[ACCT_ROUTE_COUNT] = {
+	"accounts", "health", "testability", "metrics", "other",
+};
+
+/* The last slot collects any status not listed. */
+static const unsigned statuses[ACCT_METRICS_STATUSES] = {
+	200, 400, 404, 405, 414, 500, 503, 0, 0,
+};
+#define STATUS_OTHER (ACCT_METRICS_STATUSES - 1)
+
+static const char *const outcome_names[ACCT_QUOTE_OUTCOME_COUNT] = {
+	"ok", "timeout", "error", "fallback",
+};
+
+/* Upper bounds in microseconds; the last bucket is +Inf. */
+static const int64_t bucket_us[ACCT_METRICS_BUCKETS - 1] = {
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000, 5000000,
+};
+
+void acct_metrics_init(struct acct_metrics *m)
+{
+	for (int r = 0; r < ACCT_ROUTE_COUNT; r++)
+		for (int s = 0; s < ACCT_METRICS_STATUSES; s++)
+			atomic_init(&m->requests[r][s], 0);
+	for (int o = 0; o < ACCT_QUOTE_OUTCOME_COUNT; o++)
+		atomic_init(&m->quotes[o], 0);
+	for (int b = 0; b < ACCT_METRICS_BUCKETS; b++)
+		atomic_init(&m->latency_buckets[b], 0);
+	atomic_init(&m->latency_sum_us, 0);
+	atomic_init(&m->latency_count, 0);
+}
+
+static int status_slot(unsigned status)
+{
+	for (int s = 0; s < STATUS_OTHER; s++)
+		if (statuses[s] == status)
+			return s;
+	return STATUS_OTHER;
+}
+
+void acct_metrics_request(struct acct_metrics *m, enum acct_route route,
+			  unsigned status, int64_t latency_us)
+{
+	int b = 0;
+	if (latency_us < 0)
+		latency_us = 0;
+	while (b < ACCT_METRICS_BUCKETS - 1 && latency_us > bucket_us[b])
+		b++;
+	atomic_fetch_add_explicit(&m->requests[route][status_slot(status)], 1,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->latency_buckets[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->latency_sum_us, (uint64_t)latency_us,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->latency_count, 1, memory_order_relaxed);
+}
+
+void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome)
+{
+	atomic_fetch_add_explicit(&m->quotes[outcome], 1, memory_order_relaxed);
+}
+
+static uint64_t load(atomic_uint_fast64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void render_requests(struct acct_metrics *m, FILE *f)
+{
+	fputs("# HELP accountservice_http_requests_total HTTP requests by route and status.\n"
+	      "# TYPE accountservice_http_requests_total counter\n", f);
+	for (int r = 0; r < ACCT_ROUTE_COUNT; r++) {
+		for (int s = 0; s < ACCT_METRICS_STATUSES; s++) {
+			uint64_t n = load(&m->requests[r][s]);
+			if (n == 0)
+				continue;
+			if (s == STATUS_OTHER)
+				fprintf(f, "accountservice_http_requests_total{route=\"%s\",status=\"other\"} %" PRIu64 "\n",
+					route_names[r], n);
+			else
+				fprintf(f, "accountservice_http_requests_total{route=\"%s\",status=\"%u\"} %" PRIu64 "\n",
+					route_names[r], statuses[s], n);
+		}
+	}
+}
+
+static void render_quotes(struct acct_metrics *m, FILE *f)
+{
+	fputs("# HELP accountservice_quote_calls_total Quote calls by outcome; fallback counts accounts served with the fallback quote.\n"
+	      "# TYPE accountservice_quote_calls_total counter\n", f);
+	for (int o = 0; o < ACCT_QUOTE_OUTCOME_COUNT; o++)
+		fprintf(f, "accountservice_quote_calls_total{outcome=\"%s\"} %" PRIu64 "\n",
+			outcome_names[o], load(&m->quotes[o]));
+}
+
+static void render_latency(struct acct_metrics *m, FILE *f)
+{
+	uint64_t cumulative = 0;
+	fputs("# HELP accountservice_http_request_duration_seconds HTTP request latency.\n"
+	      "# TYPE accountservice_http_request_duration_seconds histogram\n", f);
+	for (int b = 0; b < ACCT_METRICS_BUCKETS; b++) {
+		cumulative += load(&m->latency_buckets[b]);
+		if (b < ACCT_METRICS_BUCKETS - 1)
+			fprintf(f, "accountservice_http_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+				(double)bucket_us[b] / 1e6, cumulative);
+		else
+			fprintf(f, "accountservice_http_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+				cumulative);
+	}
+	fprintf(f, "accountservice_http_request_duration_seconds_sum %.6f\n",
+		(double)load(&m->latency_sum_us) / 1e6);
+	fprintf(f, "accountservice_http_request_duration_seconds_count %" PRIu64 "\n",
+		load(&m->latency_count));
+}
+
+char *acct_metrics_render(struct acct_metrics *m, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+	if (f == NULL)
+		return NULL;
+	render_requests(m, f);
+	render_quotes(m, f);
+	render_latency(m, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

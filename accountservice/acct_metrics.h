@@ -1,0 +1,50 @@
+#ifndef DISCOVERY_ACCT_METRICS_H
+#define DISCOVERY_ACCT_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * accountservice metrics: lock-free counters updated from any HTTP thread
+ * and rendered in the Prometheus text format.
+ */
+enum acct_route {
+	ACCT_ROUTE_ACCOUNTS,
+	ACCT_ROUTE_HEALTH,
+	ACCT_ROUTE_TESTABILITY,
+	ACCT_ROUTE_METRICS,
+	ACCT_ROUTE_OTHER,
+	ACCT_ROUTE_COUNT
+};
+
+enum acct_quote_outcome {
+	ACCT_QUOTE_OK,
+	ACCT_QUOTE_TIMEOUT,
+	ACCT_QUOTE_ERROR,
+	ACCT_QUOTE_FALLBACK, /* the account was served with the fallback quote */
+	ACCT_QUOTE_OUTCOME_COUNT
+};
+
+/* The statuses the service answers with; anything else counts as "other". */
+#define ACCT_METRICS_STATUSES 9
+/* Latency bucket upper bounds in microseconds, plus +Inf. */
+#define ACCT_METRICS_BUCKETS 14
+
+struct acct_metrics {
+	atomic_uint_fast64_t requests[ACCT_ROUTE_COUNT][ACCT_METRICS_STATUSES];
+	atomic_uint_fast64_t quotes[ACCT_QUOTE_OUTCOME_COUNT];
+	atomic_uint_fast64_t latency_buckets[ACCT_METRICS_BUCKETS];
+	atomic_uint_fast64_t latency_sum_us;
+	atomic_uint_fast64_t latency_count;
+};
+
+void acct_metrics_init(struct acct_metrics *m);
+void acct_metrics_request(struct acct_metrics *m, enum acct_route route,
+			  unsigned status, int64_t latency_us);
+void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome);
+/* The text exposition; free() it. NULL when out of memory. */
+char *acct_metrics_render(struct acct_metrics *m, size_t *len)
+	__attribute__((warn_unused_result));
+
+#endif

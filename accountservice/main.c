@@ -1,0 +1,177 @@
+/*
+ * accountservice: serves accounts from LMDB with a quote from the
+ * quotes-service, and announces itself on the discovery exchange.
+ */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accountservice/acct_config.h"
+#include "accountservice/acct_http.h"
+#include "accountservice/acct_metrics.h"
+#include "accountservice/acct_store.h"
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+#include "publisher.h"
+#include "token.h"
+
+#define EXIT_USAGE CONFIG_EXIT_USAGE
+
+struct acct_identity {
+	char address[ADDR_TEXT_MAX];
+	char instance_id[ADDR_TEXT_MAX + 8];
+	char hostname[256];
+	char health_url[ADDR_TEXT_MAX + 32];
+};
+
+static void acct_on_health(void *arg, bool healthy)
+{
+	publisher_set_healthy(arg, healthy);
+}
+
+static void acct_identity_fill(struct acct_identity *id, int port)
+{
+	bool v6 = strchr(id->address, ':') != NULL;
+	snprintf(id->instance_id, sizeof(id->instance_id), "%s:%d", id->address,
+		 port);
+	snprintf(id->health_url, sizeof(id->health_url), "http://%s%s%s:%d/health",
+		 v6 ? "[" : "", id->address, v6 ? "]" : "", port);
+	if (gethostname(id->hostname, sizeof(id->hostname)) != 0)
+		id->hostname[0] = '\0';
+	id->hostname[sizeof(id->hostname) - 1] = '\0';
+}
+
+static struct publisher *acct_announce(const struct acct_config *cfg,
+				       const struct acct_identity *id)
+{
+	struct token t = {
+		.state = TOKEN_UP,
+		.port = cfg->port,
+		.instance_id = (char *)id->instance_id,
+		.hostname = id->hostname[0] != '\0' ? (char *)id->hostname : NULL,
+		.health_url = (char *)id->health_url,
+	};
+	struct publisher_options po = {
+		.amqp_url = cfg->amqp_url,
+		.exchange = cfg->exchange,
+		.secret = cfg->secret,
+		.interval_ms = cfg->interval_ms,
+		.token = &t,
+	};
+	snprintf(t.address, sizeof(t.address), "%s", id->address);
+	snprintf(t.service, sizeof(t.service), "%s", cfg->service_name);
+	return publisher_start(&po);
+}
+
+/* SIGTERM and SIGINT are blocked in every thread and taken by sigwait()
+ * in main, so shutdown runs in ordinary code, not in a handler. */
+static int acct_block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	return pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
+		    const sigset_t *signals)
+{
+	char err[256];
+	struct acct_metrics metrics;
+	struct acct_store *store;
+	struct acct_http *http;
+	struct publisher *pub;
+	int result = 1, sig = 0;
+
+	store = acct_store_open(cfg->db_path, err, sizeof(err));
+	if (store == NULL) {
+		log_error("%s", err);
+		return 1;
+	}
+	acct_metrics_init(&metrics);
+	struct acct_http_options ho = {
+		.port = cfg->port,
+		.store = store,
+		.served_by = id->address,
+		.quotes_url = cfg->quotes_url,
+		.quotes_timeout_ms = cfg->quotes_timeout_ms,
+		.metrics = &metrics,
+		.on_health = acct_on_health,
+	};
+	acct_identity_fill(id, cfg->port);
+	pub = acct_announce(cfg, id);
+	if (pub == NULL) {
+		log_error("cannot start the discovery publisher");
+		goto out_close_store;
+	}
+	ho.on_health_arg = pub;
+	http = acct_http_start(&ho, err, sizeof(err));
+	if (http == NULL) {
+		log_error("%s", err);
+		goto out_stop_publisher;
+	}
+	log_info("accountservice listening port=%d servedBy=%s instanceId=%s",
+		 cfg->port, id->address, id->instance_id);
+
+	if (sigwait(signals, &sig) == 0)
+		log_info("shutting down signal=%s", strsignal(sig));
+	result = 0;
+	/* Say goodbye first, so the registry stops sending clients here while
+	 * the requests in flight finish. */
+	publisher_stop(pub);
+	pub = NULL;
+	acct_http_stop(http);
+out_stop_publisher:
+	if (pub != NULL)
+		publisher_stop(pub);
+out_close_store:
+	acct_store_close(store);
+	return result;
+}
+
+int main(int argc, char **argv)
+{
+	struct acct_config cfg;
+	struct acct_identity id = { .address = "" };
+	char err[256];
+	sigset_t signals;
+	int rc;
+
+	log_init("accountservice", LOG_INFO);
+	rc = acct_config_load(&cfg, argc, argv, err, sizeof(err));
+	if (rc == CONFIG_HELP)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "accountservice: %s\n", err);
+		return EXIT_USAGE;
+	}
+	log_init("accountservice", cfg.log_level);
+	if (!token_service_is_valid(cfg.service_name)) {
+		fprintf(stderr, "accountservice: bad service name '%s'\n",
+			cfg.service_name);
+		return EXIT_USAGE;
+	}
+	if (addr_advertised(cfg.advertise_addr, cfg.advertise_cidr, id.address,
+			    sizeof(id.address), err, sizeof(err)) < 0) {
+		fprintf(stderr, "accountservice: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (acct_block_signals(&signals) != 0) {
+		log_error("cannot block signals");
+		return 1;
+	}
+	/* libcurl's global state, before any thread exists. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("curl_global_init failed");
+		return 1;
+	}
+	rc = acct_run(&cfg, &id, &signals);
+	curl_global_cleanup();
+	log_info("accountservice stopped exit=%d", rc);
+	return rc;
+}
