@@ -15,8 +15,7 @@ int announce_ttl_s(int64_t interval_ms)
 	return ttl < 1 ? 1 : (int)ttl;
 }
 
-enum token_state announce_state(bool stopping, bool healthy,
-				bool out_of_service_when_unhealthy)
+enum token_state announce_state(bool stopping, bool healthy, bool out_of_service_when_unhealthy)
 {
 	if (stopping)
 		return TOKEN_DOWN;
@@ -25,9 +24,8 @@ enum token_state announce_state(bool stopping, bool healthy,
 	return out_of_service_when_unhealthy ? TOKEN_OUT_OF_SERVICE : TOKEN_DOWN;
 }
 
-int announce_build(const struct token *base, enum token_state state, int ttl,
-		   int64_t seq, int64_t ts_ms, const char *secret,
-		   struct announce_message *out)
+int announce_build(const struct token *base, enum token_state state, int ttl, int64_t seq,
+		   int64_t ts_ms, const char *secret, struct announce_message *out)
 {
 	/* A shallow copy: it only lends base's strings to the encoder. */
 	struct token t = *base;

@@ -18,8 +18,7 @@ int announce_ttl_s(int64_t interval_ms);
 
 /* The token state to announce: DOWN when stopping, else UP when healthy,
  * else DOWN or OUT_OF_SERVICE as configured. */
-enum token_state announce_state(bool stopping, bool healthy,
-				bool out_of_service_when_unhealthy);
+enum token_state announce_state(bool stopping, bool healthy, bool out_of_service_when_unhealthy);
 
 /* One ready-to-publish token message. */
 struct announce_message {
@@ -38,9 +37,9 @@ struct announce_message {
  * 0, TOKEN_ERR_TOO_LARGE when the body would exceed TOKEN_MAX_BODY (or
  * memory ran out), or TOKEN_ERR_BAD_SERVICE when no routing key can be made.
  */
-int announce_build(const struct token *base, enum token_state state, int ttl,
-		   int64_t seq, int64_t ts_ms, const char *secret,
-		   struct announce_message *out) __attribute__((warn_unused_result));
+int announce_build(const struct token *base, enum token_state state, int ttl, int64_t seq,
+		   int64_t ts_ms, const char *secret, struct announce_message *out)
+	__attribute__((warn_unused_result));
 void announce_message_clear(struct announce_message *m);
 
 #endif

@@ -24,7 +24,7 @@
 #include "token.h"
 
 #define MAIN_HEALTH_TIMEOUT_MS 1000
-#define MAIN_EXIT_USAGE 2
+#define MAIN_EXIT_USAGE	       2
 
 struct main_config {
 	const char *amqp_url;
@@ -81,43 +81,41 @@ static int main_copy_strings(const struct main_config *c, struct token *t)
 
 /* Loads and checks everything; fills the token. 0, CONFIG_HELP or the exit
  * code of a usage error (after printing its one-line message). */
-static int main_configure(int argc, char **argv, struct main_config *c,
-			  struct token *t)
+static int main_configure(int argc, char **argv, struct main_config *c, struct token *t)
 {
 	const struct config_option opts[] = {
-		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
-		  "broker URL, amqp:// or amqps://" },
-		{ "service-name", "SERVICE_NAME", CONFIG_STRING, &c->service, 0, 0,
-		  "service to announce (required), [a-z0-9][a-z0-9._-]{0,62}" },
-		{ "advertise-addr", "ADVERTISE_ADDR", CONFIG_STRING, &c->advertise_addr, 0, 0,
-		  "IPv4 or IPv6 address to announce" },
-		{ "advertise-cidr", "ADVERTISE_CIDR", CONFIG_STRING, &c->advertise_cidr, 0, 0,
-		  "announce the first local IPv4 address in this network" },
-		{ "port", "SERVER_PORT", CONFIG_PORT, &c->port, 0, 65535,
-		  "port to announce, 0 for none" },
-		{ "discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING, &c->exchange, 0, 0,
-		  "topic exchange of the tokens" },
-		{ "discovery-interval", "DISCOVERY_INTERVAL", CONFIG_DURATION_MS, &c->interval_ms, 100,
-		  3600000, "time between tokens (2, 0.5, 500ms, 2s, 1m); ttl is 3 intervals" },
-		{ "discovery-secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret, 0, 0,
-		  "sign tokens with HMAC-SHA256 in the x-signature header" },
-		{ "log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level, 0, 0,
-		  "debug, info, warn or error" },
-		{ "instance-id", "INSTANCE_ID", CONFIG_STRING, &c->instance_id, 0, 0,
-		  "unique id of this instance (default address:port)" },
-		{ "hostname", "HOSTNAME", CONFIG_STRING, &c->hostname, 0, 0,
-		  "host or container name to announce (default: this host's name)" },
-		{ "health-url", "HEALTH_URL", CONFIG_STRING, &c->health_url, 0, 0,
-		  "http(s) URL of the instance's health endpoint" },
-		{ "stream-url", "STREAM_URL", CONFIG_STRING, &c->stream_url, 0, 0,
-		  "http(s) URL of the instance's metrics stream" },
-		{ "metadata", "METADATA", CONFIG_STRING, &c->metadata, 0, 0,
-		  "metadata pairs k=v,k2=v2 (keys [A-Za-z0-9._-])" },
-		{ "check-health", "CHECK_HEALTH", CONFIG_FLAG, &c->check_health, 0, 0,
-		  "GET the health URL every interval; announce unhealthy while it fails" },
-		{ "out-of-service", "OUT_OF_SERVICE_WHEN_UNHEALTHY", CONFIG_FLAG,
-		  &c->out_of_service, 0, 0,
-		  "announce OUT_OF_SERVICE instead of DOWN while unhealthy" },
+		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
+		 "broker URL, amqp:// or amqps://"},
+		{"service-name", "SERVICE_NAME", CONFIG_STRING, &c->service, 0, 0,
+		 "service to announce (required), [a-z0-9][a-z0-9._-]{0,62}"},
+		{"advertise-addr", "ADVERTISE_ADDR", CONFIG_STRING, &c->advertise_addr, 0, 0,
+		 "IPv4 or IPv6 address to announce"},
+		{"advertise-cidr", "ADVERTISE_CIDR", CONFIG_STRING, &c->advertise_cidr, 0, 0,
+		 "announce the first local IPv4 address in this network"},
+		{"port", "SERVER_PORT", CONFIG_PORT, &c->port, 0, 65535,
+		 "port to announce, 0 for none"},
+		{"discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING, &c->exchange, 0, 0,
+		 "topic exchange of the tokens"},
+		{"discovery-interval", "DISCOVERY_INTERVAL", CONFIG_DURATION_MS, &c->interval_ms,
+		 100, 3600000, "time between tokens (2, 0.5, 500ms, 2s, 1m); ttl is 3 intervals"},
+		{"discovery-secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret, 0, 0,
+		 "sign tokens with HMAC-SHA256 in the x-signature header"},
+		{"log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level, 0, 0,
+		 "debug, info, warn or error"},
+		{"instance-id", "INSTANCE_ID", CONFIG_STRING, &c->instance_id, 0, 0,
+		 "unique id of this instance (default address:port)"},
+		{"hostname", "HOSTNAME", CONFIG_STRING, &c->hostname, 0, 0,
+		 "host or container name to announce (default: this host's name)"},
+		{"health-url", "HEALTH_URL", CONFIG_STRING, &c->health_url, 0, 0,
+		 "http(s) URL of the instance's health endpoint"},
+		{"stream-url", "STREAM_URL", CONFIG_STRING, &c->stream_url, 0, 0,
+		 "http(s) URL of the instance's metrics stream"},
+		{"metadata", "METADATA", CONFIG_STRING, &c->metadata, 0, 0,
+		 "metadata pairs k=v,k2=v2 (keys [A-Za-z0-9._-])"},
+		{"check-health", "CHECK_HEALTH", CONFIG_FLAG, &c->check_health, 0, 0,
+		 "GET the health URL every interval; announce unhealthy while it fails"},
+		{"out-of-service", "OUT_OF_SERVICE_WHEN_UNHEALTHY", CONFIG_FLAG, &c->out_of_service,
+		 0, 0, "announce OUT_OF_SERVICE instead of DOWN while unhealthy"},
 	};
 	const size_t count = sizeof(opts) / sizeof(opts[0]);
 	char err[512];
@@ -137,11 +135,12 @@ static int main_configure(int argc, char **argv, struct main_config *c,
 	if (!c->service || !c->service[0])
 		return main_usage("%s", "SERVICE_NAME/--service-name is required");
 	if (!token_service_is_valid(c->service))
-		return main_usage("SERVICE_NAME/--service-name: '%s' is not [a-z0-9][a-z0-9._-]{0,62}",
-				  c->service);
+		return main_usage(
+			"SERVICE_NAME/--service-name: '%s' is not [a-z0-9][a-z0-9._-]{0,62}",
+			c->service);
 	snprintf(t->service, sizeof(t->service), "%s", c->service);
-	if (addr_advertised(c->advertise_addr, c->advertise_cidr, t->address,
-			    sizeof(t->address), err, sizeof(err)) < 0)
+	if (addr_advertised(c->advertise_addr, c->advertise_cidr, t->address, sizeof(t->address),
+			    err, sizeof(err)) < 0)
 		return main_usage("%s", err);
 	t->port = c->port;
 	if (c->health_url && c->health_url[0] && !sidecar_url_is_valid(c->health_url))
@@ -211,8 +210,8 @@ int main(int argc, char **argv)
 		.interval_ms = 2000,
 		.log_level = "info",
 	};
-	struct token t = { .state = TOKEN_UP, .seq = -1 };
-	struct publisher_options po = { 0 };
+	struct token t = {.state = TOKEN_UP, .seq = -1};
+	struct publisher_options po = {0};
 	struct publisher *p = NULL;
 	sigset_t signals;
 	bool healthy = true;
@@ -234,8 +233,7 @@ int main(int argc, char **argv)
 
 	if (c.check_health) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		healthy = healthcheck_probe(c.health_url, MAIN_HEALTH_TIMEOUT_MS, err,
-					    sizeof(err));
+		healthy = healthcheck_probe(c.health_url, MAIN_HEALTH_TIMEOUT_MS, err, sizeof(err));
 		if (!healthy)
 			log_warn("health check fails url=%s reason=\"%s\"", c.health_url, err);
 	}
@@ -248,14 +246,15 @@ int main(int argc, char **argv)
 	po.out_of_service_when_unhealthy = c.out_of_service;
 	p = publisher_start(&po);
 	if (!p) {
-		fprintf(stderr, "publisher: cannot start (check AMQP_SERVER_URL and the token fields)\n");
+		fprintf(stderr,
+			"publisher: cannot start (check AMQP_SERVER_URL and the token fields)\n");
 		rc = MAIN_EXIT_USAGE;
 		goto out;
 	}
 	if (!healthy)
 		publisher_set_healthy(p, false);
-	log_info("announcing service=%s address=%s port=%d interval_ms=%lld signed=%s",
-		 t.service, t.address, t.port, (long long)c.interval_ms,
+	log_info("announcing service=%s address=%s port=%d interval_ms=%lld signed=%s", t.service,
+		 t.address, t.port, (long long)c.interval_ms,
 		 c.secret && c.secret[0] ? "yes" : "no");
 
 	main_wait_for_signal(p, &c, &signals, healthy);

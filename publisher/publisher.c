@@ -15,14 +15,14 @@
 #include "timing.h"
 
 #define PUBLISHER_DEFAULT_INTERVAL_MS 2000
-#define PUBLISHER_DEFAULT_EXCHANGE "discovery"
+#define PUBLISHER_DEFAULT_EXCHANGE    "discovery"
 /* The longest the thread waits in one call, so that stop and health
  * changes are acted on promptly and heartbeats are serviced. */
 #define PUBLISHER_TICK_MS 50
 /* Bounds connect and the closing handshake, hence publisher_stop. */
 #define PUBLISHER_AMQP_TIMEOUT_MS 1000
 #define PUBLISHER_INTERVAL_JITTER 0.10
-#define PUBLISHER_SYNC_JITTER_MS 250
+#define PUBLISHER_SYNC_JITTER_MS  250
 
 struct publisher {
 	pthread_t thread;
@@ -101,11 +101,10 @@ static int publisher_announce(struct publisher *p, bool stopping)
 	state = announce_state(stopping, healthy, p->out_of_service_when_unhealthy);
 
 	p->seq++;
-	rc = announce_build(&p->token, state, p->ttl_s, p->seq, timing_wall_ms(),
-			    p->secret, &m);
+	rc = announce_build(&p->token, state, p->ttl_s, p->seq, timing_wall_ms(), p->secret, &m);
 	if (rc < 0) {
-		log_error("publisher: cannot build token service=%s error=%s",
-			  p->token.service, token_error_name(rc));
+		log_error("publisher: cannot build token service=%s error=%s", p->token.service,
+			  token_error_name(rc));
 		return rc;
 	}
 	sig.name = TOKEN_SIGNATURE_HEADER;
@@ -165,8 +164,7 @@ fail:
 }
 
 /* The broker is away: logs once per outage and schedules the next try. */
-static void publisher_lost(struct publisher *p, struct publisher_timers *t,
-			   const char *why)
+static void publisher_lost(struct publisher *p, struct publisher_timers *t, const char *why)
 {
 	int64_t now = timing_mono_ms();
 
@@ -200,8 +198,8 @@ static void publisher_step_closed(struct publisher *p, struct publisher_timers *
 		log_info("publisher: broker reachable again service=%s outage_ms=%lld",
 			 p->token.service, (long long)(timing_mono_ms() - t->outage_since));
 	else
-		log_info("publisher: connected url=%s service=%s instance=%s",
-			 p->url_masked, p->token.service, p->token.instance_id);
+		log_info("publisher: connected url=%s service=%s instance=%s", p->url_masked,
+			 p->token.service, p->token.instance_id);
 	t->outage_since = 0;
 	backoff_reset(&p->backoff);
 	t->sync_at = 0;
@@ -218,8 +216,7 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 	bool due;
 	int rc;
 
-	due = health_changed || now >= t->next_token_at ||
-	      (t->sync_at && now >= t->sync_at);
+	due = health_changed || now >= t->next_token_at || (t->sync_at && now >= t->sync_at);
 	if (due) {
 		if (publisher_announce(p, false) < 0) {
 			publisher_lost(p, t, "publish failed");
@@ -244,16 +241,14 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 		publisher_lost(p, t, "connection lost");
 		return;
 	}
-	if (rc == 1 && d.routing_key && strcmp(d.routing_key, TOKEN_SYNC_KEY) == 0 &&
-	    !t->sync_at)
-		t->sync_at = timing_mono_ms() +
-			     rng_between(&p->rng, 0, PUBLISHER_SYNC_JITTER_MS);
+	if (rc == 1 && d.routing_key && strcmp(d.routing_key, TOKEN_SYNC_KEY) == 0 && !t->sync_at)
+		t->sync_at = timing_mono_ms() + rng_between(&p->rng, 0, PUBLISHER_SYNC_JITTER_MS);
 }
 
 static void *publisher_run(void *arg)
 {
 	struct publisher *p = arg;
-	struct publisher_timers t = { 0 };
+	struct publisher_timers t = {0};
 	bool stopping, health_changed;
 
 	for (;;) {
@@ -272,8 +267,8 @@ static void *publisher_run(void *arg)
 
 	if (amqp_session_is_open(p->session)) {
 		if (publisher_announce(p, true) == 0)
-			log_info("publisher: DOWN sent service=%s instance=%s",
-				 p->token.service, p->token.instance_id);
+			log_info("publisher: DOWN sent service=%s instance=%s", p->token.service,
+				 p->token.instance_id);
 		amqp_session_close(p->session);
 	} else {
 		log_warn("publisher: stopping while disconnected, no DOWN sent "
@@ -322,8 +317,8 @@ static bool publisher_token_fits(const struct publisher *p)
 {
 	struct announce_message m;
 
-	if (announce_build(&p->token, TOKEN_OUT_OF_SERVICE, p->ttl_s, INT64_MAX,
-			   INT64_MAX, p->secret, &m) < 0)
+	if (announce_build(&p->token, TOKEN_OUT_OF_SERVICE, p->ttl_s, INT64_MAX, INT64_MAX,
+			   p->secret, &m) < 0)
 		return false;
 	announce_message_clear(&m);
 	return true;
@@ -331,7 +326,7 @@ static bool publisher_token_fits(const struct publisher *p)
 
 struct publisher *publisher_start(const struct publisher_options *opts)
 {
-	struct amqp_session_options so = { 0 };
+	struct amqp_session_options so = {0};
 	pthread_condattr_t ca;
 	struct publisher *p;
 	char *name = NULL;
@@ -351,8 +346,7 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	pthread_condattr_destroy(&ca);
 
 	p->healthy = true;
-	p->interval_ms = opts->interval_ms > 0 ? opts->interval_ms
-					       : PUBLISHER_DEFAULT_INTERVAL_MS;
+	p->interval_ms = opts->interval_ms > 0 ? opts->interval_ms : PUBLISHER_DEFAULT_INTERVAL_MS;
 	p->ttl_s = announce_ttl_s(p->interval_ms);
 	p->out_of_service_when_unhealthy = opts->out_of_service_when_unhealthy;
 	p->exchange = publisher_dup(opts->exchange, PUBLISHER_DEFAULT_EXCHANGE);
@@ -360,8 +354,8 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	if (!p->exchange || !p->secret || publisher_copy_token(p, opts->token) < 0)
 		goto fail;
 	if (!publisher_token_fits(p)) {
-		log_error("publisher: the token would exceed %d bytes service=%s",
-			  TOKEN_MAX_BODY, p->token.service);
+		log_error("publisher: the token would exceed %d bytes service=%s", TOKEN_MAX_BODY,
+			  p->token.service);
 		goto fail;
 	}
 	/* seq starts at the wall clock so that a restarted instance with the
@@ -371,8 +365,7 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	backoff_init(&p->backoff);
 	log_mask_url(opts->amqp_url, p->url_masked, sizeof(p->url_masked));
 
-	if (asprintf(&name, "discovery:%s:%s", p->token.service,
-		     p->token.instance_id) < 0) {
+	if (asprintf(&name, "discovery:%s:%s", p->token.service, p->token.instance_id) < 0) {
 		name = NULL;
 		goto fail;
 	}

@@ -35,15 +35,13 @@ static void sidecar_clear_metadata(struct token *t)
 static bool sidecar_has_key(const struct token *t, const char *key, size_t len)
 {
 	for (size_t i = 0; i < t->metadata_count; i++)
-		if (strlen(t->metadata[i].key) == len &&
-		    memcmp(t->metadata[i].key, key, len) == 0)
+		if (strlen(t->metadata[i].key) == len && memcmp(t->metadata[i].key, key, len) == 0)
 			return true;
 	return false;
 }
 
 /* Adds the pair in [item, item + len); 0 or -1 with err. */
-static int sidecar_add_pair(struct token *t, const char *item, size_t len,
-			    char *err, size_t errlen)
+static int sidecar_add_pair(struct token *t, const char *item, size_t len, char *err, size_t errlen)
 {
 	const char *eq = memchr(item, '=', len);
 	size_t klen, vlen;
@@ -57,13 +55,14 @@ static int sidecar_add_pair(struct token *t, const char *item, size_t len,
 	vlen = len - klen - 1;
 	if (!sidecar_meta_key_is_valid(item, klen)) {
 		snprintf(err, errlen,
-			 "metadata key '%.*s' is not 1-%d of [A-Za-z0-9._-] starting with a letter or digit",
+			 "metadata key '%.*s' is not 1-%d of [A-Za-z0-9._-] starting with a letter "
+			 "or digit",
 			 (int)klen, item, SIDECAR_META_KEY_MAX);
 		return -1;
 	}
 	if (vlen > SIDECAR_META_VALUE_MAX) {
-		snprintf(err, errlen, "metadata value of '%.*s' is longer than %d bytes",
-			 (int)klen, item, SIDECAR_META_VALUE_MAX);
+		snprintf(err, errlen, "metadata value of '%.*s' is longer than %d bytes", (int)klen,
+			 item, SIDECAR_META_VALUE_MAX);
 		return -1;
 	}
 	if (sidecar_has_key(t, item, klen)) {
@@ -85,8 +84,7 @@ static int sidecar_add_pair(struct token *t, const char *item, size_t len,
 	return 0;
 }
 
-int sidecar_parse_metadata(const char *list, struct token *t, char *err,
-			   size_t errlen)
+int sidecar_parse_metadata(const char *list, struct token *t, char *err, size_t errlen)
 {
 	const char *item = list;
 

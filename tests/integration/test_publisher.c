@@ -60,7 +60,7 @@ struct seen {
 
 static struct amqp_session *consumer_open(void)
 {
-	struct amqp_session_options o = { .url = amqp_url(), .timeout_ms = 3000 };
+	struct amqp_session_options o = {.url = amqp_url(), .timeout_ms = 3000};
 	struct amqp_session *s = amqp_session_new(&o);
 	char err[256] = "";
 	char queue[256];
@@ -80,8 +80,8 @@ static struct amqp_session *consumer_open(void)
  * 1 with *out filled (token_clear it), 0 on timeout. Every token must
  * decode: a publisher that sends an invalid one fails the test.
  */
-static int consumer_next(struct amqp_session *s, const char *service,
-			 int64_t deadline_ms, struct seen *out)
+static int consumer_next(struct amqp_session *s, const char *service, int64_t deadline_ms,
+			 struct seen *out)
 {
 	struct amqp_session_delivery d;
 	int64_t left;
@@ -110,8 +110,7 @@ static int consumer_next(struct amqp_session *s, const char *service,
 		assert_true(d.len <= TOKEN_MAX_BODY);
 		memcpy(out->body, d.body, d.len);
 		out->len = d.len;
-		out->has_signature = amqp_session_header(s, TOKEN_SIGNATURE_HEADER,
-							 out->signature,
+		out->has_signature = amqp_session_header(s, TOKEN_SIGNATURE_HEADER, out->signature,
 							 sizeof(out->signature)) == 0;
 		return 1;
 	}
@@ -134,7 +133,7 @@ static void consumer_publish_sync(struct amqp_session *s)
 
 static struct token description(const char *service, const char *instance_id)
 {
-	struct token t = { .state = TOKEN_UP, .port = 6767, .seq = -1 };
+	struct token t = {.state = TOKEN_UP, .port = 6767, .seq = -1};
 
 	snprintf(t.service, sizeof(t.service), "%s", service);
 	snprintf(t.address, sizeof(t.address), "10.9.8.7");
@@ -143,8 +142,8 @@ static struct token description(const char *service, const char *instance_id)
 	return t;
 }
 
-static struct publisher *start(const char *service, const char *instance_id,
-			       int64_t interval_ms, const char *secret)
+static struct publisher *start(const char *service, const char *instance_id, int64_t interval_ms,
+			       const char *secret)
 {
 	struct token t = description(service, instance_id);
 	struct publisher_options o = {
@@ -243,9 +242,9 @@ static void publisher_stop_should_announce_down(void **state)
 static void publisher_should_answer_sync_from_every_instance(void **state)
 {
 	struct amqp_session *c = consumer_open();
-	const char *ids[3] = { "i-1", "i-2", "i-3" };
+	const char *ids[3] = {"i-1", "i-2", "i-3"};
 	struct publisher *p[3];
-	bool answered[3] = { false, false, false };
+	bool answered[3] = {false, false, false};
 	char service[64];
 	int64_t t0;
 	struct seen s;
@@ -326,8 +325,7 @@ static void publisher_should_not_sign_without_a_secret(void **state)
 	amqp_session_free(c);
 }
 
-static void expect_state_soon(struct amqp_session *c, const char *service,
-			      enum token_state want)
+static void expect_state_soon(struct amqp_session *c, const char *service, enum token_state want)
 {
 	struct seen s;
 
@@ -340,7 +338,7 @@ static void publisher_set_healthy_should_announce_the_change_at_once(void **stat
 {
 	struct amqp_session *c = consumer_open();
 	struct token t;
-	struct publisher_options o = { .amqp_url = amqp_url(), .interval_ms = 60000 };
+	struct publisher_options o = {.amqp_url = amqp_url(), .interval_ms = 60000};
 	char service[64];
 	struct publisher *p;
 
@@ -375,9 +373,9 @@ static void publisher_should_never_block_without_a_broker(void **state)
 	struct token t = description("pubtest-nobroker", "i-1");
 	/* Port 1 refuses at once on loopback; 192.0.2.1 (TEST-NET) never
 	 * answers, so connecting to it can only time out. */
-	const char *urls[2] = { "amqp://guest:guest@127.0.0.1:1/",
-				"amqp://guest:guest@192.0.2.1:5672/" };
-	struct publisher_options o = { .token = &t, .interval_ms = 100 };
+	const char *urls[2] = {"amqp://guest:guest@127.0.0.1:1/",
+			       "amqp://guest:guest@192.0.2.1:5672/"};
+	struct publisher_options o = {.token = &t, .interval_ms = 100};
 
 	(void)state;
 	for (int i = 0; i < 2; i++) {
@@ -416,8 +414,7 @@ static void publisher_should_name_its_connection(void **state)
 	p = start(service, "i-7", 1000, NULL);
 	assert_int_equal(consumer_next(c, service, timing_mono_ms() + 1000, &s), 1);
 	token_clear(&s.token);
-	snprintf(property, sizeof(property), "{\"connection_name\",\"discovery:%s:i-7\"}",
-		 service);
+	snprintf(property, sizeof(property), "{\"connection_name\",\"discovery:%s:i-7\"}", service);
 	snprintf(cmd, sizeof(cmd),
 		 "scripts/rabbitmq.sh ctl '%s' list_connections client_properties",
 		 getenv("RABBIT_DIR"));
@@ -434,7 +431,7 @@ static void publisher_should_name_its_connection(void **state)
 static void publisher_start_should_refuse_bad_options(void **state)
 {
 	struct token t = description("pubtest-bad", "i-1");
-	struct publisher_options o = { .amqp_url = amqp_url(), .token = &t };
+	struct publisher_options o = {.amqp_url = amqp_url(), .token = &t};
 
 	(void)state;
 	assert_null(publisher_start(NULL));
@@ -501,12 +498,27 @@ static void sidecar_should_announce_the_given_fields_exactly(void **state)
 {
 	struct amqp_session *c = consumer_open();
 	char service[64];
-	char *args[] = { "--service-name", service, "--advertise-addr", "192.168.77.5",
-			 "--port", "8080", "--discovery-interval", "1s", "--instance-id", "q-1",
-			 "--hostname", "quotes-host", "--health-url",
-			 "http://192.168.77.5:8080/health", "--stream-url",
-			 "http://192.168.77.5:8080/hystrix.stream", "--metadata",
-			 "lang=java,zone=eu-1,build=1.2.3", "--log-level", "warn", NULL };
+	char *args[] = {"--service-name",
+			service,
+			"--advertise-addr",
+			"192.168.77.5",
+			"--port",
+			"8080",
+			"--discovery-interval",
+			"1s",
+			"--instance-id",
+			"q-1",
+			"--hostname",
+			"quotes-host",
+			"--health-url",
+			"http://192.168.77.5:8080/health",
+			"--stream-url",
+			"http://192.168.77.5:8080/hystrix.stream",
+			"--metadata",
+			"lang=java,zone=eu-1,build=1.2.3",
+			"--log-level",
+			"warn",
+			NULL};
 	struct seen s;
 	int64_t t0;
 	pid_t pid;
@@ -550,7 +562,7 @@ static void sidecar_should_read_the_environment(void **state)
 {
 	struct amqp_session *c = consumer_open();
 	char service[64];
-	char *args[] = { "--log-level", "warn", NULL };
+	char *args[] = {"--log-level", "warn", NULL};
 	struct seen s;
 	pid_t pid;
 
@@ -607,24 +619,24 @@ static void expect_usage_error(char *const args[], const char *words)
 static void sidecar_should_exit_2_on_bad_arguments(void **state)
 {
 	(void)state;
-	expect_usage_error((char *[]){ "--service-name", "x", "--bogus", NULL }, "--bogus");
-	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "999.1.2.3", NULL },
+	expect_usage_error((char *[]){"--service-name", "x", "--bogus", NULL}, "--bogus");
+	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "999.1.2.3", NULL},
 			   "999.1.2.3");
-	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
-				       "--port", "70000", NULL },
+	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "10.0.0.1",
+				      "--port", "70000", NULL},
 			   "70000");
-	expect_usage_error((char *[]){ "--advertise-addr", "10.0.0.1", NULL }, "SERVICE_NAME");
-	expect_usage_error((char *[]){ "--service-name", "Bad_Name", "--advertise-addr", "10.0.0.1",
-				       NULL },
-			   "Bad_Name");
-	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
-				       "--metadata", "novalue", NULL },
+	expect_usage_error((char *[]){"--advertise-addr", "10.0.0.1", NULL}, "SERVICE_NAME");
+	expect_usage_error(
+		(char *[]){"--service-name", "Bad_Name", "--advertise-addr", "10.0.0.1", NULL},
+		"Bad_Name");
+	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "10.0.0.1",
+				      "--metadata", "novalue", NULL},
 			   "novalue");
-	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
-				       "--discovery-interval", "soon", NULL },
+	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "10.0.0.1",
+				      "--discovery-interval", "soon", NULL},
 			   "soon");
-	expect_usage_error((char *[]){ "--service-name", "x", "--advertise-addr", "10.0.0.1",
-				       "--check-health", NULL },
+	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "10.0.0.1",
+				      "--check-health", NULL},
 			   "--health-url");
 }
 
@@ -643,7 +655,7 @@ static void *health_server_run(void *arg)
 	char buf[1024];
 
 	while (!atomic_load(&h->stop)) {
-		struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = h->fd, .events = POLLIN};
 		const char *reply;
 		int conn;
 
@@ -654,8 +666,10 @@ static void *health_server_run(void *arg)
 			continue;
 		(void)!read(conn, buf, sizeof(buf));
 		reply = atomic_load(&h->healthy)
-				? "HTTP/1.1 200 OK\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{\"status\":\"UP\"}"
-				: "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 17\r\nConnection: close\r\n\r\n{\"status\":\"DOWN\"}";
+				? "HTTP/1.1 200 OK\r\nContent-Length: 15\r\nConnection: "
+				  "close\r\n\r\n{\"status\":\"UP\"}"
+				: "HTTP/1.1 503 Service Unavailable\r\nContent-Length: "
+				  "17\r\nConnection: close\r\n\r\n{\"status\":\"DOWN\"}";
 		(void)!write(conn, reply, strlen(reply));
 		close(conn);
 	}
@@ -664,8 +678,7 @@ static void *health_server_run(void *arg)
 
 static void health_server_start(struct health_server *h)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
 
 	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -710,9 +723,18 @@ static void sidecar_should_announce_down_while_the_health_check_fails(void **sta
 	struct amqp_session *c = consumer_open();
 	struct health_server h;
 	char service[64], url[128];
-	char *args[] = { "--service-name", service, "--advertise-addr", "10.0.0.9",
-			 "--discovery-interval", "300ms", "--check-health", "--health-url", url,
-			 "--log-level", "warn", NULL };
+	char *args[] = {"--service-name",
+			service,
+			"--advertise-addr",
+			"10.0.0.9",
+			"--discovery-interval",
+			"300ms",
+			"--check-health",
+			"--health-url",
+			url,
+			"--log-level",
+			"warn",
+			NULL};
 	struct seen s;
 	pid_t pid;
 

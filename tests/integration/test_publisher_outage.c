@@ -51,8 +51,7 @@ static void rabbit(const char *action)
 {
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "scripts/rabbitmq.sh %s '%s'", action,
-		 getenv("RABBIT_DIR"));
+	snprintf(cmd, sizeof(cmd), "scripts/rabbitmq.sh %s '%s'", action, getenv("RABBIT_DIR"));
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -73,8 +72,8 @@ static void probe_queue(const char *queue, bool create)
 	assert_non_null(sock);
 	assert_int_equal(amqp_parse_url(url, &info), AMQP_STATUS_OK);
 	assert_int_equal(amqp_socket_open(sock, info.host, info.port), AMQP_STATUS_OK);
-	r = amqp_login(conn, info.vhost[0] ? info.vhost : "/", 0, 131072, 0,
-		       AMQP_SASL_METHOD_PLAIN, info.user, info.password);
+	r = amqp_login(conn, info.vhost[0] ? info.vhost : "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
+		       info.user, info.password);
 	assert_int_equal(r.reply_type, AMQP_RESPONSE_NORMAL);
 	amqp_channel_open(conn, 1);
 	assert_int_equal(amqp_get_rpc_reply(conn).reply_type, AMQP_RESPONSE_NORMAL);
@@ -103,11 +102,10 @@ static void probe_queue(const char *queue, bool create)
  * queue is read once for all (reading takes the messages), and as tokens
  * come, since they expire after their ttl.
  */
-static void first_tokens_after(const char *queue, const char *const services[],
-			       int n, int64_t after_ms, int64_t ts[])
+static void first_tokens_after(const char *queue, const char *const services[], int n,
+			       int64_t after_ms, int64_t ts[])
 {
-	struct amqp_session_options o = { .url = env_or("AMQP_SERVER_URL", ""),
-					  .timeout_ms = 2000 };
+	struct amqp_session_options o = {.url = env_or("AMQP_SERVER_URL", ""), .timeout_ms = 2000};
 	struct amqp_session *s = amqp_session_new(&o);
 	int64_t deadline = timing_mono_ms() + 5000;
 	struct amqp_session_delivery d;
@@ -138,8 +136,7 @@ static void first_tokens_after(const char *queue, const char *const services[],
 	amqp_session_free(s);
 }
 
-static void child_start(struct child *c, const char *name, char *const argv[],
-			char *const env[])
+static void child_start(struct child *c, const char *name, char *const argv[], char *const env[])
 {
 	int fd;
 
@@ -232,8 +229,7 @@ static long http_get(const char *url, char *buf)
 /* A port nobody listens on now: the kernel's pick, released at once. */
 static int free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -280,7 +276,7 @@ static void publisher_should_ride_out_a_broker_outage(void **state)
 	char sidecar_bin[512], acct_bin[512], db[512];
 	char env_service[96], env_port[32], env_db[560];
 	struct child *sidecar = &left.sidecar, *acct = &left.acct;
-	const char *const services[2] = { svc, acct_svc };
+	const char *const services[2] = {svc, acct_svc};
 	int64_t paused_at, resumed, ts[2];
 	int answered = 0;
 
@@ -294,19 +290,26 @@ static void publisher_should_ride_out_a_broker_outage(void **state)
 	snprintf(db, sizeof(db), "%s/accounts.db", work_dir);
 	probe_queue(queue, true);
 
-	char *sidecar_argv[] = { sidecar_bin, "--service-name", svc, "--advertise-addr",
-				 "10.0.0.77", "--port", "8080", "--discovery-interval", "1s",
-				 NULL };
-	char *no_env[] = { NULL };
+	char *sidecar_argv[] = {sidecar_bin, "--service-name",
+				svc,	     "--advertise-addr",
+				"10.0.0.77", "--port",
+				"8080",	     "--discovery-interval",
+				"1s",	     NULL};
+	char *no_env[] = {NULL};
 	child_start(sidecar, "sidecar", sidecar_argv, no_env);
 
 	snprintf(env_service, sizeof(env_service), "SERVICE_NAME=%s", acct_svc);
 	snprintf(env_port, sizeof(env_port), "SERVER_PORT=%s", port);
 	snprintf(env_db, sizeof(env_db), "DB_PATH=%s", db);
-	char *acct_argv[] = { acct_bin, NULL };
-	char *acct_env[] = { env_service, env_port, env_db, "ADVERTISE_ADDR=127.0.0.1",
-			     "QUOTES_URL=http://127.0.0.1:1/api/quote",
-			     "QUOTES_TIMEOUT_MS=200", "DISCOVERY_INTERVAL=1s", NULL };
+	char *acct_argv[] = {acct_bin, NULL};
+	char *acct_env[] = {env_service,
+			    env_port,
+			    env_db,
+			    "ADVERTISE_ADDR=127.0.0.1",
+			    "QUOTES_URL=http://127.0.0.1:1/api/quote",
+			    "QUOTES_TIMEOUT_MS=200",
+			    "DISCOVERY_INTERVAL=1s",
+			    NULL};
 	child_start(acct, "accountservice", acct_argv, acct_env);
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/accounts/10000", port);
@@ -338,8 +341,8 @@ static void publisher_should_ride_out_a_broker_outage(void **state)
 	for (int i = 0; i < 2; i++) {
 		if (!ts[i])
 			fail_msg("%s: no token within 5 s of the broker's return", services[i]);
-		print_message("%s: first token %lld ms after the broker's return\n",
-			      services[i], (long long)(ts[i] - resumed));
+		print_message("%s: first token %lld ms after the broker's return\n", services[i],
+			      (long long)(ts[i] - resumed));
 		assert_true(ts[i] - resumed <= 2000);
 	}
 	print_message("%d HTTP answers during the outage\n", answered);

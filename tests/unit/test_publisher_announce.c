@@ -12,7 +12,7 @@
 
 static struct token base_token(void)
 {
-	struct token t = { .state = TOKEN_UP, .port = 8080, .seq = -1 };
+	struct token t = {.state = TOKEN_UP, .port = 8080, .seq = -1};
 
 	snprintf(t.address, sizeof(t.address), "10.0.0.5");
 	snprintf(t.service, sizeof(t.service), "accountservice");
@@ -150,8 +150,7 @@ static void announce_build_should_refuse_a_body_over_the_limit(void **state)
 		base.metadata[i].value = value;
 	}
 	base.metadata_count = TOKEN_MAX_METADATA;
-	assert_int_equal(announce_build(&base, TOKEN_UP, 6, 1, 1, NULL, &m),
-			 TOKEN_ERR_TOO_LARGE);
+	assert_int_equal(announce_build(&base, TOKEN_UP, 6, 1, 1, NULL, &m), TOKEN_ERR_TOO_LARGE);
 	assert_null(m.body);
 }
 
@@ -172,7 +171,8 @@ int main(void)
 		cmocka_unit_test(announce_ttl_s_should_be_three_intervals_rounded_up),
 		cmocka_unit_test(announce_ttl_s_should_be_at_least_one_second),
 		cmocka_unit_test(announce_state_should_follow_health_and_stop),
-		cmocka_unit_test(announce_build_should_make_a_valid_token_with_the_publisher_fields),
+		cmocka_unit_test(
+			announce_build_should_make_a_valid_token_with_the_publisher_fields),
 		cmocka_unit_test(announce_build_should_set_expiration_and_timestamp),
 		cmocka_unit_test(announce_build_should_use_the_state_in_the_routing_key),
 		cmocka_unit_test(announce_build_should_sign_the_body_when_a_secret_is_set),

@@ -11,12 +11,12 @@
 
 static void sidecar_parse_metadata_should_parse_pairs_in_order(void **state)
 {
-	struct token t = { 0 };
+	struct token t = {0};
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(sidecar_parse_metadata("zone=eu-1,version=1.2.3,empty=", &t, err,
-						sizeof(err)), 0);
+	assert_int_equal(
+		sidecar_parse_metadata("zone=eu-1,version=1.2.3,empty=", &t, err, sizeof(err)), 0);
 	assert_int_equal(t.metadata_count, 3);
 	assert_string_equal(t.metadata[0].key, "zone");
 	assert_string_equal(t.metadata[0].value, "eu-1");
@@ -29,7 +29,7 @@ static void sidecar_parse_metadata_should_parse_pairs_in_order(void **state)
 
 static void sidecar_parse_metadata_should_keep_equals_signs_in_values(void **state)
 {
-	struct token t = { 0 };
+	struct token t = {0};
 	char err[256] = "";
 
 	(void)state;
@@ -41,7 +41,7 @@ static void sidecar_parse_metadata_should_keep_equals_signs_in_values(void **sta
 
 static void sidecar_parse_metadata_should_accept_an_empty_list(void **state)
 {
-	struct token t = { 0 };
+	struct token t = {0};
 	char err[256] = "";
 
 	(void)state;
@@ -53,7 +53,7 @@ static void sidecar_parse_metadata_should_accept_an_empty_list(void **state)
 
 static void sidecar_parse_metadata_should_replace_earlier_pairs(void **state)
 {
-	struct token t = { 0 };
+	struct token t = {0};
 	char err[256] = "";
 
 	(void)state;
@@ -67,7 +67,7 @@ static void sidecar_parse_metadata_should_replace_earlier_pairs(void **state)
 /* Each bad list fails with a message naming the problem, leaving nothing. */
 static void expect_rejected(const char *list, const char *words)
 {
-	struct token t = { 0 };
+	struct token t = {0};
 	char err[256] = "";
 
 	assert_int_equal(sidecar_parse_metadata(list, &t, err, sizeof(err)), -1);
@@ -96,8 +96,8 @@ static void sidecar_parse_metadata_should_reject_more_than_the_token_allows(void
 
 	(void)state;
 	for (int i = 0; i <= TOKEN_MAX_METADATA; i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%sk%d=v",
-					 i ? "," : "", i);
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%sk%d=v", i ? "," : "",
+					 i);
 	expect_rejected(list, "more than");
 }
 
