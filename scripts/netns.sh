@@ -67,7 +67,7 @@ netns_down() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	for link in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
-		[[ "$link" == "$prefix"-* ]] && ip link del "$link" 2>/dev/null
+		[[ "$link" == "$prefix"-* ]] && { ip link del "$link" 2>/dev/null || true; }
 	done
 	return 0
 }

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on one machine, without Docker.
+#
+# RabbitMQ (a private node), the registry, 3 accountservice instances, 2
+# quotes stand-ins behind a round-robin TCP balancer playing Swarm's VIP, and
+# a balancer in front of the accountservices playing Swarm's published port
+# (routing mesh). Each accountservice needs its own address for `servedBy` to
+# differ: as root every instance runs in its own network namespace on a
+# bridge (10.77.0.0/24, the host is 10.77.0.1); otherwise they advertise
+# distinct loopback addresses (127.0.0.2, 127.0.0.3, ...) on distinct ports.
+# Ctrl-C (or SIGTERM) stops everything; a run after a crash first clears
+# what the crashed one left (all named discovery-run / sdrun).
+#
+# Environment: BUILD (binaries in $BUILD/bin), ACCOUNTS_PORT (6767),
+# REGISTRY_PORT (6868), QUOTES_PORT (8080), RUN_DIR (/tmp/discovery-run),
+# DISCOVERY_INTERVAL (2s), NETNS=0 to use loopback addresses even as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/netns.sh
+source scripts/netns.sh
+
+BIN=$(cd "${BUILD:-build}/bin" && pwd)
+RUN_DIR=${RUN_DIR:-/tmp/discovery-run}
+ACCOUNTS_PORT=${ACCOUNTS_PORT:-6767}
+REGISTRY_PORT=${REGISTRY_PORT:-6868}
+QUOTES_PORT=${QUOTES_PORT:-8080}
+export DISCOVERY_INTERVAL=${DISCOVERY_INTERVAL:-2s}
+PREFIX=sdrun
+NET=10.77.0
+INSTANCES=3
+QUOTES=2
+
+if [[ $(id -u) -eq 0 && "${NETNS:-1}" != 0 ]]; then
+	mode=netns
+else
+	mode=loopback
+fi
+
+for b in registry accountservice quotes-standin; do
+	[[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b is missing: run make first" >&2; exit 1; }
+done
+command -v haproxy >/dev/null || { echo "run.sh: haproxy is missing (scripts/deps.sh)" >&2; exit 1; }
+
+say() { printf '\033[1mrun:\033[0m %s\n' "$*"; }
+
+# --- leftovers of a previous run ---------------------------------------------
+# Only processes this script started: their PIDs are in RUN_DIR/pids, and each
+# still runs one of our binaries or haproxy on our configuration.
+clear_leftovers() {
+	local pid cmd
+	if [[ -f "$RUN_DIR/pids" ]]; then
+		while read -r pid; do
+			cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
+			if [[ "$cmd" == "$BIN/"* || "$cmd" == *"$RUN_DIR/"* ]]; then
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+		done <"$RUN_DIR/pids"
+	fi
+	scripts/rabbitmq.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
+	if [[ $(id -u) -eq 0 ]]; then netns_down "$PREFIX"; fi
+	rm -rf "$RUN_DIR"
+}
+clear_leftovers
+mkdir -p "$RUN_DIR/logs"
+
+# --- processes ----------------------------------------------------------------
+declare -A pid_of
+order=()
+
+# start NAME [NAMESPACE|-] COMMAND...: runs COMMAND with its log in RUN_DIR.
+start() {
+	local name=$1 ns=$2
+	shift 2
+	if [[ "$ns" == - ]]; then
+		"$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+	else
+		netns_exec "$PREFIX" "$ns" "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+	fi
+	pid_of[$name]=$!
+	order+=("$name")
+	echo "$!" >>"$RUN_DIR/pids"
+}
+
+# SIGTERM in reverse order of start (accountservices before the registry and
+# the broker, so that their DOWN tokens are seen), SIGKILL after 5 s.
+stopping=0
+stop_all() {
+	local i name pid t
+	[[ $stopping -eq 1 ]] && return
+	stopping=1
+	trap '' INT TERM
+	echo
+	say "stopping"
+	for ((i = ${#order[@]} - 1; i >= 0; i--)); do
+		name=${order[$i]}
+		pid=${pid_of[$name]}
+		kill -TERM "$pid" 2>/dev/null || continue
+		for ((t = 0; t < 50; t++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null && say "$name did not stop in 5 s: killed"
+		wait "$pid" 2>/dev/null || true
+	done
+	scripts/rabbitmq.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
+	if [[ $mode == netns ]]; then netns_down "$PREFIX"; fi
+	rm -f "$RUN_DIR/pids" "$RUN_DIR"/*.db "$RUN_DIR"/*.db-lock
+	say "stopped; logs are in $RUN_DIR/logs"
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_http URL NAME: until URL answers (any status), at most 15 s.
+wait_http() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		curl -s -o /dev/null --max-time 1 "$1" && return 0
+		kill -0 "${pid_of[$2]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "run.sh: $2 did not come up; its log:" >&2
+	tail -n 20 "$RUN_DIR/logs/$2.log" >&2
+	return 1
+}
+
+# --- broker -------------------------------------------------------------------
+say "starting RabbitMQ in $RUN_DIR/rabbit"
+scripts/rabbitmq.sh start "$RUN_DIR/rabbit"
+# shellcheck disable=SC1091
+source "$RUN_DIR/rabbit/env"
+local_amqp=$AMQP_SERVER_URL
+
+# --- hosts --------------------------------------------------------------------
+if [[ $mode == netns ]]; then
+	netns_up "$PREFIX" "$NET"
+	host=$NET.1
+	# RabbitMQ's guest user works only over loopback: the instances get a
+	# user of their own, allowed only what an accountservice does.
+	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	netns_broker_user "$RUN_DIR/rabbit" accountservice "$password" accountservice
+	instance_amqp=amqp://accountservice:$password@$host:$RABBIT_PORT/
+	acct_addrs=() quotes_addrs=()
+	for ((i = 1; i <= INSTANCES; i++)); do
+		netns_host "$PREFIX" "$NET" "acct$i" $((10 + i))
+		acct_addrs+=("$NET.$((10 + i)):6767")
+	done
+	for ((i = 1; i <= QUOTES; i++)); do
+		netns_host "$PREFIX" "$NET" "quotes$i" $((20 + i))
+		quotes_addrs+=("$NET.$((20 + i)):8080")
+	done
+	quotes_vip=$host:$QUOTES_PORT
+else
+	host=127.0.0.1
+	instance_amqp=$local_amqp
+	acct_addrs=() quotes_addrs=()
+	for ((i = 1; i <= INSTANCES; i++)); do
+		acct_addrs+=("127.0.0.$((1 + i)):$((6700 + i))")
+	done
+	for ((i = 1; i <= QUOTES; i++)); do
+		quotes_addrs+=("127.0.0.1:$((8080 + i))")
+	done
+	quotes_vip=127.0.0.1:$QUOTES_PORT
+fi
+
+# --- quotes-service stand-ins and the balancers ---------------------------------
+for ((i = 1; i <= QUOTES; i++)); do
+	addr=${quotes_addrs[$((i - 1))]}
+	if [[ $mode == netns ]]; then
+		start "quotes$i" "quotes$i" "$BIN/quotes-standin" --port 8080
+	else
+		start "quotes$i" - "$BIN/quotes-standin" --port "${addr##*:}"
+	fi
+done
+netns_balancer_config "$RUN_DIR/haproxy.cfg" "0.0.0.0:$ACCOUNTS_PORT" "$quotes_vip" \
+	"${acct_addrs[*]}" "${quotes_addrs[*]}"
+start balancer - haproxy -db -f "$RUN_DIR/haproxy.cfg"
+
+# --- registry and accountservices -------------------------------------------------
+say "starting the registry on :$REGISTRY_PORT"
+AMQP_SERVER_URL=$local_amqp REGISTRY_PORT=$REGISTRY_PORT start registry - "$BIN/registry"
+wait_http "http://127.0.0.1:$REGISTRY_PORT/health" registry
+
+for ((i = 1; i <= INSTANCES; i++)); do
+	addr=${acct_addrs[$((i - 1))]}
+	export AMQP_SERVER_URL=$instance_amqp QUOTES_URL="http://$quotes_vip/api/quote?strength=4"
+	export DB_PATH=$RUN_DIR/accounts$i.db SERVICE_NAME=accountservice
+	if [[ $mode == netns ]]; then
+		ADVERTISE_CIDR=$NET.0/24 SERVER_PORT=6767 start "acct$i" "acct$i" "$BIN/accountservice"
+	else
+		ADVERTISE_ADDR=${addr%:*} SERVER_PORT=${addr##*:} start "acct$i" - "$BIN/accountservice"
+	fi
+done
+for ((i = 1; i <= INSTANCES; i++)); do
+	wait_http "http://${acct_addrs[$((i - 1))]}/health" "acct$i"
+done
+for ((i = 1; i <= QUOTES; i++)); do
+	wait_http "http://${quotes_addrs[$((i - 1))]}/api/quote?strength=1" "quotes$i"
+done
+
+cat <<EOF
+
+  The system is up ($mode mode). Logs: $RUN_DIR/logs/
+
+  accountservice (balanced over ${INSTANCES} instances):  http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000
+  registry:                                     http://127.0.0.1:$REGISTRY_PORT/services/accountservice
+  quotes-service VIP (2 stand-ins):             http://$quotes_vip/api/quote?strength=4
+
+  Try (servedBy and the quote's ipAddress change from call to call):
+    for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000; echo; done
+    curl -s http://127.0.0.1:$REGISTRY_PORT/services/accountservice
+    curl -s "http://127.0.0.1:$REGISTRY_PORT/services/accountservice?index=1&wait=30s"   # blocks until a change
+    curl -sN http://127.0.0.1:$REGISTRY_PORT/events                                       # live events
+    kill ${pid_of[acct1]}    # acct1 says goodbye; watch it leave the registry
+
+  Ctrl-C stops everything.
+EOF
+
+# Report instances that exit while running, until Ctrl-C.
+declare -A reported
+while sleep 1; do
+	for name in "${order[@]}"; do
+		if [[ -z "${reported[$name]:-}" ]] && ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
+			reported[$name]=1
+			say "$name exited (log: $RUN_DIR/logs/$name.log)"
+		fi
+	done
+done
