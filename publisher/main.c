@@ -230,6 +230,7 @@ int main(int argc, char **argv)
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
 	if (c.check_health) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -218,7 +218,9 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 
 	due = health_changed || now >= t->next_token_at || (t->sync_at && now >= t->sync_at);
 	if (due) {
-		if (publisher_announce(p, false) < 0) {
+		/* A token that cannot be built (no memory) is skipped; only a
+		 * closed session means the broker is gone. */
+		if (publisher_announce(p, false) < 0 && !amqp_session_is_open(p->session)) {
 			publisher_lost(p, t, "publish failed");
 			return;
 		}
