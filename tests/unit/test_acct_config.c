@@ -1,0 +1,87 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "accountservice/acct_config.h"
+
+static const char *const vars[] = {
+	"AMQP_SERVER_URL", "SERVICE_NAME", "SERVER_PORT", "DISCOVERY_EXCHANGE",
+	"DISCOVERY_INTERVAL", "DISCOVERY_SECRET", "ADVERTISE_ADDR",
+	"ADVERTISE_CIDR", "QUOTES_URL", "QUOTES_TIMEOUT_MS", "DB_PATH", "LOG_LEVEL",
+};
+
+static int clear_env(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	return 0;
+}
+
+static void acct_config_load_should_give_the_contract_defaults(void **state)
+{
+	struct acct_config c;
+	char err[256];
+	char *argv[] = { "accountservice", NULL };
+	(void)state;
+	assert_int_equal(acct_config_load(&c, 1, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.port, 6767);
+	assert_string_equal(c.service_name, "accountservice");
+	assert_string_equal(c.quotes_url, "http://quotes-service:8080/api/quote?strength=4");
+	assert_int_equal(c.quotes_timeout_ms, 1000);
+	assert_string_equal(c.db_path, "./accounts.db");
+	assert_int_equal(c.interval_ms, 2000);
+	assert_string_equal(c.exchange, "discovery");
+	assert_int_equal(c.log_level, LOG_INFO);
+}
+
+static void acct_config_load_should_let_flags_override_the_environment(void **state)
+{
+	struct acct_config c;
+	char err[256];
+	char *argv[] = { "accountservice", "--port", "7000", "--quotes-timeout-ms=250",
+			 "--log-level", "debug", NULL };
+	(void)state;
+	setenv("SERVER_PORT", "6000", 1);
+	setenv("DB_PATH", "/tmp/x.db", 1);
+	setenv("DISCOVERY_INTERVAL", "500ms", 1);
+	assert_int_equal(acct_config_load(&c, 6, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.port, 7000);
+	assert_int_equal(c.quotes_timeout_ms, 250);
+	assert_string_equal(c.db_path, "/tmp/x.db");
+	assert_int_equal(c.interval_ms, 500);
+	assert_int_equal(c.log_level, LOG_DEBUG);
+}
+
+static void acct_config_load_should_reject_bad_values(void **state)
+{
+	struct acct_config c;
+	char err[256];
+	char *port[] = { "accountservice", "--port", "http", NULL };
+	char *range[] = { "accountservice", "--port", "70000", NULL };
+	char *level[] = { "accountservice", "--log-level", "loud", NULL };
+	char *timeout[] = { "accountservice", "--quotes-timeout-ms", "0", NULL };
+	char *unknown[] = { "accountservice", "--bogus", NULL };
+	(void)state;
+	assert_true(acct_config_load(&c, 3, port, err, sizeof(err)) < 0);
+	assert_true(acct_config_load(&c, 3, range, err, sizeof(err)) < 0);
+	assert_true(acct_config_load(&c, 3, level, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "loud"));
+	assert_true(acct_config_load(&c, 3, timeout, err, sizeof(err)) < 0);
+	assert_true(acct_config_load(&c, 2, unknown, err, sizeof(err)) < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(acct_config_load_should_give_the_contract_defaults, clear_env),
+		cmocka_unit_test_setup(acct_config_load_should_let_flags_override_the_environment, clear_env),
+		cmocka_unit_test_setup(acct_config_load_should_reject_bad_values, clear_env),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
