@@ -174,10 +174,7 @@ static void publisher_lost(struct publisher *p, struct publisher_timers *t, cons
 			 "url=%s service=%s reason=\"%s\"",
 			 p->url_masked, p->token.service, why);
 	}
-	/* Three quarters of the common backoff (75 ms doubling up to at most
-	 * 1.5 s, jitter kept): a try at most 1.5 s after the broker's return
-	 * leaves room for the handshake within the promised 2 s. */
-	t->retry_at = now + backoff_next_ms(&p->backoff) * 3 / 4;
+	t->retry_at = now + backoff_next_ms(&p->backoff);
 }
 
 /* One step while disconnected: connect when due, else wait. */
