@@ -12,7 +12,7 @@
 # what the crashed one left (all named discovery-run / sdrun).
 #
 # Environment: BUILD (binaries in $BUILD/bin), ACCOUNTS_PORT (6767),
-# REGISTRY_PORT (6868), QUOTES_PORT (8080), RUN_DIR (/tmp/discovery-run),
+# REGISTRY_PORT (6868), QUOTES_VIP_PORT (8080), RUN_DIR (/tmp/discovery-run),
 # DISCOVERY_INTERVAL (2s), NETNS=0 to use loopback addresses even as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ BIN=$(cd "${BUILD:-build}/bin" && pwd)
 RUN_DIR=${RUN_DIR:-/tmp/discovery-run}
 ACCOUNTS_PORT=${ACCOUNTS_PORT:-6767}
 REGISTRY_PORT=${REGISTRY_PORT:-6868}
-QUOTES_PORT=${QUOTES_PORT:-8080}
+QUOTES_VIP_PORT=${QUOTES_VIP_PORT:-8080}
 export DISCOVERY_INTERVAL=${DISCOVERY_INTERVAL:-2s}
 PREFIX=sdrun
 NET=10.77.0
@@ -149,7 +149,7 @@ if [[ $mode == netns ]]; then
 		netns_host "$PREFIX" "$NET" "quotes$i" $((20 + i))
 		quotes_addrs+=("$NET.$((20 + i)):8080")
 	done
-	quotes_vip=$host:$QUOTES_PORT
+	quotes_vip=$host:$QUOTES_VIP_PORT
 else
 	host=127.0.0.1
 	instance_amqp=$local_amqp
@@ -160,7 +160,7 @@ else
 	for ((i = 1; i <= QUOTES; i++)); do
 		quotes_addrs+=("127.0.0.1:$((8080 + i))")
 	done
-	quotes_vip=127.0.0.1:$QUOTES_PORT
+	quotes_vip=127.0.0.1:$QUOTES_VIP_PORT
 fi
 
 # --- quotes-service stand-ins and the balancers ---------------------------------
