@@ -1,6 +1,8 @@
 #include "accountservice/acct_quote.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "log.h"
@@ -21,6 +23,45 @@ static size_t quote_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	memcpy(b->data + b->len, ptr, n);
 	b->len += n;
 	return n;
+}
+
+/*
+ * One easy handle per HTTP thread, kept for the thread's life: creating
+ * and freeing a handle for every call costs more CPU than the call's own
+ * work. An easy handle is never shared between threads; the connection is
+ * still new for every call (CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE).
+ */
+static pthread_key_t quote_key;
+static bool quote_key_ok;
+static pthread_once_t quote_once = PTHREAD_ONCE_INIT;
+
+static void quote_handle_free(void *curl)
+{
+	curl_easy_cleanup(curl);
+}
+
+static void quote_key_create(void)
+{
+	quote_key_ok = pthread_key_create(&quote_key, quote_handle_free) == 0;
+}
+
+/* The calling thread's handle, reset to no options; NULL when out of
+ * memory. Without a key (never in practice) it is a new handle that the
+ * caller frees: *owned says so. */
+static CURL *quote_handle(bool *owned)
+{
+	CURL *curl;
+	pthread_once(&quote_once, quote_key_create);
+	*owned = !quote_key_ok;
+	curl = quote_key_ok ? pthread_getspecific(quote_key) : NULL;
+	if (curl != NULL) {
+		curl_easy_reset(curl);
+		return curl;
+	}
+	curl = curl_easy_init();
+	if (curl != NULL && quote_key_ok && pthread_setspecific(quote_key, curl) != 0)
+		*owned = true;
+	return curl;
 }
 
 cJSON *acct_quote_fallback(void)
@@ -95,13 +136,15 @@ cJSON *acct_quote_fetch(const char *url, long timeout_ms,
 	long status = 0;
 	cJSON *q = NULL;
 	CURLcode rc;
-	CURL *curl = curl_easy_init();
+	bool owned;
+	CURL *curl = quote_handle(&owned);
 
 	*outcome = ACCT_QUOTE_ERROR;
 	if (curl == NULL)
 		return acct_quote_fallback();
 	rc = quote_get(curl, url, timeout_ms, &body, &status);
-	curl_easy_cleanup(curl);
+	if (owned)
+		curl_easy_cleanup(curl);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		*outcome = ACCT_QUOTE_TIMEOUT;
 		log_debug("quote call timed out timeout_ms=%ld", timeout_ms);

@@ -38,7 +38,7 @@ pass() { echo "ok: $*"; }
 free_port() {
 	local port
 	while :; do
-		port=$((20000 + RANDOM % 30000))
+		port=$((20000 + RANDOM % 12000)) # below the ephemeral range
 		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
 	done
 }
@@ -128,8 +128,12 @@ check_status GET /accounts/12ab 400
 check_status GET /no/such/path 404
 check_status POST /accounts/10000 405
 check_status GET "/accounts/10000?pad=$(printf 'x%.0s' $(seq 2100))" 414
-check_status GET "/health?pad=$(printf 'x%.0s' $(seq 40000))" 414
+check_status GET "/health?pad=$(printf 'x%.0s' $(seq 10000))" 414
 pass "404, 400, 405 and 414 answers are JSON errors"
+# Beyond the connection's memory libmicrohttpd answers 414 itself.
+code=$(curl -s -o /dev/null -w '%{http_code}' \
+	"http://127.0.0.1:$A/health?pad=$(printf 'x%.0s' $(seq 40000))")
+[[ "$code" == 414 ]] || fail "a 40,000-byte URL gave $code"
 
 # --- keep-alive: two requests, one connection, no Connection: close ----------
 curl -sv -o /dev/null -o /dev/null "http://127.0.0.1:$A/health" \

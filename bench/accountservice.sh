@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# accountservice benchmark: wrk on /accounts/10000 with the quote call on,
+# the quotes-service played by nginx returning a fixed quote on loopback (so
+# it is not the bottleneck), then the same with a quotes-service that sleeps
+# 5 s (the stand-in with --delay-ms 5000). Prints requests/s, p50/p99, CPU
+# time per request and resident memory idle and peak beside the Go
+# original's numbers. Never fails on numbers.
+#
+#   BUILD=build bench/accountservice.sh      (DURATION=10s CONNS=50)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-50}
+# The Go original on a machine like ours, 50 connections, quote call on.
+GO_RPS=4300 GO_CPU_US=240 GO_IDLE_KB=7600 GO_PEAK_KB=17000
+tmp=$(mktemp -d /tmp/accountservice-bench.XXXXXX)
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	[[ -n "${own_rabbit:-}" ]] && scripts/rabbitmq.sh stop "$own_rabbit"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 12000)) # below the ephemeral range
+		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
+	done
+}
+wait_http() {
+	for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
+	echo "no answer from $1" >&2
+	return 1
+}
+
+# The instance announces itself as in production, so a broker is needed.
+if [[ -z "${AMQP_SERVER_URL:-}" ]]; then
+	own_rabbit=$(mktemp -d /tmp/accountservice-bench-rabbit.XXXXXX)
+	scripts/rabbitmq.sh start "$own_rabbit" >/dev/null
+	# shellcheck disable=SC1091
+	source "$own_rabbit/env"
+fi
+
+# --- nginx: a fixed quote ----------------------------------------------------
+nginx_port=$(free_port)
+mkdir -p "$tmp/nginx/logs"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location /api/quote {
+      default_type application/json;
+      return 200 '{"quote":"Simplicity is prerequisite for reliability.","ipAddress":"nginx/127.0.0.1:$nginx_port","language":"en"}';
+    }
+  }
+}
+CONF
+nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2>"$tmp/nginx.log" &
+pids+=($!)
+wait_http "http://127.0.0.1:$nginx_port/api/quote"
+
+# --- measurements ------------------------------------------------------------
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# start_service NAME QUOTES_URL: sets SVC_PID and SVC_URL.
+start_service() {
+	local port
+	port=$(free_port)
+	DISCOVERY_INTERVAL=2 "$BUILD/bin/accountservice" --port "$port" --log-level warn \
+		--db-path "$tmp/$1.db" --quotes-url "$2" 2>"$tmp/$1.log" &
+	SVC_PID=$!
+	pids+=("$SVC_PID")
+	SVC_URL=http://127.0.0.1:$port
+	wait_http "$SVC_URL/health"
+}
+
+# wrk_run PID URL: sets RPS P50 P99 REQS CPU_US (CPU per request).
+wrk_run() {
+	local pid=$1 url=$2 before after out
+	before=$(cpu_ticks "$pid")
+	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency "$url")
+	after=$(cpu_ticks "$pid")
+	echo "$out" >>"$tmp/wrk.txt"
+	RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+	P50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+	P99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+	REQS=$(awk '/requests in/ { print $1 }' <<<"$out")
+	CPU_US=$(awk -v d=$((after - before)) -v t="$ticks" -v n="$REQS" \
+		'BEGIN { if (n > 0) printf "%.0f", d / t * 1e6 / n; else print "-" }')
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2fx", a / b; else print "-" }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1000 }'; }
+
+start_service fast "http://127.0.0.1:$nginx_port/api/quote?strength=4"
+fast_pid=$SVC_PID
+curl -sf -o /dev/null "$SVC_URL/accounts/10000"
+sleep 1
+idle_kb=$(status_kb "$fast_pid" VmRSS)
+wrk_run "$fast_pid" "$SVC_URL/accounts/10000"
+peak_kb=$(status_kb "$fast_pid" VmHWM)
+fast_rps=$RPS fast_p50=$P50 fast_p99=$P99 fast_cpu=$CPU_US
+
+slow_port=$(free_port)
+"$BUILD/bin/quotes-standin" --port "$slow_port" --delay-ms 5000 2>"$tmp/slow-quotes.log" &
+pids+=($!)
+wait_http "http://127.0.0.1:$slow_port/health"
+start_service slow "http://127.0.0.1:$slow_port/api/quote?strength=4"
+slow_pid=$SVC_PID
+wrk_run "$slow_pid" "$SVC_URL/accounts/10000"
+slow_rps=$RPS slow_p50=$P50 slow_p99=$P99 slow_peak_kb=$(status_kb "$slow_pid" VmHWM)
+
+echo "accountservice, wrk $CONNS connections for $DURATION on /accounts/10000 ($(nproc) CPUs)"
+printf '%-36s %14s %14s %8s\n' "" "accountservice" "Go original" "ratio"
+printf '%-36s %14s %14s %8s\n' "requests/s (quote from nginx)" "$fast_rps" "$GO_RPS" "$(ratio "$fast_rps" "$GO_RPS")"
+printf '%-36s %14s %14s %8s\n' "latency p50 / p99" "$fast_p50 / $fast_p99" "-" "-"
+printf '%-36s %14s %14s %8s\n' "CPU time per request" "$fast_cpu us" "$GO_CPU_US us" "$(ratio "$fast_cpu" "$GO_CPU_US")"
+printf '%-36s %14s %14s %8s\n' "resident memory idle (VmRSS)" "$(mb "$idle_kb")" "$(mb $GO_IDLE_KB)" "$(ratio "$idle_kb" "$GO_IDLE_KB")"
+printf '%-36s %14s %14s %8s\n' "resident memory peak (VmHWM)" "$(mb "$peak_kb")" "$(mb $GO_PEAK_KB)" "$(ratio "$peak_kb" "$GO_PEAK_KB")"
+echo "targets: >= $((2 * GO_RPS)) requests/s, idle < 2.5 MB, peak < 6 MB"
+echo
+echo "quotes-service sleeping 5 s, QUOTES_TIMEOUT_MS=1000, $CONNS connections"
+printf '%-36s %14s\n' "requests/s (all with the fallback)" "$slow_rps"
+printf '%-36s %14s\n' "latency p50 / p99" "$slow_p50 / $slow_p99"
+printf '%-36s %14s\n' "resident memory peak (VmHWM)" "$(mb "$slow_peak_kb")"
+echo "every request ends at the 1 s timeout; none waits behind another's quote"
