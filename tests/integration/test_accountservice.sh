@@ -154,28 +154,35 @@ B_PID=$PID
 pass "a second instance reads the same LMDB file"
 
 # --- health flips, and the tokens follow -------------------------------------
+b_id="\"instanceId\":\"$served:$B\""
+# wait_token STATE COUNT: up to 2 s for COUNT tokens of instance b in STATE.
+wait_token() {
+	local n
+	for _ in $(seq 40); do
+		n=$(grep -F "$b_id" "$TMP/tokens.txt" | grep -c "\"state\":\"$1\"" || true)
+		((n >= $2)) && return 0
+		sleep 0.05
+	done
+	return 1
+}
+wait_token UP 1 || fail "no UP token for $b_id"
 curl -fsS "http://127.0.0.1:$B/testability/healthy/false" >/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$B/health")
 [[ "$code" == 503 ]] || fail "/health is $code after healthy/false"
+wait_token DOWN 1 || fail "no DOWN token while unhealthy"
 curl -fsS "http://127.0.0.1:$B/testability/healthy/true" >/dev/null
 wait_http "http://127.0.0.1:$B/health"
-pass "/health follows /testability/healthy"
+pass "/health and the tokens follow /testability/healthy"
 
 kill -TERM "$B_PID"
 rc=0
 wait "$B_PID" || rc=$?
 [[ $rc -eq 0 ]] || fail "SIGTERM: exit code $rc"
 grep -q "stopped exit=0" "$TMP/b.log" || fail "no clean stop in the log"
-b_id="\"instanceId\":\"$served:$B\""
-for i in $(seq 40); do
-	grep "$b_id" "$TMP/tokens.txt" | grep -q '"state":"DOWN"' && break
-	sleep 0.05
-done
-grep "$b_id" "$TMP/tokens.txt" | grep -q '"state":"UP"' || fail "no UP token for $b_id"
-grep "$b_id" "$TMP/tokens.txt" | grep -q '"state":"DOWN"' || fail "no DOWN token for $b_id"
-grep "$b_id" "$TMP/tokens.txt" | grep '"state":"DOWN"' | grep -q '"healthUrl":"http://'"$served:$B"'/health"' ||
-	fail "DOWN token without the health URL"
-pass "tokens: UP while running, DOWN after SIGTERM, then exit code 0"
+wait_token DOWN 2 || fail "no DOWN token after SIGTERM"
+grep -F "$b_id" "$TMP/tokens.txt" | grep '"state":"DOWN"' |
+	grep -qF "\"healthUrl\":\"http://$served:$B/health\"" || fail "DOWN token without the health URL"
+pass "a DOWN token after SIGTERM, then exit code 0"
 
 # --- a slow quotes-service: accounts still served, with the fallback ---------
 start_account slow "http://127.0.0.1:$QSLOW/api/quote?strength=1" --quotes-timeout-ms 500
