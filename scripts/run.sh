@@ -67,14 +67,16 @@ mkdir -p "$RUN_DIR/logs"
 declare -A pid_of
 order=()
 
-# start NAME [NAMESPACE|-] COMMAND...: runs COMMAND with its log in RUN_DIR.
+# start NAME [NAMESPACE|-] COMMAND...: runs COMMAND with its log in RUN_DIR,
+# in a session of its own: Ctrl-C reaches only this script, which then stops
+# the programs in order.
 start() {
 	local name=$1 ns=$2
 	shift 2
 	if [[ "$ns" == - ]]; then
-		"$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+		setsid "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
 	else
-		netns_exec "$PREFIX" "$ns" "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+		netns_exec "$PREFIX" "$ns" setsid "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
 	fi
 	pid_of[$name]=$!
 	order+=("$name")
@@ -88,7 +90,7 @@ stop_all() {
 	local i name pid t
 	[[ $stopping -eq 1 ]] && return
 	stopping=1
-	trap '' INT TERM
+	trap '' INT TERM HUP
 	echo
 	say "stopping"
 	for ((i = ${#order[@]} - 1; i >= 0; i--)); do
@@ -110,6 +112,7 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 # wait_http URL NAME: until URL answers (any status), at most 15 s.
 wait_http() {
