@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "accountservice/acct_config.h"
@@ -65,6 +66,18 @@ static struct publisher *acct_announce(const struct acct_config *cfg,
 	snprintf(t.address, sizeof(t.address), "%s", id->address);
 	snprintf(t.service, sizeof(t.service), "%s", cfg->service_name);
 	return publisher_start(&po);
+}
+
+/* Each connection may hold two descriptors (the client and its quote
+ * call): allow as many as the hard limit does. */
+static void acct_raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the descriptor limit");
+	}
 }
 
 /* SIGTERM and SIGINT are blocked in every thread and taken by sigwait()
@@ -161,6 +174,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "accountservice: %s\n", err);
 		return EXIT_USAGE;
 	}
+	acct_raise_fd_limit();
 	if (acct_block_signals(&signals) != 0) {
 		log_error("cannot block signals");
 		return 1;

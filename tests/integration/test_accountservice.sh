@@ -84,19 +84,23 @@ Q2=$PORT
 start_quotes slow --delay-ms 3000
 QSLOW=$PORT
 
-# Tokens of every accountservice instance, one JSON body per line.
-amqp-consume -u "$AMQP_URL" -e discovery -r 'discovery.accountservice.*' -x -A -- \
-	sh -c 'cat; echo' >"$TMP/tokens.txt" 2>"$TMP/consumer.log" &
-STARTED+=($!)
-for i in $(seq 100); do
-	grep -q "queue name" "$TMP/consumer.log" && break
-	sleep 0.05
-done
-sleep 0.2 # the binding follows the declaration
-
 start_account a "http://127.0.0.1:$Q1/api/quote?strength=1"
 A=$PORT
 A_PID=$PID
+
+# Tokens of every accountservice instance, one JSON body per line. The
+# exchange exists once the first instance's publisher has connected: retry
+# the binding until then.
+for i in $(seq 40); do
+	amqp-consume -u "$AMQP_URL" -e discovery -r 'discovery.accountservice.*' -x -A -- \
+		sh -c 'cat; echo' >>"$TMP/tokens.txt" 2>"$TMP/consumer.log" &
+	consumer=$!
+	sleep 0.25
+	kill -0 "$consumer" 2>/dev/null && break
+	wait "$consumer" || true
+done
+kill -0 "$consumer" 2>/dev/null || fail "cannot bind a consumer to the discovery exchange"
+STARTED+=("$consumer")
 
 body=$(curl -fsS "http://127.0.0.1:$A/accounts/10000")
 [[ $(jq -r .id <<<"$body") == 10000 ]] || fail "id in $body"
