@@ -6,8 +6,7 @@
 
 #define ACCT_SUMMARY "The account microservice: accounts, a quote, self-announcing."
 
-int acct_config_load(struct acct_config *c, int argc, char **argv, char *err,
-		     size_t errlen)
+int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, size_t errlen)
 {
 	*c = (struct acct_config){
 		.amqp_url = "amqp://guest:guest@localhost:5672/",
@@ -25,36 +24,32 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err,
 		.log_level = LOG_INFO,
 	};
 	const struct config_option opts[] = {
-		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
-		  "broker URL, amqp:// or amqps://" },
-		{ "service-name", "SERVICE_NAME", CONFIG_STRING, &c->service_name,
-		  0, 0, "service name announced in discovery tokens" },
-		{ "port", "SERVER_PORT", CONFIG_PORT, &c->port, 1, 65535,
-		  "HTTP port" },
-		{ "discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING,
-		  &c->exchange, 0, 0, "topic exchange for discovery tokens" },
-		{ "discovery-interval", "DISCOVERY_INTERVAL", CONFIG_DURATION_MS,
-		  &c->interval_ms, 100, 3600000,
-		  "time between tokens (2, 0.5, 500ms, 2s, 1m)" },
-		{ "discovery-secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret,
-		  0, 0, "HMAC key signing the tokens (empty: unsigned)" },
-		{ "advertise-addr", "ADVERTISE_ADDR", CONFIG_STRING,
-		  &c->advertise_addr, 0, 0, "address to advertise (IP literal)" },
-		{ "advertise-cidr", "ADVERTISE_CIDR", CONFIG_STRING,
-		  &c->advertise_cidr, 0, 0,
-		  "advertise the first local IPv4 address inside this CIDR" },
-		{ "quotes-url", "QUOTES_URL", CONFIG_STRING, &c->quotes_url, 0, 0,
-		  "URL of the quotes-service" },
-		{ "quotes-timeout-ms", "QUOTES_TIMEOUT_MS", CONFIG_INT,
-		  &c->quotes_timeout_ms, 1, 600000,
-		  "total timeout of one quote call in milliseconds" },
-		{ "db-path", "DB_PATH", CONFIG_STRING, &c->db_path, 0, 0,
-		  "LMDB file holding the accounts" },
-		{ "log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level_text, 0, 0,
-		  "debug, info, warn or error" },
+		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
+		 "broker URL, amqp:// or amqps://"},
+		{"service-name", "SERVICE_NAME", CONFIG_STRING, &c->service_name, 0, 0,
+		 "service name announced in discovery tokens"},
+		{"port", "SERVER_PORT", CONFIG_PORT, &c->port, 1, 65535, "HTTP port"},
+		{"discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING, &c->exchange, 0, 0,
+		 "topic exchange for discovery tokens"},
+		{"discovery-interval", "DISCOVERY_INTERVAL", CONFIG_DURATION_MS, &c->interval_ms,
+		 100, 3600000, "time between tokens (2, 0.5, 500ms, 2s, 1m)"},
+		{"discovery-secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret, 0, 0,
+		 "HMAC key signing the tokens (empty: unsigned)"},
+		{"advertise-addr", "ADVERTISE_ADDR", CONFIG_STRING, &c->advertise_addr, 0, 0,
+		 "address to advertise (IP literal)"},
+		{"advertise-cidr", "ADVERTISE_CIDR", CONFIG_STRING, &c->advertise_cidr, 0, 0,
+		 "advertise the first local IPv4 address inside this CIDR"},
+		{"quotes-url", "QUOTES_URL", CONFIG_STRING, &c->quotes_url, 0, 0,
+		 "URL of the quotes-service"},
+		{"quotes-timeout-ms", "QUOTES_TIMEOUT_MS", CONFIG_INT, &c->quotes_timeout_ms, 1,
+		 600000, "total timeout of one quote call in milliseconds"},
+		{"db-path", "DB_PATH", CONFIG_STRING, &c->db_path, 0, 0,
+		 "LMDB file holding the accounts"},
+		{"log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level_text, 0, 0,
+		 "debug, info, warn or error"},
 	};
-	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
-			     ACCT_SUMMARY, err, errlen);
+	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, ACCT_SUMMARY, err,
+			     errlen);
 	if (rc != 0)
 		return rc;
 	if (log_parse_level(c->log_level_text, &c->log_level) < 0) {

@@ -27,7 +27,7 @@ struct acct_config {
  * Fills *c. Returns 0, CONFIG_HELP after printing --help, or a negative
  * code with a one-line message in err (the caller exits with 2).
  */
-int acct_config_load(struct acct_config *c, int argc, char **argv, char *err,
-		     size_t errlen) __attribute__((warn_unused_result));
+int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

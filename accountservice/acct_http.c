@@ -11,17 +11,17 @@
 #include "accountservice/acct_quote.h"
 #include "log.h"
 
-#define HTTP_ID_MAX 32
+#define HTTP_ID_MAX	      32
 #define HTTP_CONNECTION_LIMIT 1000
-#define HTTP_IDLE_TIMEOUT_S 60
-#define HTTP_STACK_SIZE (512u * 1024)
+#define HTTP_IDLE_TIMEOUT_S   60
+#define HTTP_STACK_SIZE	      (512u * 1024)
 /* Room for the request line and headers of one request. MHD zeroes the
  * whole pool for every request on a keep-alive connection, so more room
  * costs CPU on every request (64 KiB: about 20 % more CPU per request
  * measured); 16 KiB lets URLs up to about 14 KiB reach our JSON 414, and
  * longer ones get MHD's own (HTML) 414. */
 #define HTTP_MEMORY_LIMIT (16u * 1024)
-#define JSON_TYPE "application/json"
+#define JSON_TYPE	  "application/json"
 
 struct acct_http {
 	struct MHD_Daemon *daemon;
@@ -77,15 +77,13 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 }
 
 /* Queues a response and lets go of it; MHD frees it after sending. */
-static enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *r,
-				 unsigned status, struct MHD_Response *resp,
-				 const char *type)
+static enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *r, unsigned status,
+				 struct MHD_Response *resp, const char *type)
 {
 	enum MHD_Result ret;
 	if (resp == NULL)
 		return MHD_NO;
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) ==
-	    MHD_NO) {
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
@@ -97,18 +95,16 @@ static enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *r,
 }
 
 /* A body that outlives the response: a literal. */
-static enum MHD_Result http_send_static(struct MHD_Connection *c,
-					struct http_req *r, unsigned status,
-					const char *json)
+static enum MHD_Result http_send_static(struct MHD_Connection *c, struct http_req *r,
+					unsigned status, const char *json)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		strlen(json), (void *)json, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_PERSISTENT);
 	return http_send(c, r, status, resp, JSON_TYPE);
 }
 
 /* A body built with cJSON: the response frees it when MHD is done. */
-static enum MHD_Result http_send_json(struct MHD_Connection *c,
-				      struct http_req *r, unsigned status,
+static enum MHD_Result http_send_json(struct MHD_Connection *c, struct http_req *r, unsigned status,
 				      cJSON *root)
 {
 	char *text = cJSON_PrintUnformatted(root);
@@ -117,8 +113,7 @@ static enum MHD_Result http_send_json(struct MHD_Connection *c,
 	if (text == NULL)
 		return http_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					"{\"error\":\"out of memory\"}");
-	resp = MHD_create_response_from_buffer_with_free_callback(
-		strlen(text), text, cJSON_free);
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
 	if (resp == NULL)
 		cJSON_free(text);
 	return http_send(c, r, status, resp, JSON_TYPE);
@@ -158,8 +153,7 @@ static enum MHD_Result http_account(struct acct_http *h, struct MHD_Connection *
 		acct_metrics_quote(h->o.metrics, ACCT_QUOTE_FALLBACK);
 
 	root = cJSON_CreateObject();
-	if (quote == NULL || root == NULL ||
-	    cJSON_AddStringToObject(root, "id", id) == NULL ||
+	if (quote == NULL || root == NULL || cJSON_AddStringToObject(root, "id", id) == NULL ||
 	    cJSON_AddStringToObject(root, "name", name) == NULL ||
 	    cJSON_AddStringToObject(root, "servedBy", h->o.served_by) == NULL ||
 	    !cJSON_AddItemToObject(root, "quote", quote)) {
@@ -182,16 +176,13 @@ static enum MHD_Result http_health(struct acct_http *h, struct MHD_Connection *c
 	struct MHD_Response *resp;
 	if (healthy && open)
 		return http_send_static(c, r, MHD_HTTP_OK, "{\"status\":\"UP\"}");
-	snprintf(body, sizeof(body),
-		 "{\"status\":\"DOWN\",\"healthy\":%s,\"store\":\"%s\"}",
+	snprintf(body, sizeof(body), "{\"status\":\"DOWN\",\"healthy\":%s,\"store\":\"%s\"}",
 		 healthy ? "true" : "false", open ? "open" : "closed");
-	resp = MHD_create_response_from_buffer(strlen(body), body,
-					       MHD_RESPMEM_MUST_COPY);
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
 	return http_send(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, JSON_TYPE);
 }
 
-static enum MHD_Result http_testability(struct acct_http *h,
-					struct MHD_Connection *c,
+static enum MHD_Result http_testability(struct acct_http *h, struct MHD_Connection *c,
 					struct http_req *r, const char *value)
 {
 	bool healthy;
@@ -223,8 +214,7 @@ static enum MHD_Result http_metrics(struct acct_http *h, struct MHD_Connection *
 	resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
 	if (resp == NULL)
 		free(text);
-	return http_send(c, r, MHD_HTTP_OK, resp,
-			 "text/plain; version=0.0.4; charset=utf-8");
+	return http_send(c, r, MHD_HTTP_OK, resp, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 /* The route of a path, and the rest after its prefix for routes with a
@@ -250,8 +240,7 @@ static enum acct_route http_route_of(const char *url, const char **param)
 }
 
 static enum MHD_Result http_dispatch(struct acct_http *h, struct MHD_Connection *c,
-				     struct http_req *r, const char *url,
-				     const char *method)
+				     struct http_req *r, const char *url, const char *method)
 {
 	const char *param;
 	struct MHD_Response *resp;
@@ -261,16 +250,13 @@ static enum MHD_Result http_dispatch(struct acct_http *h, struct MHD_Connection 
 					"{\"error\":\"URL longer than 2048 bytes\"}");
 	r->route = http_route_of(url, &param);
 	if (r->route == ACCT_ROUTE_OTHER)
-		return http_send_static(c, r, MHD_HTTP_NOT_FOUND,
-					"{\"error\":\"not found\"}");
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		return http_send_static(c, r, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		static const char body[] = "{\"error\":\"method not allowed\"}";
 		resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
 						       MHD_RESPMEM_PERSISTENT);
 		if (resp != NULL &&
-		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") ==
-			    MHD_NO) {
+		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO) {
 			MHD_destroy_response(resp);
 			resp = NULL;
 		}
@@ -294,9 +280,8 @@ static enum MHD_Result http_dispatch(struct acct_http *h, struct MHD_Connection 
  * (no keep-alive). Request bodies are read and dropped; the response goes
  * out on the last call.
  */
-static enum MHD_Result http_access(void *cls, struct MHD_Connection *c,
-				   const char *url, const char *method,
-				   const char *version, const char *upload_data,
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version, const char *upload_data,
 				   size_t *upload_data_size, void **req_cls)
 {
 	struct http_req *r = *req_cls;
@@ -324,8 +309,7 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
-struct acct_http *acct_http_start(const struct acct_http_options *o, char *err,
-				  size_t errlen)
+struct acct_http *acct_http_start(const struct acct_http_options *o, char *err, size_t errlen)
 {
 	const union MHD_DaemonInfo *info;
 	struct acct_http *h = calloc(1, sizeof(*h));
@@ -347,17 +331,14 @@ struct acct_http *acct_http_start(const struct acct_http_options *o, char *err,
 	 * idle timeout returns them.
 	 */
 	h->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			MHD_USE_AUTO | MHD_USE_ERROR_LOG,
-		(uint16_t)o->port, NULL, NULL, http_access, h,
-		MHD_OPTION_EXTERNAL_LOGGER, http_log, h,
-		MHD_OPTION_URI_LOG_CALLBACK, http_uri_start, h,
-		MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
+			MHD_USE_ERROR_LOG,
+		(uint16_t)o->port, NULL, NULL, http_access, h, MHD_OPTION_EXTERNAL_LOGGER, http_log,
+		h, MHD_OPTION_URI_LOG_CALLBACK, http_uri_start, h, MHD_OPTION_NOTIFY_COMPLETED,
+		http_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-		MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on port %d", o->port);
 		free(h);

@@ -20,9 +20,9 @@
 struct acct_http;
 
 struct acct_http_options {
-	int port;                  /* 0: any free port, see acct_http_port() */
-	struct acct_store *store;  /* NULL: not open; /health says DOWN */
-	const char *served_by;     /* the advertised address */
+	int port;		  /* 0: any free port, see acct_http_port() */
+	struct acct_store *store; /* NULL: not open; /health says DOWN */
+	const char *served_by;	  /* the advertised address */
 	const char *quotes_url;
 	long quotes_timeout_ms;
 	struct acct_metrics *metrics;
@@ -33,8 +33,8 @@ struct acct_http_options {
 
 /* Starts serving; the options' pointers must outlive the server. NULL with
  * a sentence in err. */
-struct acct_http *acct_http_start(const struct acct_http_options *o, char *err,
-				  size_t errlen) __attribute__((warn_unused_result));
+struct acct_http *acct_http_start(const struct acct_http_options *o, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 int acct_http_port(const struct acct_http *h);
 bool acct_http_is_healthy(const struct acct_http *h);
 /* Stops accepting, waits for requests in flight, frees everything. */

@@ -15,13 +15,15 @@ static const unsigned statuses[ACCT_METRICS_STATUSES] = {
 #define STATUS_OTHER (ACCT_METRICS_STATUSES - 1)
 
 static const char *const outcome_names[ACCT_QUOTE_OUTCOME_COUNT] = {
-	"ok", "timeout", "error", "fallback",
+	"ok",
+	"timeout",
+	"error",
+	"fallback",
 };
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
 static const int64_t bucket_us[ACCT_METRICS_BUCKETS - 1] = {
-	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
-	500000, 1000000, 5000000,
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 5000000,
 };
 
 void acct_metrics_init(struct acct_metrics *m)
@@ -45,8 +47,8 @@ static int status_slot(unsigned status)
 	return STATUS_OTHER;
 }
 
-void acct_metrics_request(struct acct_metrics *m, enum acct_route route,
-			  unsigned status, int64_t latency_us)
+void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigned status,
+			  int64_t latency_us)
 {
 	int b = 0;
 	if (latency_us < 0)
@@ -56,8 +58,7 @@ void acct_metrics_request(struct acct_metrics *m, enum acct_route route,
 	atomic_fetch_add_explicit(&m->requests[route][status_slot(status)], 1,
 				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->latency_buckets[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->latency_sum_us, (uint64_t)latency_us,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->latency_sum_us, (uint64_t)latency_us, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->latency_count, 1, memory_order_relaxed);
 }
 
@@ -74,17 +75,22 @@ static uint64_t load(atomic_uint_fast64_t *v)
 static void render_requests(struct acct_metrics *m, FILE *f)
 {
 	fputs("# HELP accountservice_http_requests_total HTTP requests by route and status.\n"
-	      "# TYPE accountservice_http_requests_total counter\n", f);
+	      "# TYPE accountservice_http_requests_total counter\n",
+	      f);
 	for (int r = 0; r < ACCT_ROUTE_COUNT; r++) {
 		for (int s = 0; s < ACCT_METRICS_STATUSES; s++) {
 			uint64_t n = load(&m->requests[r][s]);
 			if (n == 0)
 				continue;
 			if (s == STATUS_OTHER)
-				fprintf(f, "accountservice_http_requests_total{route=\"%s\",status=\"other\"} %" PRIu64 "\n",
+				fprintf(f,
+					"accountservice_http_requests_total{route=\"%s\",status="
+					"\"other\"} %" PRIu64 "\n",
 					route_names[r], n);
 			else
-				fprintf(f, "accountservice_http_requests_total{route=\"%s\",status=\"%u\"} %" PRIu64 "\n",
+				fprintf(f,
+					"accountservice_http_requests_total{route=\"%s\",status=\"%"
+					"u\"} %" PRIu64 "\n",
 					route_names[r], statuses[s], n);
 		}
 	}
@@ -92,8 +98,10 @@ static void render_requests(struct acct_metrics *m, FILE *f)
 
 static void render_quotes(struct acct_metrics *m, FILE *f)
 {
-	fputs("# HELP accountservice_quote_calls_total Quote calls by outcome; fallback counts accounts served with the fallback quote.\n"
-	      "# TYPE accountservice_quote_calls_total counter\n", f);
+	fputs("# HELP accountservice_quote_calls_total Quote calls by outcome; fallback counts "
+	      "accounts served with the fallback quote.\n"
+	      "# TYPE accountservice_quote_calls_total counter\n",
+	      f);
 	for (int o = 0; o < ACCT_QUOTE_OUTCOME_COUNT; o++)
 		fprintf(f, "accountservice_quote_calls_total{outcome=\"%s\"} %" PRIu64 "\n",
 			outcome_names[o], load(&m->quotes[o]));
@@ -103,14 +111,19 @@ static void render_latency(struct acct_metrics *m, FILE *f)
 {
 	uint64_t cumulative = 0;
 	fputs("# HELP accountservice_http_request_duration_seconds HTTP request latency.\n"
-	      "# TYPE accountservice_http_request_duration_seconds histogram\n", f);
+	      "# TYPE accountservice_http_request_duration_seconds histogram\n",
+	      f);
 	for (int b = 0; b < ACCT_METRICS_BUCKETS; b++) {
 		cumulative += load(&m->latency_buckets[b]);
 		if (b < ACCT_METRICS_BUCKETS - 1)
-			fprintf(f, "accountservice_http_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			fprintf(f,
+				"accountservice_http_request_duration_seconds_bucket{le=\"%g\"} "
+				"%" PRIu64 "\n",
 				(double)bucket_us[b] / 1e6, cumulative);
 		else
-			fprintf(f, "accountservice_http_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+			fprintf(f,
+				"accountservice_http_request_duration_seconds_bucket{le=\"+Inf\"} "
+				"%" PRIu64 "\n",
 				cumulative);
 	}
 	fprintf(f, "accountservice_http_request_duration_seconds_sum %.6f\n",

@@ -40,11 +40,10 @@ struct acct_metrics {
 };
 
 void acct_metrics_init(struct acct_metrics *m);
-void acct_metrics_request(struct acct_metrics *m, enum acct_route route,
-			  unsigned status, int64_t latency_us);
+void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigned status,
+			  int64_t latency_us);
 void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome);
 /* The text exposition; free() it. NULL when out of memory. */
-char *acct_metrics_render(struct acct_metrics *m, size_t *len)
-	__attribute__((warn_unused_result));
+char *acct_metrics_render(struct acct_metrics *m, size_t *len) __attribute__((warn_unused_result));
 
 #endif

@@ -82,7 +82,7 @@ cJSON *acct_quote_fallback(void)
  * not such an object (or out of memory). */
 static cJSON *quote_parse(const struct quote_body *b)
 {
-	static const char *const fields[] = { "quote", "ipAddress", "language" };
+	static const char *const fields[] = {"quote", "ipAddress", "language"};
 	cJSON *root = cJSON_ParseWithLength(b->data, b->len);
 	cJSON *q = NULL;
 	if (!cJSON_IsObject(root))
@@ -101,8 +101,8 @@ out:
 	return q;
 }
 
-static CURLcode quote_get(CURL *curl, const char *url, long timeout_ms,
-			  struct quote_body *body, long *status)
+static CURLcode quote_get(CURL *curl, const char *url, long timeout_ms, struct quote_body *body,
+			  long *status)
 {
 	/* Each setopt can only fail on bad arguments or no memory. */
 	CURLcode rc = curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -129,10 +129,9 @@ static CURLcode quote_get(CURL *curl, const char *url, long timeout_ms,
 	return rc;
 }
 
-cJSON *acct_quote_fetch(const char *url, long timeout_ms,
-			enum acct_quote_outcome *outcome)
+cJSON *acct_quote_fetch(const char *url, long timeout_ms, enum acct_quote_outcome *outcome)
 {
-	struct quote_body body = { .len = 0 };
+	struct quote_body body = {.len = 0};
 	long status = 0;
 	cJSON *q = NULL;
 	CURLcode rc;

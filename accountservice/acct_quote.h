@@ -13,8 +13,8 @@
  */
 #define ACCT_QUOTE_BODY_MAX 16384
 
-#define ACCT_FALLBACK_QUOTE "May the source be with you, always."
-#define ACCT_FALLBACK_IP "circuit-breaker"
+#define ACCT_FALLBACK_QUOTE    "May the source be with you, always."
+#define ACCT_FALLBACK_IP       "circuit-breaker"
 #define ACCT_FALLBACK_LANGUAGE "en"
 
 /*
@@ -25,8 +25,7 @@
  * *outcome says which (ACCT_QUOTE_OK, _TIMEOUT or _ERROR). NULL only when
  * out of memory.
  */
-cJSON *acct_quote_fetch(const char *url, long timeout_ms,
-			enum acct_quote_outcome *outcome)
+cJSON *acct_quote_fetch(const char *url, long timeout_ms, enum acct_quote_outcome *outcome)
 	__attribute__((warn_unused_result));
 
 /* The fallback quote object of the contract; NULL when out of memory. */

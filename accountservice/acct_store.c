@@ -13,7 +13,7 @@
 /* Readers at once, across all processes sharing the file: one per request
  * being served, so well above the default 126. */
 #define ACCT_STORE_MAX_READERS 1024
-#define ACCT_STORE_VALUE_MAX 512
+#define ACCT_STORE_VALUE_MAX   512
 
 struct acct_store {
 	MDB_env *env;
@@ -25,9 +25,8 @@ static int store_seed(MDB_txn *txn, MDB_dbi dbi)
 	for (int i = 0; i < ACCT_STORE_SEED_COUNT; i++) {
 		char id[16], value[96];
 		snprintf(id, sizeof(id), "%d", ACCT_STORE_FIRST_ID + i);
-		snprintf(value, sizeof(value), "{\"id\":\"%s\",\"name\":\"Person_%d\"}",
-			 id, i);
-		MDB_val k = { strlen(id), id }, v = { strlen(value), value };
+		snprintf(value, sizeof(value), "{\"id\":\"%s\",\"name\":\"Person_%d\"}", id, i);
+		MDB_val k = {strlen(id), id}, v = {strlen(value), value};
 		int rc = mdb_put(txn, dbi, &k, &v, 0);
 		if (rc != 0)
 			return rc;
@@ -86,8 +85,7 @@ struct acct_store *acct_store_open(const char *path, char *err, size_t errlen)
 out_close_env:
 	mdb_env_close(s->env);
 out_free:
-	snprintf(err, errlen, "cannot open accounts store %s: %s", path,
-		 mdb_strerror(rc));
+	snprintf(err, errlen, "cannot open accounts store %s: %s", path, mdb_strerror(rc));
 	free(s);
 	return NULL;
 }
@@ -101,8 +99,7 @@ void acct_store_close(struct acct_store *s)
 }
 
 /* Extracts the name from a stored account outside the transaction. */
-static int store_parse_name(const char *value, size_t len, char *name,
-			    size_t namelen)
+static int store_parse_name(const char *value, size_t len, char *name, size_t namelen)
 {
 	int result = ACCT_STORE_ERR_DATA;
 	cJSON *root = cJSON_ParseWithLength(value, len);
@@ -115,13 +112,12 @@ static int store_parse_name(const char *value, size_t len, char *name,
 	return result;
 }
 
-int acct_store_get_name(struct acct_store *s, const char *id, char *name,
-			size_t namelen)
+int acct_store_get_name(struct acct_store *s, const char *id, char *name, size_t namelen)
 {
 	char value[ACCT_STORE_VALUE_MAX];
 	size_t len;
 	MDB_txn *txn;
-	MDB_val k = { strlen(id), (void *)id }, v;
+	MDB_val k = {strlen(id), (void *)id}, v;
 	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc != 0) {
 		log_error("accounts store read failed: %s", mdb_strerror(rc));

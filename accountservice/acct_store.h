@@ -13,12 +13,12 @@
 struct acct_store;
 
 #define ACCT_STORE_SEED_COUNT 100
-#define ACCT_STORE_FIRST_ID 10000
-#define ACCT_STORE_NAME_MAX 128
+#define ACCT_STORE_FIRST_ID   10000
+#define ACCT_STORE_NAME_MAX   128
 
 enum acct_store_error {
 	ACCT_STORE_NOT_FOUND = -1,
-	ACCT_STORE_ERR_IO = -2, /* LMDB failed: see the log */
+	ACCT_STORE_ERR_IO = -2,	  /* LMDB failed: see the log */
 	ACCT_STORE_ERR_DATA = -3, /* a stored value is not an account */
 };
 
@@ -29,7 +29,7 @@ struct acct_store *acct_store_open(const char *path, char *err, size_t errlen)
 void acct_store_close(struct acct_store *s);
 
 /* Copies the name of account `id` into name. 0, or a negative code. */
-int acct_store_get_name(struct acct_store *s, const char *id, char *name,
-			size_t namelen) __attribute__((warn_unused_result));
+int acct_store_get_name(struct acct_store *s, const char *id, char *name, size_t namelen)
+	__attribute__((warn_unused_result));
 
 #endif

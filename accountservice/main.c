@@ -37,10 +37,9 @@ static void acct_on_health(void *arg, bool healthy)
 static void acct_identity_fill(struct acct_identity *id, int port)
 {
 	bool v6 = strchr(id->address, ':') != NULL;
-	snprintf(id->instance_id, sizeof(id->instance_id), "%s:%d", id->address,
-		 port);
-	snprintf(id->health_url, sizeof(id->health_url), "http://%s%s%s:%d/health",
-		 v6 ? "[" : "", id->address, v6 ? "]" : "", port);
+	snprintf(id->instance_id, sizeof(id->instance_id), "%s:%d", id->address, port);
+	snprintf(id->health_url, sizeof(id->health_url), "http://%s%s%s:%d/health", v6 ? "[" : "",
+		 id->address, v6 ? "]" : "", port);
 	if (gethostname(id->hostname, sizeof(id->hostname)) != 0)
 		id->hostname[0] = '\0';
 	id->hostname[sizeof(id->hostname) - 1] = '\0';
@@ -128,8 +127,8 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		log_error("%s", err);
 		goto out_stop_publisher;
 	}
-	log_info("accountservice listening port=%d servedBy=%s instanceId=%s",
-		 cfg->port, id->address, id->instance_id);
+	log_info("accountservice listening port=%d servedBy=%s instanceId=%s", cfg->port,
+		 id->address, id->instance_id);
 
 	if (sigwait(signals, &sig) == 0)
 		log_info("shutting down signal=%s", strsignal(sig));
@@ -150,7 +149,7 @@ out_close_store:
 int main(int argc, char **argv)
 {
 	struct acct_config cfg;
-	struct acct_identity id = { .address = "" };
+	struct acct_identity id = {.address = ""};
 	char err[256];
 	sigset_t signals;
 	int rc;
@@ -165,12 +164,11 @@ int main(int argc, char **argv)
 	}
 	log_init("accountservice", cfg.log_level);
 	if (!token_service_is_valid(cfg.service_name)) {
-		fprintf(stderr, "accountservice: bad service name '%s'\n",
-			cfg.service_name);
+		fprintf(stderr, "accountservice: bad service name '%s'\n", cfg.service_name);
 		return EXIT_USAGE;
 	}
-	if (addr_advertised(cfg.advertise_addr, cfg.advertise_cidr, id.address,
-			    sizeof(id.address), err, sizeof(err)) < 0) {
+	if (addr_advertised(cfg.advertise_addr, cfg.advertise_cidr, id.address, sizeof(id.address),
+			    err, sizeof(err)) < 0) {
 		fprintf(stderr, "accountservice: %s\n", err);
 		return EXIT_USAGE;
 	}

@@ -47,7 +47,7 @@ static const char *const quotes[] = {
 /* The CPU the real service spends on BCrypt, stood in by SHA-256 rounds. */
 static void standin_burn(long strength)
 {
-	unsigned char digest[SHA256_DIGEST_LENGTH] = { 0 };
+	unsigned char digest[SHA256_DIGEST_LENGTH] = {0};
 	long rounds = (1L << strength) * STANDIN_ROUNDS_PER_UNIT;
 	for (long i = 0; i < rounds; i++)
 		SHA256(digest, sizeof(digest), digest);
@@ -78,16 +78,15 @@ static void standin_local_addr(struct MHD_Connection *c, char *out, size_t outle
 	snprintf(out, outlen, "%s:%d", ip, port);
 }
 
-static enum MHD_Result standin_send(struct MHD_Connection *c, unsigned status,
-				    const char *body)
+static enum MHD_Result standin_send(struct MHD_Connection *c, unsigned status, const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 	if (r == NULL)
 		return MHD_NO;
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    "application/json") == MHD_NO) {
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") ==
+	    MHD_NO) {
 		MHD_destroy_response(r);
 		return MHD_NO;
 	}
@@ -98,16 +97,14 @@ static enum MHD_Result standin_send(struct MHD_Connection *c, unsigned status,
 
 static enum MHD_Result standin_quote(struct standin *s, struct MHD_Connection *c)
 {
-	const char *text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-						       "strength");
+	const char *text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "strength");
 	char local[INET6_ADDRSTRLEN + 8], body[1024], *end;
 	long strength = 4;
 	unsigned n;
 
 	if (text != NULL) {
 		strength = strtol(text, &end, 10);
-		if (end == text || *end != '\0' || strength < 0 ||
-		    strength > STANDIN_MAX_STRENGTH)
+		if (end == text || *end != '\0' || strength < 0 || strength > STANDIN_MAX_STRENGTH)
 			return standin_send(c, MHD_HTTP_BAD_REQUEST,
 					    "{\"error\":\"strength is 0..20\"}");
 	}
@@ -122,17 +119,17 @@ static enum MHD_Result standin_quote(struct standin *s, struct MHD_Connection *c
 	standin_local_addr(c, local, sizeof(local));
 	n = atomic_fetch_add(&s->next_quote, 1) % (sizeof(quotes) / sizeof(quotes[0]));
 	snprintf(body, sizeof(body),
-		 "{\"quote\":\"%s\",\"ipAddress\":\"%s/%s\",\"language\":\"en\"}",
-		 quotes[n], s->hostname, local);
+		 "{\"quote\":\"%s\",\"ipAddress\":\"%s/%s\",\"language\":\"en\"}", quotes[n],
+		 s->hostname, local);
 	return standin_send(c, MHD_HTTP_OK, body);
 }
 
 /* Answers on the second call, once MHD has read the whole request, so
  * keep-alive connections stay open. */
-static enum MHD_Result standin_access(void *cls, struct MHD_Connection *c,
-				      const char *url, const char *method,
-				      const char *version, const char *upload_data,
-				      size_t *upload_data_size, void **req_cls)
+static enum MHD_Result standin_access(void *cls, struct MHD_Connection *c, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **req_cls)
 {
 	static int marker;
 	(void)version;
@@ -157,38 +154,33 @@ static enum MHD_Result standin_access(void *cls, struct MHD_Connection *c,
 
 static struct MHD_Daemon *standin_listen(struct standin *s)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	sa.sin_port = htons((uint16_t)s->port);
-	if (s->listen_addr[0] != '\0' &&
-	    inet_pton(AF_INET, s->listen_addr, &sa.sin_addr) != 1) {
-		fprintf(stderr, "quotes-standin: bad listen address '%s'\n",
-			s->listen_addr);
+	if (s->listen_addr[0] != '\0' && inet_pton(AF_INET, s->listen_addr, &sa.sin_addr) != 1) {
+		fprintf(stderr, "quotes-standin: bad listen address '%s'\n", s->listen_addr);
 		return NULL;
 	}
 	/* A thread per connection: a delayed answer holds only its client. */
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO,
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+					MHD_USE_AUTO,
 				(uint16_t)s->port, NULL, NULL, standin_access, s,
-				MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_CONNECTION_LIMIT, 2000u,
-				MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-				MHD_OPTION_END);
+				MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT, 2000u,
+				MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
 {
-	struct standin s = { .port = 8080, .listen_addr = "" };
+	struct standin s = {.port = 8080, .listen_addr = ""};
 	const struct config_option opts[] = {
-		{ "port", "QUOTES_PORT", CONFIG_PORT, &s.port, 0, 65535,
-		  "HTTP port (0: any free port, logged)" },
-		{ "listen-addr", "QUOTES_LISTEN_ADDR", CONFIG_STRING, &s.listen_addr,
-		  0, 0, "IPv4 address to listen on (empty: all)" },
-		{ "delay-ms", "QUOTES_DELAY_MS", CONFIG_INT, &s.delay_ms, 0, 600000,
-		  "sleep this long before each quote answer" },
-		{ "fail", "QUOTES_FAIL", CONFIG_FLAG, &s.fail, 0, 0,
-		  "answer every quote with 500" },
-		{ "garbage", "QUOTES_GARBAGE", CONFIG_FLAG, &s.garbage, 0, 0,
-		  "answer every quote with 200 and a body that is not JSON" },
+		{"port", "QUOTES_PORT", CONFIG_PORT, &s.port, 0, 65535,
+		 "HTTP port (0: any free port, logged)"},
+		{"listen-addr", "QUOTES_LISTEN_ADDR", CONFIG_STRING, &s.listen_addr, 0, 0,
+		 "IPv4 address to listen on (empty: all)"},
+		{"delay-ms", "QUOTES_DELAY_MS", CONFIG_INT, &s.delay_ms, 0, 600000,
+		 "sleep this long before each quote answer"},
+		{"fail", "QUOTES_FAIL", CONFIG_FLAG, &s.fail, 0, 0, "answer every quote with 500"},
+		{"garbage", "QUOTES_GARBAGE", CONFIG_FLAG, &s.garbage, 0, 0,
+		 "answer every quote with 200 and a body that is not JSON"},
 	};
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
@@ -196,8 +188,8 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int sig = 0;
 	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
-			     "A quotes-service stand-in: GET /api/quote?strength=N.",
-			     err, sizeof(err));
+			     "A quotes-service stand-in: GET /api/quote?strength=N.", err,
+			     sizeof(err));
 	if (rc == CONFIG_HELP)
 		return 0;
 	if (rc < 0) {

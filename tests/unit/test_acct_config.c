@@ -10,9 +10,9 @@
 #include "accountservice/acct_config.h"
 
 static const char *const vars[] = {
-	"AMQP_SERVER_URL", "SERVICE_NAME", "SERVER_PORT", "DISCOVERY_EXCHANGE",
-	"DISCOVERY_INTERVAL", "DISCOVERY_SECRET", "ADVERTISE_ADDR",
-	"ADVERTISE_CIDR", "QUOTES_URL", "QUOTES_TIMEOUT_MS", "DB_PATH", "LOG_LEVEL",
+	"AMQP_SERVER_URL",    "SERVICE_NAME",	   "SERVER_PORT",    "DISCOVERY_EXCHANGE",
+	"DISCOVERY_INTERVAL", "DISCOVERY_SECRET",  "ADVERTISE_ADDR", "ADVERTISE_CIDR",
+	"QUOTES_URL",	      "QUOTES_TIMEOUT_MS", "DB_PATH",	     "LOG_LEVEL",
 };
 
 static int clear_env(void **state)
@@ -27,7 +27,7 @@ static void acct_config_load_should_give_the_contract_defaults(void **state)
 {
 	struct acct_config c;
 	char err[256];
-	char *argv[] = { "accountservice", NULL };
+	char *argv[] = {"accountservice", NULL};
 	(void)state;
 	assert_int_equal(acct_config_load(&c, 1, argv, err, sizeof(err)), 0);
 	assert_int_equal(c.port, 6767);
@@ -44,8 +44,8 @@ static void acct_config_load_should_let_flags_override_the_environment(void **st
 {
 	struct acct_config c;
 	char err[256];
-	char *argv[] = { "accountservice", "--port", "7000", "--quotes-timeout-ms=250",
-			 "--log-level", "debug", NULL };
+	char *argv[] = {"accountservice", "--port", "7000", "--quotes-timeout-ms=250",
+			"--log-level",	  "debug",  NULL};
 	(void)state;
 	setenv("SERVER_PORT", "6000", 1);
 	setenv("DB_PATH", "/tmp/x.db", 1);
@@ -62,11 +62,11 @@ static void acct_config_load_should_reject_bad_values(void **state)
 {
 	struct acct_config c;
 	char err[256];
-	char *port[] = { "accountservice", "--port", "http", NULL };
-	char *range[] = { "accountservice", "--port", "70000", NULL };
-	char *level[] = { "accountservice", "--log-level", "loud", NULL };
-	char *timeout[] = { "accountservice", "--quotes-timeout-ms", "0", NULL };
-	char *unknown[] = { "accountservice", "--bogus", NULL };
+	char *port[] = {"accountservice", "--port", "http", NULL};
+	char *range[] = {"accountservice", "--port", "70000", NULL};
+	char *level[] = {"accountservice", "--log-level", "loud", NULL};
+	char *timeout[] = {"accountservice", "--quotes-timeout-ms", "0", NULL};
+	char *unknown[] = {"accountservice", "--bogus", NULL};
 	(void)state;
 	assert_true(acct_config_load(&c, 3, port, err, sizeof(err)) < 0);
 	assert_true(acct_config_load(&c, 3, range, err, sizeof(err)) < 0);
@@ -79,8 +79,10 @@ static void acct_config_load_should_reject_bad_values(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(acct_config_load_should_give_the_contract_defaults, clear_env),
-		cmocka_unit_test_setup(acct_config_load_should_let_flags_override_the_environment, clear_env),
+		cmocka_unit_test_setup(acct_config_load_should_give_the_contract_defaults,
+				       clear_env),
+		cmocka_unit_test_setup(acct_config_load_should_let_flags_override_the_environment,
+				       clear_env),
 		cmocka_unit_test_setup(acct_config_load_should_reject_bad_values, clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

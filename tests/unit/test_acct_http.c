@@ -23,7 +23,7 @@
 #include "timing.h"
 
 #define QUOTE_TIMEOUT_MS 300
-#define SLOW_MS 1000
+#define SLOW_MS		 1000
 
 enum fake_mode { FAKE_QUOTE, FAKE_500, FAKE_GARBAGE, FAKE_MISSING, FAKE_SLOW };
 
@@ -45,19 +45,17 @@ static struct fixture fx;
 
 /* ---- the fake quotes-service ------------------------------------------ */
 
-static enum MHD_Result fake_send(struct MHD_Connection *c, unsigned status,
-				 const char *body)
+static enum MHD_Result fake_send(struct MHD_Connection *c, unsigned status, const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result fake_access(void *cls, struct MHD_Connection *c,
-				   const char *url, const char *method,
-				   const char *version, const char *upload_data,
+static enum MHD_Result fake_access(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version, const char *upload_data,
 				   size_t *upload_data_size, void **req_cls)
 {
 	static int marker;
@@ -80,7 +78,8 @@ static enum MHD_Result fake_access(void *cls, struct MHD_Connection *c,
 		return fake_send(c, 200, "{\"quote\":\"half\",\"language\":\"en\"}");
 	case FAKE_SLOW:
 		timing_sleep_ms(SLOW_MS);
-		return fake_send(c, 200, "{\"quote\":\"late\",\"ipAddress\":\"x\",\"language\":\"en\"}");
+		return fake_send(c, 200,
+				 "{\"quote\":\"late\",\"ipAddress\":\"x\",\"language\":\"en\"}");
 	default:
 		return fake_send(c, 200,
 				 "{\"quote\":\"Fake it till you make it.\","
@@ -140,16 +139,15 @@ static int group_setup(void **state)
 	fx.store = acct_store_open(fx.db, err, sizeof(err));
 	if (fx.store == NULL)
 		return -1;
-	fx.fake = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					   MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO,
-				   0, NULL, NULL, fake_access, NULL,
-				   MHD_OPTION_NOTIFY_CONNECTION, fake_connection, NULL,
-				   MHD_OPTION_END);
+	fx.fake = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+					   MHD_USE_AUTO,
+				   0, NULL, NULL, fake_access, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+				   fake_connection, NULL, MHD_OPTION_END);
 	if (fx.fake == NULL)
 		return -1;
 	info = MHD_get_daemon_info(fx.fake, MHD_DAEMON_INFO_BIND_PORT);
-	snprintf(fx.quotes_url, sizeof(fx.quotes_url),
-		 "http://127.0.0.1:%u/api/quote?strength=4", info->port);
+	snprintf(fx.quotes_url, sizeof(fx.quotes_url), "http://127.0.0.1:%u/api/quote?strength=4",
+		 info->port);
 	acct_metrics_init(&fx.metrics);
 	fx.http = start_service(fx.store);
 	return fx.http == NULL ? -1 : 0;
@@ -188,8 +186,7 @@ struct reply {
 	long connects;
 };
 
-static size_t collect(char *p, size_t size, size_t n, void *ud, char *buf,
-		      size_t cap, size_t *len)
+static size_t collect(char *p, size_t size, size_t n, void *ud, char *buf, size_t cap, size_t *len)
 {
 	size_t k = size * n;
 	(void)ud;
@@ -214,8 +211,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 }
 
 /* One request on an existing handle (so tests can reuse the connection). */
-static void request_on(CURL *curl, int port, const char *method,
-		       const char *path, struct reply *r)
+static void request_on(CURL *curl, int port, const char *method, const char *path, struct reply *r)
 {
 	char url[32768];
 	memset(r, 0, sizeof(*r));
@@ -387,9 +383,9 @@ static void acct_http_account_should_answer_404_for_an_unknown_id(void **state)
 static void acct_http_account_should_answer_400_for_a_bad_id(void **state)
 {
 	static const char *const bad[] = {
-		"/accounts/abc", "/accounts/", "/accounts/12a",
-		"/accounts/123456789012345678901234567890123", "/accounts/1/2",
-		"/accounts/-1",
+		"/accounts/abc", "/accounts/",
+		"/accounts/12a", "/accounts/123456789012345678901234567890123",
+		"/accounts/1/2", "/accounts/-1",
 	};
 	struct reply r;
 	(void)state;
@@ -427,7 +423,7 @@ static void acct_http_should_answer_405_for_a_wrong_method(void **state)
 
 static void acct_http_should_answer_414_for_a_long_url(void **state)
 {
-	static const size_t lengths[] = { 2100, 10000 };
+	static const size_t lengths[] = {2100, 10000};
 	char path[10100];
 	struct reply r;
 	(void)state;
@@ -504,9 +500,8 @@ static void acct_http_health_should_be_down_without_a_store(void **state)
  * and no response may say Connection: close. */
 static void acct_http_should_keep_connections_alive(void **state)
 {
-	static const char *const paths[] = { "/health", "/accounts/10000",
-					     "/accounts/abc", "/nothing",
-					     "/metrics" };
+	static const char *const paths[] = {"/health", "/accounts/10000", "/accounts/abc",
+					    "/nothing", "/metrics"};
 	struct reply r;
 	CURL *curl = curl_easy_init();
 	(void)state;
@@ -531,12 +526,15 @@ static void acct_http_metrics_should_count_requests_and_quotes(void **state)
 	request("GET", "/metrics", &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.headers, "Content-Type: text/plain"));
-	assert_non_null(strstr(r.body, "accountservice_http_requests_total{route=\"accounts\",status=\"200\"} "));
-	assert_non_null(strstr(r.body, "accountservice_http_requests_total{route=\"other\",status=\"404\"} "));
+	assert_non_null(strstr(
+		r.body, "accountservice_http_requests_total{route=\"accounts\",status=\"200\"} "));
+	assert_non_null(strstr(
+		r.body, "accountservice_http_requests_total{route=\"other\",status=\"404\"} "));
 	assert_non_null(strstr(r.body, "accountservice_quote_calls_total{outcome=\"ok\"} "));
 	assert_null(strstr(r.body, "accountservice_quote_calls_total{outcome=\"error\"} 0\n"));
 	assert_null(strstr(r.body, "accountservice_quote_calls_total{outcome=\"fallback\"} 0\n"));
-	assert_non_null(strstr(r.body, "accountservice_http_request_duration_seconds_bucket{le=\"+Inf\"} "));
+	assert_non_null(strstr(
+		r.body, "accountservice_http_request_duration_seconds_bucket{le=\"+Inf\"} "));
 	assert_non_null(strstr(r.body, "accountservice_http_request_duration_seconds_count "));
 }
 
@@ -544,22 +542,31 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(acct_http_account_should_merge_the_quote, reset_mode),
-		cmocka_unit_test_setup(acct_http_account_should_open_a_new_quote_connection_per_call, reset_mode),
-		cmocka_unit_test_setup(acct_http_account_should_fall_back_when_quotes_answers_500, reset_mode),
+		cmocka_unit_test_setup(
+			acct_http_account_should_open_a_new_quote_connection_per_call, reset_mode),
+		cmocka_unit_test_setup(acct_http_account_should_fall_back_when_quotes_answers_500,
+				       reset_mode),
 		cmocka_unit_test_setup(acct_http_account_should_fall_back_on_garbage, reset_mode),
-		cmocka_unit_test_setup(acct_http_account_should_fall_back_on_missing_fields, reset_mode),
-		cmocka_unit_test_setup(acct_http_account_should_fall_back_when_quotes_is_refused, reset_mode),
-		cmocka_unit_test_setup(acct_http_account_should_fall_back_when_quotes_times_out, reset_mode),
-		cmocka_unit_test_setup(acct_http_account_should_answer_404_for_an_unknown_id, reset_mode),
-		cmocka_unit_test_setup(acct_http_account_should_answer_400_for_a_bad_id, reset_mode),
+		cmocka_unit_test_setup(acct_http_account_should_fall_back_on_missing_fields,
+				       reset_mode),
+		cmocka_unit_test_setup(acct_http_account_should_fall_back_when_quotes_is_refused,
+				       reset_mode),
+		cmocka_unit_test_setup(acct_http_account_should_fall_back_when_quotes_times_out,
+				       reset_mode),
+		cmocka_unit_test_setup(acct_http_account_should_answer_404_for_an_unknown_id,
+				       reset_mode),
+		cmocka_unit_test_setup(acct_http_account_should_answer_400_for_a_bad_id,
+				       reset_mode),
 		cmocka_unit_test_setup(acct_http_should_answer_404_for_an_unknown_path, reset_mode),
 		cmocka_unit_test_setup(acct_http_should_answer_405_for_a_wrong_method, reset_mode),
 		cmocka_unit_test_setup(acct_http_should_answer_414_for_a_long_url, reset_mode),
 		cmocka_unit_test_setup(acct_http_health_should_flip_with_testability, reset_mode),
-		cmocka_unit_test_setup(acct_http_testability_should_reject_other_values, reset_mode),
+		cmocka_unit_test_setup(acct_http_testability_should_reject_other_values,
+				       reset_mode),
 		cmocka_unit_test_setup(acct_http_health_should_be_down_without_a_store, reset_mode),
 		cmocka_unit_test_setup(acct_http_should_keep_connections_alive, reset_mode),
-		cmocka_unit_test_setup(acct_http_metrics_should_count_requests_and_quotes, reset_mode),
+		cmocka_unit_test_setup(acct_http_metrics_should_count_requests_and_quotes,
+				       reset_mode),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

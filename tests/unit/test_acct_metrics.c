@@ -30,9 +30,12 @@ static void acct_metrics_render_should_count_requests_by_route_and_status(void *
 	acct_metrics_request(&m, ACCT_ROUTE_OTHER, 418, 100);
 	text = render(&m);
 	assert_non_null(strstr(text, "# TYPE accountservice_http_requests_total counter\n"));
-	assert_non_null(strstr(text, "accountservice_http_requests_total{route=\"accounts\",status=\"200\"} 2\n"));
-	assert_non_null(strstr(text, "accountservice_http_requests_total{route=\"accounts\",status=\"404\"} 1\n"));
-	assert_non_null(strstr(text, "accountservice_http_requests_total{route=\"other\",status=\"other\"} 1\n"));
+	assert_non_null(strstr(
+		text, "accountservice_http_requests_total{route=\"accounts\",status=\"200\"} 2\n"));
+	assert_non_null(strstr(
+		text, "accountservice_http_requests_total{route=\"accounts\",status=\"404\"} 1\n"));
+	assert_non_null(strstr(
+		text, "accountservice_http_requests_total{route=\"other\",status=\"other\"} 1\n"));
 	assert_null(strstr(text, "route=\"health\""));
 	free(text);
 }
@@ -60,17 +63,19 @@ static void acct_metrics_render_should_give_a_cumulative_histogram(void **state)
 	char *text;
 	(void)state;
 	acct_metrics_init(&m);
-	acct_metrics_request(&m, ACCT_ROUTE_HEALTH, 200, 200);     /* 0.2 ms */
-	acct_metrics_request(&m, ACCT_ROUTE_HEALTH, 200, 3000);    /* 3 ms */
+	acct_metrics_request(&m, ACCT_ROUTE_HEALTH, 200, 200);	   /* 0.2 ms */
+	acct_metrics_request(&m, ACCT_ROUTE_HEALTH, 200, 3000);	   /* 3 ms */
 	acct_metrics_request(&m, ACCT_ROUTE_HEALTH, 200, 9000000); /* 9 s */
 	text = render(&m);
-	assert_non_null(strstr(text, "# TYPE accountservice_http_request_duration_seconds histogram\n"));
+	assert_non_null(
+		strstr(text, "# TYPE accountservice_http_request_duration_seconds histogram\n"));
 	assert_non_null(strstr(text, "_bucket{le=\"0.00025\"} 1\n"));
 	assert_non_null(strstr(text, "_bucket{le=\"0.0025\"} 1\n"));
 	assert_non_null(strstr(text, "_bucket{le=\"0.005\"} 2\n"));
 	assert_non_null(strstr(text, "_bucket{le=\"5\"} 2\n"));
 	assert_non_null(strstr(text, "_bucket{le=\"+Inf\"} 3\n"));
-	assert_non_null(strstr(text, "accountservice_http_request_duration_seconds_sum 9.003200\n"));
+	assert_non_null(
+		strstr(text, "accountservice_http_request_duration_seconds_sum 9.003200\n"));
 	assert_non_null(strstr(text, "accountservice_http_request_duration_seconds_count 3\n"));
 	free(text);
 }

@@ -55,10 +55,8 @@ static void acct_store_open_should_seed_an_empty_database(void **state)
 	assert_string_equal(name, "Person_42");
 	assert_int_equal(acct_store_get_name(s, "10099", name, sizeof(name)), 0);
 	assert_string_equal(name, "Person_99");
-	assert_int_equal(acct_store_get_name(s, "10100", name, sizeof(name)),
-			 ACCT_STORE_NOT_FOUND);
-	assert_int_equal(acct_store_get_name(s, "9999", name, sizeof(name)),
-			 ACCT_STORE_NOT_FOUND);
+	assert_int_equal(acct_store_get_name(s, "10100", name, sizeof(name)), ACCT_STORE_NOT_FOUND);
+	assert_int_equal(acct_store_get_name(s, "9999", name, sizeof(name)), ACCT_STORE_NOT_FOUND);
 	acct_store_close(s);
 }
 
@@ -68,7 +66,7 @@ static void put_raw(const char *path, const char *key, const char *value)
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	MDB_val k = { strlen(key), (void *)key }, v = { strlen(value), (void *)value };
+	MDB_val k = {strlen(key), (void *)key}, v = {strlen(value), (void *)value};
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxreaders(env, 1024), 0);
 	assert_int_equal(mdb_env_set_mapsize(env, 16u * 1024 * 1024), 0);
@@ -90,8 +88,7 @@ static void acct_store_open_should_not_reseed_a_database_with_accounts(void **st
 	assert_non_null(s);
 	assert_int_equal(acct_store_get_name(s, "77", name, sizeof(name)), 0);
 	assert_string_equal(name, "Only");
-	assert_int_equal(acct_store_get_name(s, "10000", name, sizeof(name)),
-			 ACCT_STORE_NOT_FOUND);
+	assert_int_equal(acct_store_get_name(s, "10000", name, sizeof(name)), ACCT_STORE_NOT_FOUND);
 	acct_store_close(s);
 }
 
@@ -103,8 +100,7 @@ static void acct_store_get_name_should_reject_a_value_that_is_not_an_account(voi
 	put_raw(p->db, "1", "not json");
 	s = acct_store_open(p->db, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(acct_store_get_name(s, "1", name, sizeof(name)),
-			 ACCT_STORE_ERR_DATA);
+	assert_int_equal(acct_store_get_name(s, "1", name, sizeof(name)), ACCT_STORE_ERR_DATA);
 	acct_store_close(s);
 }
 
@@ -145,10 +141,17 @@ static void acct_store_open_should_fail_with_a_reason(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(acct_store_open_should_seed_an_empty_database, setup, teardown),
-		cmocka_unit_test_setup_teardown(acct_store_open_should_not_reseed_a_database_with_accounts, setup, teardown),
-		cmocka_unit_test_setup_teardown(acct_store_get_name_should_reject_a_value_that_is_not_an_account, setup, teardown),
-		cmocka_unit_test_setup_teardown(acct_store_open_should_share_the_file_with_another_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(acct_store_open_should_seed_an_empty_database,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			acct_store_open_should_not_reseed_a_database_with_accounts, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			acct_store_get_name_should_reject_a_value_that_is_not_an_account, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			acct_store_open_should_share_the_file_with_another_process, setup,
+			teardown),
 		cmocka_unit_test(acct_store_open_should_fail_with_a_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
