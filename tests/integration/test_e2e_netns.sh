@@ -241,7 +241,9 @@ within "$(now_ms)" 5000 listed 13 || fail "the restarted instance 3 is not liste
 
 # 6. The registry restarted: complete again within 1 s of its start.
 kill -TERM "${pid_of[registry]}"
-wait "${pid_of[registry]}" 2>/dev/null
+wait "${pid_of[registry]}"
+rc=$?
+[[ $rc -eq 0 ]] || fail "the registry exited with $rc after SIGTERM"
 t0=$(now_ms)
 start_registry
 if within "$t0" 1000 complete "$three"; then
@@ -268,8 +270,16 @@ else
 	fail "the instance is not listed ${elapsed} ms after its link came back"
 fi
 
+# Every program still running stops cleanly on SIGTERM (exit 0, which under
+# the sanitizers also means no leak).
 for name in a1 a2 a3 registry; do
-	kill -0 "${pid_of[$name]}" 2>/dev/null || fail "$name died during the test"
+	if ! kill -TERM "${pid_of[$name]}" 2>/dev/null; then
+		fail "$name died during the test"
+		continue
+	fi
+	wait "${pid_of[$name]}"
+	rc=$?
+	[[ $rc -eq 0 ]] || fail "$name exited with $rc after SIGTERM"
 done
 if [[ $failures -gt 0 ]]; then
 	echo "test_e2e_netns: $failures check(s) failed" >&2
