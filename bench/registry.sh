@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Registry benchmark: wrk on /services/accountservice with 1,000 instances
+# loaded, then the cost of thousands of held-open blocking queries and
+# event streams (threads and resident memory of the registry), and wrk
+# again while they are held. Prints a table; never fails on numbers.
+#
+#   BUILD=build bench/registry.sh      (HELD=5000 DURATION=10s CONNS=50)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+HELD=${HELD:-5000}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-50}
+INSTANCES=1000
+tmp=$(mktemp -d /tmp/registry-bench.XXXXXX)
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	[[ -n "${own_rabbit:-}" ]] && scripts/rabbitmq.sh stop "$own_rabbit"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [[ -z "${AMQP_SERVER_URL:-}" ]]; then
+	own_rabbit=$(mktemp -d /tmp/registry-bench-rabbit.XXXXXX)
+	scripts/rabbitmq.sh start "$own_rabbit" >/dev/null
+	# shellcheck disable=SC1091
+	source "$own_rabbit/env"
+fi
+amqp_url=${AMQP_SERVER_URL%/}
+
+port=$((20000 + RANDOM % 30000))
+while ss -Htln "sport = :$port" | grep -q .; do port=$((20000 + RANDOM % 30000)); done
+ulimit -n "$(ulimit -Hn)"
+"$BUILD/bin/registry" --port "$port" --log-level warn 2>"$tmp/registry.log" &
+reg=$!
+pids+=("$reg")
+base=http://127.0.0.1:$port
+for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+
+# 1,000 instances with a long ttl, one connection for all of them.
+for ((i = 0; i < INSTANCES; i++)); do
+	printf '{"state":"UP","address":"10.%d.%d.%d","port":6767,"instanceId":"i%d","ttl":3600,"seq":1,"hostname":"host-%d"}\n' \
+		$((i / 65536)) $((i / 256 % 256)) $((i % 256)) "$i" "$i"
+done | amqp-publish -u "$amqp_url" -e discovery -r discovery.accountservice.up -l
+for _ in $(seq 100); do
+	n=$(curl -sf "$base/services" | jq '[.services[] | select(.name == "accountservice") | .instances] | add // 0')
+	[[ $n == "$INSTANCES" ]] && break
+	sleep 0.1
+done
+bytes=$(curl -sf "$base/services/accountservice" | wc -c)
+
+threads() { awk '/^Threads/ { print $2 }' "/proc/$reg/status"; }
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$reg/status"; }
+metric() { curl -sf "$base/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+
+# wrk PATH -> "req/s p50 p99"
+bench() {
+	wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$base$1" >"$tmp/wrk" 2>&1
+	awk '/Requests\/sec/ { r = $2 } /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
+	     END { printf "%s %s %s", r, p50, p99 }' "$tmp/wrk"
+}
+
+# Opens n connections that the registry holds: blocking queries or streams.
+hold() {
+	local path=$1 n=$2 i fd
+	for ((i = 0; i < n; i++)); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$port"
+		printf 'GET %s HTTP/1.1\r\nHost: bench\r\n\r\n' "$path" >&"$fd"
+		held+=("$fd")
+	done
+}
+release() {
+	local fd
+	for fd in "${held[@]}"; do exec {fd}>&-; done
+	held=()
+}
+
+printf '%-44s %12s %10s %10s %8s %10s\n' "case" "req/s" "p50" "p99" "threads" "RSS kB"
+row() { printf '%-44s %12s %10s %10s %8s %10s\n' "$@"; }
+
+idle_threads=$(threads)
+idle_rss=$(rss)
+row "idle, $INSTANCES instances loaded" - - - "$idle_threads" "$idle_rss"
+read -r r p50 p99 <<<"$(bench /services/accountservice)"
+row "wrk /services/accountservice (${bytes} B)" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
+read -r r p50 p99 <<<"$(bench /services)"
+row "wrk /services" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
+
+held=()
+# Watchers watch one small service (a few instances), as they would.
+for i in 1 2 3; do
+	amqp-publish -u "$amqp_url" -e discovery -r discovery.watched.up \
+		-b "{\"state\":\"UP\",\"address\":\"10.9.0.$i\",\"ttl\":3600,\"seq\":1}"
+done
+widx=$(curl -sf "$base/services/watched" | jq .index)
+hold "/services/watched?index=$widx&wait=10m" "$HELD"
+sleep 1
+row "$HELD blocking queries held ($(metric registry_blocking_queries_waiting) waiting)" - - - "$(threads)" "$(rss)"
+hold "/events" "$HELD"
+sleep 1
+row "+ $HELD event streams held ($(metric registry_event_streams_waiting) idle)" - - - "$(threads)" "$(rss)"
+read -r r p50 p99 <<<"$(bench /services/accountservice)"
+row "wrk /services/accountservice, all held" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
+# One change wakes every stream and every query on the service.
+start=$(date +%s%3N)
+amqp-publish -u "$amqp_url" -e discovery -r discovery.watched.down \
+	-b '{"state":"DOWN","address":"10.9.0.1","seq":2}'
+for _ in $(seq 500); do
+	[[ $(metric registry_blocking_queries_waiting) == 0 ]] && break
+	sleep 0.01
+done
+row "one change answers $HELD queries, streams (ms)" "$(($(date +%s%3N) - start))" - - "$(threads)" "$(rss)"
+release
+sleep 1
+row "all released" - - - "$(threads)" "$(rss)"
