@@ -634,8 +634,8 @@ static void add_instance(const void *nodep, VISIT which, void *closure)
 }
 
 /* The envelope shared by both listings; NULL on no memory. */
-static cJSON *envelope(struct table *t, uint64_t index, const char *key,
-		       cJSON **array)
+static cJSON *envelope(struct table *t, uint64_t index, const char *service,
+		       const char *key, cJSON **array)
 {
 	cJSON *root = cJSON_CreateObject();
 
@@ -643,6 +643,7 @@ static cJSON *envelope(struct table *t, uint64_t index, const char *key,
 		return NULL;
 	if (!cJSON_AddNumberToObject(root, "index", (double)index) ||
 	    (t->stale && !cJSON_AddTrueToObject(root, "stale")) ||
+	    (service && !cJSON_AddStringToObject(root, "service", service)) ||
 	    !(*array = cJSON_AddArrayToObject(root, key))) {
 		cJSON_Delete(root);
 		return NULL;
@@ -657,7 +658,7 @@ cJSON *table_services_json(struct table *t, uint64_t *index)
 
 	pthread_mutex_lock(&t->mu);
 	*index = t->index;
-	root = envelope(t, t->index, "services", &w.array);
+	root = envelope(t, t->index, NULL, "services", &w.array);
 	if (root)
 		twalk_r(t->services, add_service, &w);
 	pthread_mutex_unlock(&t->mu);
@@ -678,10 +679,8 @@ cJSON *table_service_json(struct table *t, const char *service,
 	pthread_mutex_lock(&t->mu);
 	s = svc_find(t, service);
 	*index = s ? s->index : 0;
-	root = envelope(t, *index, "instances", &w.array);
-	if (root && !cJSON_AddStringToObject(root, "service", service))
-		w.failed = true;
-	if (root && s && !w.failed)
+	root = envelope(t, *index, service, "instances", &w.array);
+	if (root && s)
 		twalk_r(s->instances, add_instance, &w);
 	pthread_mutex_unlock(&t->mu);
 	if (w.failed) {
