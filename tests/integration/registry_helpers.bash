@@ -53,15 +53,26 @@ wait_for() {
 	echo $(($(now_ms) - start))
 }
 
-# start_registry [flags...]: sets REG (base URL) and REG_PID.
+# start_registry [flags...]: sets REG (base URL) and REG_PID. A port taken
+# between the check and the bind (tests run in parallel) is retried.
 start_registry() {
-	local port
-	port=$(free_port)
-	"$BIN/registry" --port "$port" "$@" >>"$TMP/registry.log" 2>&1 &
-	REG_PID=$!
-	STARTED+=("$REG_PID")
-	REG="http://127.0.0.1:$port"
-	wait_for 5000 registry_connected >/dev/null || fail "registry did not connect"
+	local port attempt
+	for attempt in 1 2 3; do
+		port=$(free_port)
+		"$BIN/registry" --port "$port" "$@" >>"$TMP/registry.log" 2>&1 &
+		REG_PID=$!
+		STARTED+=("$REG_PID")
+		REG="http://127.0.0.1:$port"
+		wait_for 5000 registry_up >/dev/null || true
+		registry_connected >/dev/null && return 0
+		kill -0 "$REG_PID" 2>/dev/null && break
+	done
+	fail "registry did not start and connect"
+}
+
+# Connected, or gone (then wait_for stops early and the caller retries).
+registry_up() {
+	registry_connected || ! kill -0 "$REG_PID" 2>/dev/null
 }
 
 registry_connected() {

@@ -145,8 +145,7 @@ pass "SSE: join leave join expire in order, Last-Event-ID resumes"
 D=${S}d
 start_publisher "$D" 10.0.1.1 --discovery-interval 10s
 wait_for 2000 has_count "$D" 1 >/dev/null || fail "sidecar not listed"
-kill -KILL "$PUB_PID"
-wait "$PUB_PID" 2>/dev/null || true
+{ kill -KILL "$PUB_PID" && wait "$PUB_PID"; } 2>/dev/null || true
 took=$(wait_for 2000 has_count "$D" 0) || fail "killed instance still listed (ttl 30 s)"
 pass "SIGKILLed instance gone after ${took} ms (connection-lost)"
 stop_registry
