@@ -22,13 +22,13 @@
 #include "registry/metrics.h"
 #include "registry/render.h"
 #include "registry/rquery.h"
+#include "registry/rsse.h"
 #include "registry/rwatch.h"
 #include "timing.h"
 
 #define MAX_URL 2048
 #define DEFAULT_MAX_CONNECTIONS 20000
 #define DEFAULT_KEEPALIVE_MS 15000
-#define SSE_BLOCK 4096
 
 enum route {
 	R_DASHBOARD, R_SERVICES, R_SERVICE, R_EVENTS, R_TURBINE, R_HEALTH,
@@ -55,15 +55,6 @@ struct request {
 	struct rwatch_entry entry;
 };
 
-struct sse {
-	struct rhttp *h;
-	struct MHD_Connection *conn;
-	uint64_t last_id;
-	char *frame;
-	size_t off, len;
-	int64_t keepalive_due;
-	struct rwatch_entry entry;
-};
 
 static void count(struct rhttp *h, enum route r, int status)
 {
@@ -272,105 +263,20 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 
 /* ---- server-sent events ---- */
 
-static bool sse_nothing_new(void *ctx)
-{
-	struct sse *s = ctx;
-
-	return table_index(s->h->table) <= s->last_id;
-}
-
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct sse *s = cls;
-	uint64_t id;
-	int rc;
-
-	(void)pos;
-	for (;;) {
-		if (s->frame) {
-			size_t n = s->len - s->off < max ? s->len - s->off : max;
-			memcpy(buf, s->frame + s->off, n);
-			s->off += n;
-			if (s->off == s->len) {
-				free(s->frame);
-				s->frame = NULL;
-			}
-			return (ssize_t)n;
-		}
-		if (rwatch_closed(s->h->watch))
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		rc = table_event_after(s->h->table, s->last_id, &s->frame, &id);
-		if (rc < 0)
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		if (rc == 1) {
-			s->last_id = id;
-		} else if (timing_mono_ms() >= s->keepalive_due) {
-			/* Comment lines keep proxies from timing the stream out
-			 * and find clients that went away. */
-			s->frame = strdup(": keep-alive\n\n");
-			if (!s->frame)
-				return MHD_CONTENT_READER_END_WITH_ERROR;
-			s->keepalive_due = timing_mono_ms() + s->h->keepalive_ms;
-		} else {
-			s->entry.conn = s->conn;
-			s->entry.kind = RWATCH_STREAM;
-			s->entry.service = NULL;
-			s->entry.deadline_ms = s->keepalive_due;
-			if (rwatch_suspend(s->h->watch, &s->entry, sse_nothing_new, s))
-				return 0; /* resumed by a change or the timer */
-			continue;
-		}
-		s->off = 0;
-		s->len = strlen(s->frame);
-	}
-}
-
-static void sse_free(void *cls)
-{
-	struct sse *s = cls;
-
-	free(s->frame);
-	free(s);
-}
-
 static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *req)
 {
 	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
 	struct MHD_Response *resp;
-	struct sse *s;
 	enum MHD_Result rc;
-	char idx[24];
-	uint64_t index = table_index(req->h->table);
+	bool bad_id = false;
 
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	s->h = req->h;
-	s->conn = c;
-	s->last_id = index;
-	if (last && rquery_parse_u64(last, &s->last_id) < 0) {
-		free(s);
-		return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
-				   "Last-Event-ID must be an event id");
-	}
-	/* The first bytes tell the client how soon to reconnect. */
-	s->frame = strdup("retry: 2000\n\n");
-	if (!s->frame) {
-		free(s);
-		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	}
-	s->len = strlen(s->frame);
-	s->keepalive_due = timing_mono_ms() + req->h->keepalive_ms;
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read,
-						 s, sse_free);
-	if (!resp) {
-		sse_free(s);
-		return MHD_NO;
-	}
-	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	MHD_add_response_header(resp, "X-Registry-Index", idx);
+	resp = rsse_response(c, req->h->table, req->h->watch, req->h->keepalive_ms,
+			     last, &bad_id);
+	if (!resp)
+		return bad_id ? queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+					    "Last-Event-ID must be an event id")
+			      : queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					    "out of memory");
 	rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	count(req->h, req->route, MHD_HTTP_OK);

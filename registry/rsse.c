@@ -1,0 +1,134 @@
+/* Server-Sent Events over a libmicrohttpd content reader. */
+#include "registry/rsse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/rquery.h"
+#include "timing.h"
+
+#define SSE_BLOCK 4096
+
+struct sse {
+	struct table *table;
+	struct rwatch *watch;
+	struct MHD_Connection *conn;
+	int64_t keepalive_ms;
+	uint64_t last_id;
+	char *frame; /* being sent */
+	size_t off, len;
+	int64_t keepalive_due;
+	struct rwatch_entry entry;
+};
+
+static bool nothing_new(void *ctx)
+{
+	struct sse *s = ctx;
+
+	return table_index(s->table) <= s->last_id;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse *s = cls;
+	uint64_t id;
+	int rc;
+
+	(void)pos;
+	for (;;) {
+		if (s->frame) {
+			size_t n = s->len - s->off < max ? s->len - s->off : max;
+			memcpy(buf, s->frame + s->off, n);
+			s->off += n;
+			if (s->off == s->len) {
+				free(s->frame);
+				s->frame = NULL;
+			}
+			return (ssize_t)n;
+		}
+		if (rwatch_closed(s->watch))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		rc = table_event_after(s->table, s->last_id, &s->frame, &id);
+		if (rc < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (rc == 1) {
+			s->last_id = id;
+		} else if (timing_mono_ms() >= s->keepalive_due) {
+			/* Comment lines keep proxies from timing the stream out
+			 * and find clients that went away. */
+			s->frame = strdup(": keep-alive\n\n");
+			if (!s->frame)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			s->keepalive_due = timing_mono_ms() + s->keepalive_ms;
+		} else {
+			s->entry.conn = s->conn;
+			s->entry.kind = RWATCH_STREAM;
+			s->entry.service = NULL;
+			s->entry.deadline_ms = s->keepalive_due;
+			/* Returning 0 is allowed only with the connection
+			 * suspended: MHD would call again at once otherwise. */
+			if (rwatch_suspend(s->watch, &s->entry, nothing_new, s))
+				return 0;
+			continue;
+		}
+		s->off = 0;
+		s->len = strlen(s->frame);
+	}
+}
+
+static void sse_free(void *cls)
+{
+	struct sse *s = cls;
+
+	free(s->frame);
+	free(s);
+}
+
+struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
+				   struct rwatch *w, int64_t keepalive_ms,
+				   const char *last_event_id, bool *bad_id)
+{
+	struct MHD_Response *resp;
+	uint64_t index = table_index(t);
+	struct sse *s;
+	char idx[24];
+
+	*bad_id = false;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->table = t;
+	s->watch = w;
+	s->conn = c;
+	s->keepalive_ms = keepalive_ms;
+	s->last_id = index;
+	if (last_event_id && rquery_parse_u64(last_event_id, &s->last_id) < 0) {
+		*bad_id = true;
+		free(s);
+		return NULL;
+	}
+	/* The first bytes tell the client how soon to reconnect. */
+	s->frame = strdup("retry: 2000\n\n");
+	if (!s->frame) {
+		free(s);
+		return NULL;
+	}
+	s->len = strlen(s->frame);
+	s->keepalive_due = timing_mono_ms() + keepalive_ms;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read,
+						 s, sse_free);
+	if (!resp) {
+		sse_free(s);
+		return NULL;
+	}
+	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "text/event-stream") == MHD_NO ||
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache") == MHD_NO ||
+	    MHD_add_response_header(resp, "X-Registry-Index", idx) == MHD_NO) {
+		MHD_destroy_response(resp); /* frees s through sse_free */
+		return NULL;
+	}
+	return resp;
+}
