@@ -43,6 +43,8 @@ ITEST_SRC  := $(wildcard tests/integration/test_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(ITEST_SRC))
 
 .PHONY: all test unit asan fuzz bench run clean install deps lint
+# Keep test objects: they are intermediate files of a pattern chain.
+.SECONDARY:
 all: $(BINS) $(UNIT_BINS) $(ITEST_BINS)
 
 $(BUILD)/obj/%.o: %.c
