@@ -107,7 +107,7 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	gauge(f, "registry_services", "Services with at least one instance.", ts.services);
 	fprintf(f, "# HELP registry_instances Instances by service and state.\n"
 		   "# TYPE registry_instances gauge\n");
-	table_foreach_service(t, service_lines, f);
+	table_foreach_service(t, service_lines, f, NULL);
 	counter(f, "registry_joins_total", "Instances that joined.", ts.joins);
 	counter(f, "registry_updates_total", "Instances whose description changed.", ts.updates);
 	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts.leaves);

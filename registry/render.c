@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int add_string_or_null(cJSON *obj, const char *key, const char *value)
@@ -65,6 +66,23 @@ cJSON *render_instance(const struct token *t, const struct render_times *tm,
 fail:
 	cJSON_Delete(obj);
 	return NULL;
+}
+
+char *render_event(uint64_t id, const char *event, const struct token *t,
+		   const struct render_times *tm)
+{
+	cJSON *obj = render_instance(t, tm, 1);
+	char *data = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	char *frame = NULL;
+
+	cJSON_Delete(obj);
+	if (!data)
+		return NULL;
+	if (asprintf(&frame, "id: %" PRIu64 "\nevent: %s\ndata: %s\n\n", id, event,
+		     data) < 0)
+		frame = NULL;
+	cJSON_free(data);
+	return frame;
 }
 
 cJSON *render_turbine(const struct token *t)

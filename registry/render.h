@@ -22,6 +22,14 @@ struct render_times {
 cJSON *render_instance(const struct token *t, const struct render_times *tm,
 		       int with_service) __attribute__((warn_unused_result));
 
+/*
+ * One change event as an SSE frame, "id: …\nevent: …\ndata: {…}\n\n", the
+ * data being the instance object with "service" (and "reason" when t has
+ * one). malloc()ed; NULL on no memory.
+ */
+char *render_event(uint64_t id, const char *event, const struct token *t,
+		   const struct render_times *tm) __attribute__((warn_unused_result));
+
 /* Turbine's instance model: {"hostname":"addr:port","cluster":…,"isUp":…}. */
 cJSON *render_turbine(const struct token *t) __attribute__((warn_unused_result));
 

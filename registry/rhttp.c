@@ -21,6 +21,7 @@
 #include "registry/dashboard.h"
 #include "registry/metrics.h"
 #include "registry/render.h"
+#include "registry/rlist.h"
 #include "registry/rquery.h"
 #include "registry/rsse.h"
 #include "registry/rwatch.h"
@@ -194,10 +195,10 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 		}
 	}
 	if (req->route == R_SERVICES) {
-		cJSON *root = table_services_json(h->table, &index);
+		cJSON *root = rlist_services_json(h->table, &index);
 		return queue_json(c, req, MHD_HTTP_OK, root, index);
 	}
-	cJSON *root = table_service_json(h->table, req->service,
+	cJSON *root = rlist_service_json(h->table, req->service,
 					 req->q.has_state ? &req->q.state : NULL, &index);
 	return queue_json(c, req, MHD_HTTP_OK, root, index);
 }
@@ -259,6 +260,14 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 		   table_index(h->table));
 	free(text);
 	return rc;
+}
+
+static enum MHD_Result serve_turbine(struct MHD_Connection *c, struct request *req)
+{
+	uint64_t index;
+	cJSON *root = rlist_turbine_json(req->h->table, req->service, &index);
+
+	return queue_json(c, req, MHD_HTTP_OK, root, index);
 }
 
 /* ---- server-sent events ---- */
@@ -332,9 +341,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case R_EVENTS:
 		return serve_events(c, req);
 	case R_TURBINE:
-		return queue_json(c, req, MHD_HTTP_OK,
-				  table_turbine_json(req->h->table, req->service),
-				  table_service_index(req->h->table, req->service));
+		return serve_turbine(c, req);
 	case R_HEALTH:
 		return serve_health(c, req);
 	case R_METRICS:

@@ -1,8 +1,9 @@
 /*
  * The live instance table. Services and, inside each, instances live in
  * glibc's balanced binary trees (tsearch), which give ordered listings for
- * free; a binary min-heap on expiresAt finds what expires next without a
- * scan; a ring of preformatted SSE frames serves /events and Last-Event-ID.
+ * free; an expiry heap (rheap) finds what expires next without a scan; a
+ * ring of preformatted SSE frames (rring) serves /events and Last-Event-ID.
+ * The JSON listings are rlist's, built through table_foreach_*().
  */
 #include "registry/table.h"
 
@@ -13,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/render.h"
+#include "registry/rheap.h"
+#include "registry/rring.h"
 
 #define DEFAULT_MAX_INSTANCES 100000
 #define DEFAULT_MAX_SERVICES 10000
@@ -25,10 +27,12 @@ struct inst {
 	struct token tok;
 	int64_t first_seen;
 	int64_t last_seen;
-	int64_t expires_at;
-	size_t heap_pos;
+	struct rheap_node expiry; /* .at: expiresAt */
 	struct svc *svc;
 };
+
+#define INST_OF_EXPIRY(node) \
+	((struct inst *)(void *)((char *)(node) - offsetof(struct inst, expiry)))
 
 struct svc {
 	char name[TOKEN_SERVICE_MAX + 1];
@@ -44,13 +48,11 @@ struct table {
 	void *services; /* tsearch tree of struct svc, by name */
 	size_t service_records;
 	size_t instances;
-	struct inst **heap;
-	size_t heap_len, heap_cap;
+	struct rheap heap;
 	uint64_t index;
 	uint64_t joins, updates, leaves, expiries, refused;
 	bool stale;
-	char **ring; /* SSE frames; ids (index - ring_count, index] */
-	size_t ring_head, ring_count;
+	struct rring ring; /* ids (index - ring.count, index] */
 	table_notify_fn notify;
 	void *notify_ctx;
 };
@@ -77,114 +79,19 @@ static int inst_cmp(const void *a, const void *b)
 		      ((const struct inst *)b)->tok.instance_id);
 }
 
-/* ---- expiry heap ---- */
-
-static void heap_set(struct table *t, size_t pos, struct inst *in)
-{
-	t->heap[pos] = in;
-	in->heap_pos = pos;
-}
-
-static void heap_up(struct table *t, size_t pos)
-{
-	struct inst *in = t->heap[pos];
-
-	while (pos > 0) {
-		size_t parent = (pos - 1) / 2;
-		if (t->heap[parent]->expires_at <= in->expires_at)
-			break;
-		heap_set(t, pos, t->heap[parent]);
-		pos = parent;
-	}
-	heap_set(t, pos, in);
-}
-
-static void heap_down(struct table *t, size_t pos)
-{
-	struct inst *in = t->heap[pos];
-
-	for (;;) {
-		size_t child = 2 * pos + 1;
-		if (child >= t->heap_len)
-			break;
-		if (child + 1 < t->heap_len &&
-		    t->heap[child + 1]->expires_at < t->heap[child]->expires_at)
-			child++;
-		if (in->expires_at <= t->heap[child]->expires_at)
-			break;
-		heap_set(t, pos, t->heap[child]);
-		pos = child;
-	}
-	heap_set(t, pos, in);
-}
-
-static void heap_fix(struct table *t, size_t pos)
-{
-	struct inst *in = t->heap[pos];
-
-	heap_up(t, pos);
-	heap_down(t, in->heap_pos);
-}
-
-static int heap_push(struct table *t, struct inst *in)
-{
-	if (t->heap_len == t->heap_cap) {
-		size_t cap = t->heap_cap ? t->heap_cap * 2 : 64;
-		struct inst **h = realloc(t->heap, cap * sizeof(*h));
-		if (!h)
-			return TOKEN_ERR_NO_MEMORY;
-		t->heap = h;
-		t->heap_cap = cap;
-	}
-	heap_set(t, t->heap_len++, in);
-	heap_up(t, t->heap_len - 1);
-	return 0;
-}
-
-static void heap_remove(struct table *t, struct inst *in)
-{
-	size_t pos = in->heap_pos;
-	struct inst *last = t->heap[--t->heap_len];
-
-	if (last == in)
-		return;
-	heap_set(t, pos, last);
-	heap_fix(t, pos);
-}
-
 /* ---- events ---- */
 
 /* Moves the indexes and records one event rendered from in. */
 static void record_change(struct table *t, struct svc *s, enum event_kind kind,
 			  const struct inst *in, const char *reason)
 {
-	struct render_times tm = { in->first_seen, in->last_seen, in->expires_at };
+	struct render_times tm = { in->first_seen, in->last_seen, in->expiry.at };
 	struct token view = in->tok;
-	char *frame = NULL, *data = NULL;
-	cJSON *obj;
-	size_t len;
 
 	s->index = ++t->index;
 	view.reason = (char *)reason; /* borrowed for rendering only */
-	obj = render_instance(&view, &tm, 1);
-	if (obj)
-		data = cJSON_PrintUnformatted(obj);
-	cJSON_Delete(obj);
-	if (data) {
-		len = strlen(data) + 64;
-		frame = malloc(len);
-		if (frame)
-			snprintf(frame, len, "id: %" PRIu64 "\nevent: %s\ndata: %s\n\n",
-				 t->index, event_names[kind], data);
-		cJSON_free(data);
-	}
 	/* A frame that could not be rendered stays NULL and is skipped. */
-	if (t->ring_count == t->lim.event_capacity)
-		free(t->ring[t->ring_head]);
-	else
-		t->ring_count++;
-	t->ring[t->ring_head] = frame;
-	t->ring_head = (t->ring_head + 1) % t->lim.event_capacity;
+	rring_push(&t->ring, t->index, render_event(t->index, event_names[kind], &view, &tm));
 }
 
 /* ---- services and instances ---- */
@@ -268,7 +175,7 @@ static void inst_unlink(struct table *t, struct inst *in)
 	struct svc *s = in->svc;
 
 	tdelete(in, &s->instances, inst_cmp);
-	heap_remove(t, in);
+	rheap_remove(&t->heap, &in->expiry);
 	s->count--;
 	s->by_state[in->tok.state]--;
 	t->instances--;
@@ -288,13 +195,16 @@ struct table *table_new(const struct table_limits *limits)
 		t->lim.max_services = DEFAULT_MAX_SERVICES;
 	if (!t->lim.event_capacity)
 		t->lim.event_capacity = DEFAULT_EVENT_CAPACITY;
-	t->ring = calloc(t->lim.event_capacity, sizeof(*t->ring));
-	if (!t->ring || pthread_mutex_init(&t->mu, NULL) != 0) {
-		free(t->ring);
-		free(t);
-		return NULL;
-	}
+	if (rring_init(&t->ring, t->lim.event_capacity) < 0)
+		goto out_free;
+	if (pthread_mutex_init(&t->mu, NULL) != 0)
+		goto out_ring;
 	return t;
+out_ring:
+	rring_free(&t->ring);
+out_free:
+	free(t);
+	return NULL;
 }
 
 static void svc_destroy(void *p)
@@ -307,15 +217,11 @@ static void svc_destroy(void *p)
 
 void table_free(struct table *t)
 {
-	size_t i;
-
 	if (!t)
 		return;
 	tdestroy(t->services, svc_destroy);
-	for (i = 0; i < t->lim.event_capacity; i++)
-		free(t->ring[i]);
-	free(t->ring);
-	free(t->heap);
+	rring_free(&t->ring);
+	rheap_free(&t->heap);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
@@ -385,8 +291,8 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 		token_clear(&in->tok);
 		in->tok = copy;
 		in->last_seen = now_ms;
-		in->expires_at = now_ms + (int64_t)copy.ttl * 1000;
-		heap_fix(t, in->heap_pos);
+		in->expiry.at = now_ms + (int64_t)copy.ttl * 1000;
+		rheap_fix(&t->heap, &in->expiry);
 		if (!changed)
 			return TABLE_RENEWED;
 		t->updates++;
@@ -409,13 +315,13 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	in->tok = copy;
 	in->svc = s;
 	in->first_seen = in->last_seen = now_ms;
-	in->expires_at = now_ms + (int64_t)copy.ttl * 1000;
-	if (heap_push(t, in) < 0) {
+	in->expiry.at = now_ms + (int64_t)copy.ttl * 1000;
+	if (rheap_push(&t->heap, &in->expiry) < 0) {
 		free(in);
 		goto no_memory;
 	}
 	if (!tsearch(in, &s->instances, inst_cmp)) {
-		heap_remove(t, in);
+		rheap_remove(&t->heap, &in->expiry);
 		free(in);
 		goto no_memory;
 	}
@@ -482,12 +388,16 @@ size_t table_expire(struct table *t, int64_t now_ms, struct token *out,
 {
 	table_notify_fn fn;
 	void *ctx;
+	struct rheap_node *top;
 	size_t n = 0, i;
 
 	pthread_mutex_lock(&t->mu);
-	while (!t->stale && n < max && t->heap_len > 0 &&
-	       t->heap[0]->expires_at <= now_ms) {
-		struct inst *in = t->heap[0];
+	while (!t->stale && n < max) {
+		struct inst *in;
+		top = rheap_top(&t->heap);
+		if (!top || top->at > now_ms)
+			break;
+		in = INST_OF_EXPIRY(top);
 		if (token_copy(&out[n], &in->tok) < 0)
 			break; /* retried on the next call */
 		inst_unlink(t, in);
@@ -506,10 +416,12 @@ size_t table_expire(struct table *t, int64_t now_ms, struct token *out,
 
 int64_t table_next_expiry(struct table *t)
 {
+	struct rheap_node *top;
 	int64_t at;
 
 	pthread_mutex_lock(&t->mu);
-	at = t->heap_len ? t->heap[0]->expires_at : INT64_MAX;
+	top = rheap_top(&t->heap);
+	at = top ? top->at : INT64_MAX;
 	pthread_mutex_unlock(&t->mu);
 	return at;
 }
@@ -521,11 +433,10 @@ void table_set_stale(struct table *t, bool stale, int64_t now_ms)
 	pthread_mutex_lock(&t->mu);
 	if (t->stale && !stale) {
 		/* Every instance keeps its order: all windows start now. */
-		for (i = 0; i < t->heap_len; i++)
-			t->heap[i]->expires_at =
-				now_ms + (int64_t)t->heap[i]->tok.ttl * 1000;
-		for (i = t->heap_len / 2; i-- > 0;)
-			heap_down(t, i);
+		for (i = 0; i < t->heap.len; i++)
+			t->heap.v[i]->at =
+				now_ms + (int64_t)INST_OF_EXPIRY(t->heap.v[i])->tok.ttl * 1000;
+		rheap_rebuild(&t->heap);
 	}
 	t->stale = stale;
 	pthread_mutex_unlock(&t->mu);
@@ -586,132 +497,11 @@ void table_stats(struct table *t, struct table_stats *out)
 	pthread_mutex_unlock(&t->mu);
 }
 
-/* ---- listings ---- */
-
-struct walk {
-	cJSON *array;
-	const enum token_state *state;
-	bool failed;
-	bool turbine;
-};
-
-static void add_service(const void *nodep, VISIT which, void *closure)
-{
-	struct walk *w = closure;
-	const struct svc *s = *(struct svc *const *)nodep;
-	cJSON *obj;
-
-	if ((which != postorder && which != leaf) || w->failed || s->count == 0)
-		return;
-	obj = cJSON_CreateObject();
-	if (!obj || !cJSON_AddItemToArray(w->array, obj)) {
-		cJSON_Delete(obj);
-		w->failed = true;
-		return;
-	}
-	if (!cJSON_AddStringToObject(obj, "name", s->name) ||
-	    !cJSON_AddNumberToObject(obj, "instances", (double)s->count) ||
-	    !cJSON_AddNumberToObject(obj, "up", (double)s->by_state[TOKEN_UP]))
-		w->failed = true;
-}
-
-static void add_instance(const void *nodep, VISIT which, void *closure)
-{
-	struct walk *w = closure;
-	const struct inst *in = *(struct inst *const *)nodep;
-	struct render_times tm = { in->first_seen, in->last_seen, in->expires_at };
-	cJSON *obj;
-
-	if ((which != postorder && which != leaf) || w->failed)
-		return;
-	if (w->state && in->tok.state != *w->state)
-		return;
-	obj = w->turbine ? render_turbine(&in->tok) : render_instance(&in->tok, &tm, 0);
-	if (!obj || !cJSON_AddItemToArray(w->array, obj)) {
-		cJSON_Delete(obj);
-		w->failed = true;
-	}
-}
-
-/* The envelope shared by both listings; NULL on no memory. */
-static cJSON *envelope(struct table *t, uint64_t index, const char *service,
-		       const char *key, cJSON **array)
-{
-	cJSON *root = cJSON_CreateObject();
-
-	if (!root)
-		return NULL;
-	if (!cJSON_AddNumberToObject(root, "index", (double)index) ||
-	    (t->stale && !cJSON_AddTrueToObject(root, "stale")) ||
-	    (service && !cJSON_AddStringToObject(root, "service", service)) ||
-	    !(*array = cJSON_AddArrayToObject(root, key))) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
-cJSON *table_services_json(struct table *t, uint64_t *index)
-{
-	struct walk w = { 0 };
-	cJSON *root;
-
-	pthread_mutex_lock(&t->mu);
-	*index = t->index;
-	root = envelope(t, t->index, NULL, "services", &w.array);
-	if (root)
-		twalk_r(t->services, add_service, &w);
-	pthread_mutex_unlock(&t->mu);
-	if (w.failed) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
-cJSON *table_service_json(struct table *t, const char *service,
-			  const enum token_state *state, uint64_t *index)
-{
-	struct walk w = { .state = state };
-	struct svc *s;
-	cJSON *root = NULL;
-
-	pthread_mutex_lock(&t->mu);
-	s = svc_find(t, service);
-	*index = s ? s->index : 0;
-	root = envelope(t, *index, service, "instances", &w.array);
-	if (root && s)
-		twalk_r(s->instances, add_instance, &w);
-	pthread_mutex_unlock(&t->mu);
-	if (w.failed) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
-cJSON *table_turbine_json(struct table *t, const char *service)
-{
-	struct walk w = { .turbine = true };
-	struct svc *s;
-
-	w.array = cJSON_CreateArray();
-	if (!w.array)
-		return NULL;
-	pthread_mutex_lock(&t->mu);
-	s = svc_find(t, service);
-	if (s)
-		twalk_r(s->instances, add_instance, &w);
-	pthread_mutex_unlock(&t->mu);
-	if (w.failed) {
-		cJSON_Delete(w.array);
-		return NULL;
-	}
-	return w.array;
-}
+/* ---- walks ---- */
 
 struct foreach {
-	void (*fn)(void *ctx, const char *service, const size_t counts[4]);
+	table_service_fn service_fn;
+	table_instance_fn instance_fn;
 	void *ctx;
 };
 
@@ -721,42 +511,71 @@ static void visit_service(const void *nodep, VISIT which, void *closure)
 	const struct svc *s = *(struct svc *const *)nodep;
 
 	if ((which == postorder || which == leaf) && s->count > 0)
-		f->fn(f->ctx, s->name, s->by_state);
+		f->service_fn(f->ctx, s->name, s->by_state);
 }
 
-void table_foreach_service(struct table *t,
-			   void (*fn)(void *ctx, const char *service,
-				      const size_t counts[4]),
-			   void *ctx)
+static void visit_instance(const void *nodep, VISIT which, void *closure)
 {
-	struct foreach f = { fn, ctx };
+	struct foreach *f = closure;
+	const struct inst *in = *(struct inst *const *)nodep;
+	struct render_times tm = { in->first_seen, in->last_seen, in->expiry.at };
+
+	if (which == postorder || which == leaf)
+		f->instance_fn(f->ctx, &in->tok, &tm);
+}
+
+void table_foreach_service(struct table *t, table_service_fn fn, void *ctx,
+			   struct table_view *view)
+{
+	struct foreach f = { .service_fn = fn, .ctx = ctx };
 
 	pthread_mutex_lock(&t->mu);
+	if (view) {
+		view->index = t->index;
+		view->stale = t->stale;
+	}
 	twalk_r(t->services, visit_service, &f);
 	pthread_mutex_unlock(&t->mu);
 }
 
-int table_event_after(struct table *t, uint64_t after, char **frame,
-		      uint64_t *id)
+void table_foreach_instance(struct table *t, const char *service, table_instance_fn fn,
+			    void *ctx, struct table_view *view)
 {
-	uint64_t oldest, want;
-	int rc = 0;
+	struct foreach f = { .instance_fn = fn, .ctx = ctx };
+	struct svc *s;
 
-	*frame = NULL;
 	pthread_mutex_lock(&t->mu);
-	oldest = t->index - t->ring_count + 1;
-	want = after + 1 > oldest ? after + 1 : oldest;
-	for (; want <= t->index; want++) {
-		size_t back = (size_t)(t->index - want + 1);
-		size_t pos = (t->ring_head + t->lim.event_capacity - back) %
-			     t->lim.event_capacity;
-		if (!t->ring[pos])
-			continue;
-		*frame = strdup(t->ring[pos]);
-		*id = want;
-		rc = *frame ? 1 : TOKEN_ERR_NO_MEMORY;
-		break;
+	s = svc_find(t, service);
+	if (view) {
+		view->index = s ? s->index : 0;
+		view->stale = t->stale;
 	}
+	if (s)
+		twalk_r(s->instances, visit_instance, &f);
 	pthread_mutex_unlock(&t->mu);
-	return rc;
+}
+
+void table_view(struct table *t, const char *service, struct table_view *out)
+{
+	struct svc *s;
+
+	pthread_mutex_lock(&t->mu);
+	if (service) {
+		s = svc_find(t, service);
+		out->index = s ? s->index : 0;
+	} else {
+		out->index = t->index;
+	}
+	out->stale = t->stale;
+	pthread_mutex_unlock(&t->mu);
+}
+
+int table_event_after(struct table *t, uint64_t after, char **frame, uint64_t *id)
+{
+	int rc;
+
+	pthread_mutex_lock(&t->mu);
+	rc = rring_after(&t->ring, after, frame, id);
+	pthread_mutex_unlock(&t->mu);
+	return rc < 0 ? TOKEN_ERR_NO_MEMORY : rc;
 }

@@ -5,8 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
+#include "registry/render.h"
 #include "token.h"
 
 /*
@@ -95,23 +94,31 @@ uint64_t table_index(struct table *t);
 uint64_t table_service_index(struct table *t, const char *service);
 void table_stats(struct table *t, struct table_stats *out);
 
-/* {"index":N,"services":[{"name","instances","up"}]} (+"stale":true). */
-cJSON *table_services_json(struct table *t, uint64_t *index)
-	__attribute__((warn_unused_result));
-/* {"index":N,"service":name,"instances":[…]} sorted by instanceId,
- * filtered by *state when state is not NULL (+"stale":true). */
-cJSON *table_service_json(struct table *t, const char *service,
-			  const enum token_state *state, uint64_t *index)
-	__attribute__((warn_unused_result));
-/* Turbine's array of instances of one service. */
-cJSON *table_turbine_json(struct table *t, const char *service)
-	__attribute__((warn_unused_result));
+/* What a listing saw, read under the lock of its walk. */
+struct table_view {
+	uint64_t index; /* the table's, or the service's for one service */
+	bool stale;
+};
 
-/* Calls fn for every service with instances, counts by token_state. */
-void table_foreach_service(struct table *t,
-			   void (*fn)(void *ctx, const char *service,
-				      const size_t counts[4]),
-			   void *ctx);
+/* The index and staleness of the table (service NULL) or of one service
+ * (index 0 when unknown), under one lock. */
+void table_view(struct table *t, const char *service, struct table_view *out);
+
+/*
+ * Walks under the table's lock, so fn sees one consistent state and must
+ * not call into the table. view (may be NULL) gets what the walk saw.
+ * table_foreach_service: every service with instances, by name, with its
+ * counts by token_state; view->index is the table index.
+ * table_foreach_instance: the instances of one service by instanceId;
+ * view->index is the service's index.
+ */
+typedef void (*table_service_fn)(void *ctx, const char *service, const size_t counts[4]);
+typedef void (*table_instance_fn)(void *ctx, const struct token *tok,
+				  const struct render_times *tm);
+void table_foreach_service(struct table *t, table_service_fn fn, void *ctx,
+			   struct table_view *view);
+void table_foreach_instance(struct table *t, const char *service, table_instance_fn fn,
+			    void *ctx, struct table_view *view);
 
 /*
  * The first event with id > after, as an SSE frame ("id: …\nevent: …\n

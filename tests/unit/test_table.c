@@ -35,15 +35,18 @@ static int apply(struct table *t, const char *service, const char *id,
 	return rc;
 }
 
+static void count_one(void *ctx, const struct token *tok, const struct render_times *tm)
+{
+	(void)tok;
+	(void)tm;
+	(*(int *)ctx)++;
+}
+
 static int count_instances(struct table *t, const char *service)
 {
-	uint64_t index;
-	cJSON *root = table_service_json(t, service, NULL, &index);
-	int n;
+	int n = 0;
 
-	assert_non_null(root);
-	n = cJSON_GetArraySize(cJSON_GetObjectItem(root, "instances"));
-	cJSON_Delete(root);
+	table_foreach_instance(t, service, count_one, &n, NULL);
 	return n;
 }
 
@@ -191,55 +194,6 @@ static void table_event_after_should_replay_changes_in_order(void **state)
 	table_free(t);
 }
 
-static void table_service_json_should_filter_by_state_and_sort(void **state)
-{
-	struct table *t = table_new(NULL);
-	enum token_state up = TOKEN_UP;
-	uint64_t index;
-	cJSON *root, *list;
-	(void)state;
-
-	assert_int_equal(apply(t, "a", "z", "UP", 1, 6, 0), TABLE_JOINED);
-	assert_int_equal(apply(t, "a", "b", "STARTING", 1, 6, 0), TABLE_JOINED);
-	assert_int_equal(apply(t, "a", "m", "UP", 1, 6, 0), TABLE_JOINED);
-	root = table_service_json(t, "a", NULL, &index);
-	list = cJSON_GetObjectItem(root, "instances");
-	assert_int_equal(cJSON_GetArraySize(list), 3);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "instanceId")->valuestring, "b");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 2), "instanceId")->valuestring, "z");
-	assert_null(cJSON_GetObjectItem(root, "stale"));
-	cJSON_Delete(root);
-	root = table_service_json(t, "a", &up, &index);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "instances")), 2);
-	cJSON_Delete(root);
-
-	table_set_stale(t, true, 0);
-	root = table_services_json(t, &index);
-	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(root, "stale")));
-	list = cJSON_GetObjectItem(root, "services");
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "instances")->valueint, 3);
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "up")->valueint, 2);
-	cJSON_Delete(root);
-	table_free(t);
-}
-
-static void table_turbine_json_should_give_host_port_and_is_up(void **state)
-{
-	struct table *t = table_new(NULL);
-	char *text;
-	cJSON *arr;
-	(void)state;
-
-	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
-	arr = table_turbine_json(t, "a");
-	text = cJSON_PrintUnformatted(arr);
-	assert_string_equal(text,
-			    "[{\"hostname\":\"10.0.0.5:6767\",\"cluster\":\"a\",\"isUp\":true}]");
-	cJSON_free(text);
-	cJSON_Delete(arr);
-	table_free(t);
-}
-
 static int notified;
 static void on_change(void *ctx, const char *service)
 {
@@ -273,8 +227,6 @@ int main(void)
 		cmocka_unit_test(table_expire_should_remove_only_expired_instances),
 		cmocka_unit_test(table_set_stale_should_hold_expiry_and_refresh_windows),
 		cmocka_unit_test(table_event_after_should_replay_changes_in_order),
-		cmocka_unit_test(table_service_json_should_filter_by_state_and_sort),
-		cmocka_unit_test(table_turbine_json_should_give_host_port_and_is_up),
 		cmocka_unit_test(table_set_notify_should_call_back_for_changes_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,95 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/rlist.h"
+
+static struct token make(const char *service, const char *id, const char *state,
+			 int64_t seq, int ttl)
+{
+	char body[512], key[128];
+	struct token t;
+
+	snprintf(body, sizeof(body),
+		 "{\"state\":\"%s\",\"address\":\"10.0.0.5\",\"port\":6767,"
+		 "\"instanceId\":\"%s\",\"seq\":%lld,\"ttl\":%d}",
+		 state, id, (long long)seq, ttl);
+	snprintf(key, sizeof(key), "discovery.%s.up", service);
+	assert_int_equal(token_decode(body, strlen(body), key, &t), 0);
+	return t;
+}
+
+static int apply(struct table *t, const char *service, const char *id,
+		 const char *state, int64_t seq, int ttl, int64_t now)
+{
+	struct token tok = make(service, id, state, seq, ttl);
+	int rc = table_apply(t, &tok, now);
+
+	token_clear(&tok);
+	return rc;
+}
+
+static void rlist_service_json_should_filter_by_state_and_sort(void **state)
+{
+	struct table *t = table_new(NULL);
+	enum token_state up = TOKEN_UP;
+	uint64_t index;
+	cJSON *root, *list;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "z", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "b", "STARTING", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "m", "UP", 1, 6, 0), TABLE_JOINED);
+	root = rlist_service_json(t, "a", NULL, &index);
+	list = cJSON_GetObjectItem(root, "instances");
+	assert_int_equal(cJSON_GetArraySize(list), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "instanceId")->valuestring, "b");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 2), "instanceId")->valuestring, "z");
+	assert_null(cJSON_GetObjectItem(root, "stale"));
+	cJSON_Delete(root);
+	root = rlist_service_json(t, "a", &up, &index);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "instances")), 2);
+	cJSON_Delete(root);
+
+	table_set_stale(t, true, 0);
+	root = rlist_services_json(t, &index);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(root, "stale")));
+	list = cJSON_GetObjectItem(root, "services");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "instances")->valueint, 3);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "up")->valueint, 2);
+	cJSON_Delete(root);
+	table_free(t);
+}
+
+static void rlist_turbine_json_should_give_host_port_and_is_up(void **state)
+{
+	struct table *t = table_new(NULL);
+	uint64_t index;
+	char *text;
+	cJSON *arr;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	arr = rlist_turbine_json(t, "a", &index);
+	text = cJSON_PrintUnformatted(arr);
+	assert_string_equal(text,
+			    "[{\"hostname\":\"10.0.0.5:6767\",\"cluster\":\"a\",\"isUp\":true}]");
+	cJSON_free(text);
+	cJSON_Delete(arr);
+	table_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rlist_service_json_should_filter_by_state_and_sort),
+		cmocka_unit_test(rlist_turbine_json_should_give_host_port_and_is_up),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
