@@ -115,10 +115,11 @@ if [[ -n "$(apt-cache pkgnames 2>/dev/null | head -n 1)" ]]; then
 	read -r -a wanted <<<"$(tr ' ' '\n' <<<"$packages" | sort -u | tr '\n' ' ')"
 	known=$(apt-cache show --no-all-versions "${wanted[@]}" 2>/dev/null |
 		awk '/^Package: / { print $2 }')
+	missing=0
 	for p in "${wanted[@]}"; do
-		grep -qx -- "$p" <<<"$known" || fail "no Debian package $p"
+		grep -qx -- "$p" <<<"$known" || { fail "no Debian package $p"; missing=1; }
 	done
-	ok "${#wanted[@]} Debian packages exist"
+	[[ $missing -eq 1 ]] || ok "the ${#wanted[@]} Debian packages exist"
 else
 	echo "note: no apt package lists here; package names not checked"
 fi
