@@ -7,6 +7,11 @@
 
 #include "log.h"
 
+/* libcurl's receive buffer of each handle (its default is 16 KiB, kept by
+ * every HTTP thread): a quote and its headers are a few hundred bytes, and
+ * a larger body is still read whole, in several pieces. */
+#define QUOTE_RECV_BUFFER 4096L
+
 struct quote_body {
 	char data[ACCT_QUOTE_BODY_MAX];
 	size_t len;
@@ -26,10 +31,13 @@ static size_t quote_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
- * One easy handle per HTTP thread, kept for the thread's life: creating
- * and freeing a handle for every call costs more CPU than the call's own
- * work. An easy handle is never shared between threads; the connection is
- * still new for every call (CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE).
+ * One easy handle per HTTP thread, kept for the thread's life and set up
+ * once: creating a handle, or resetting it and setting every option again,
+ * for every call costs CPU that the call itself does not need. An easy
+ * handle is never shared between threads; the connection is still new for
+ * every call (CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE), and the name
+ * of the quotes-service is still looked up again once a minute (libcurl's
+ * DNS cache), so a moved VIP is followed.
  */
 static pthread_key_t quote_key;
 static bool quote_key_ok;
@@ -45,20 +53,45 @@ static void quote_key_create(void)
 	quote_key_ok = pthread_key_create(&quote_key, quote_handle_free) == 0;
 }
 
-/* The calling thread's handle, reset to no options; NULL when out of
- * memory. Without a key (never in practice) it is a new handle that the
- * caller frees: *owned says so. */
+/* A new handle with the options every call shares; NULL when out of memory. */
+static CURL *quote_handle_new(void)
+{
+	CURL *curl = curl_easy_init();
+	/* Each setopt can only fail on bad arguments or no memory. */
+	CURLcode rc = curl != NULL ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)ACCT_QUOTE_BODY_MAX);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, QUOTE_RECV_BUFFER);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, quote_write);
+	if (rc != CURLE_OK) {
+		curl_easy_cleanup(curl);
+		return NULL;
+	}
+	return curl;
+}
+
+/* The calling thread's handle; NULL when out of memory. Without a key
+ * (never in practice) it is a new handle that the caller frees: *owned
+ * says so. */
 static CURL *quote_handle(bool *owned)
 {
 	CURL *curl;
 	pthread_once(&quote_once, quote_key_create);
 	*owned = !quote_key_ok;
 	curl = quote_key_ok ? pthread_getspecific(quote_key) : NULL;
-	if (curl != NULL) {
-		curl_easy_reset(curl);
+	if (curl != NULL)
 		return curl;
-	}
-	curl = curl_easy_init();
+	curl = quote_handle_new();
 	if (curl != NULL && quote_key_ok && pthread_setspecific(quote_key, curl) != 0)
 		*owned = true;
 	return curl;
@@ -101,25 +134,14 @@ out:
 	return q;
 }
 
+/* One call on a handle from quote_handle(): only what may differ between
+ * calls is set here. */
 static CURLcode quote_get(CURL *curl, const char *url, long timeout_ms, struct quote_body *body,
 			  long *status)
 {
-	/* Each setopt can only fail on bad arguments or no memory. */
 	CURLcode rc = curl_easy_setopt(curl, CURLOPT_URL, url);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)ACCT_QUOTE_BODY_MAX);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, quote_write);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
 	if (rc == CURLE_OK)
@@ -131,13 +153,16 @@ static CURLcode quote_get(CURL *curl, const char *url, long timeout_ms, struct q
 
 cJSON *acct_quote_fetch(const char *url, long timeout_ms, enum acct_quote_outcome *outcome)
 {
-	struct quote_body body = {.len = 0};
+	/* Only len is set: zeroing all of data would write (and make
+	 * resident) 16 KiB of every thread's stack on every call. */
+	struct quote_body body;
 	long status = 0;
 	cJSON *q = NULL;
 	CURLcode rc;
 	bool owned;
 	CURL *curl = quote_handle(&owned);
 
+	body.len = 0;
 	*outcome = ACCT_QUOTE_ERROR;
 	if (curl == NULL)
 		return acct_quote_fallback();

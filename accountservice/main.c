@@ -3,9 +3,11 @@
  * quotes-service, and announces itself on the discovery exchange.
  */
 #include <curl/curl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -77,6 +79,19 @@ static void acct_raise_fd_limit(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 			log_warn("cannot raise the descriptor limit");
 	}
+}
+
+/* glibc gives threads their own malloc arenas, up to 8 per CPU, and each
+ * keeps up to 128 KiB of freed memory resident: with a thread per
+ * connection that is megabytes of the peak. Two arenas hold what the HTTP
+ * threads need with little contention (measured: the same CPU per
+ * request). MALLOC_ARENA_MAX in the environment still overrides it. */
+#define ACCT_MALLOC_ARENAS 2
+
+static void acct_limit_arenas(void)
+{
+	if (getenv("MALLOC_ARENA_MAX") == NULL && mallopt(M_ARENA_MAX, ACCT_MALLOC_ARENAS) != 1)
+		log_warn("cannot limit malloc arenas");
 }
 
 /* SIGTERM and SIGINT are blocked in every thread and taken by sigwait()
@@ -173,6 +188,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	acct_raise_fd_limit();
+	acct_limit_arenas();
 	if (acct_block_signals(&signals) != 0) {
 		log_error("cannot block signals");
 		return 1;
