@@ -13,6 +13,9 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Ipublisher
 LDLIBS   += -lpthread -lm
+# Each binary records only the shared libraries it calls, so a program does
+# not map (and keep resident) libraries that only another one needs.
+LDFLAGS  ?= -Wl,-O1 -Wl,--as-needed
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
