@@ -3,8 +3,13 @@
 # the quotes-service played by nginx returning a fixed quote on loopback (so
 # it is not the bottleneck), then the same with a quotes-service that sleeps
 # 5 s (the stand-in with --delay-ms 5000). Prints requests/s, p50/p99, CPU
-# time per request and resident memory idle and peak beside the Go
-# original's numbers. Never fails on numbers.
+# time per request and memory idle and peak beside the Go original's
+# numbers, with ratios. Memory is given three ways: VmRSS (every resident
+# page mapped, shared-library pages included), PSS (shared pages divided
+# among the processes mapping them) and USS (Private_Clean + Private_Dirty:
+# the pages only this process maps, what stopping it would free). The Go
+# original is one static binary, so its RSS is close to its USS. Never
+# fails on numbers.
 #
 #   BUILD=build bench/accountservice.sh      (DURATION=10s CONNS=50)
 set -euo pipefail
@@ -79,6 +84,11 @@ wait_http "http://127.0.0.1:$nginx_port/api/quote"
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# "USS PSS" in kB, from smaps_rollup.
+uss_pss_kb() {
+	awk '$1 == "Private_Clean:" || $1 == "Private_Dirty:" { u += $2 } $1 == "Pss:" { p = $2 }
+		END { print u, p }' "/proc/$1/smaps_rollup"
+}
 
 # start_service NAME QUOTES_URL: sets SVC_PID and SVC_URL.
 start_service() {
@@ -96,15 +106,16 @@ start_service() {
 wrk_run() {
 	local pid=$1 url=$2 before after out
 	before=$(cpu_ticks "$pid")
-	# The kernel keeps no peak of the anonymous part: sample it.
-	while kill -0 "$pid" 2>/dev/null; do status_kb "$pid" RssAnon; sleep 0.2; done \
-		>"$tmp/anon.txt" 2>/dev/null &
+	# The kernel keeps a peak of VmRSS only (VmHWM): sample USS and PSS.
+	while kill -0 "$pid" 2>/dev/null; do uss_pss_kb "$pid"; sleep 0.2; done \
+		>"$tmp/mem.txt" 2>/dev/null &
 	sampler=$!
 	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency "$url")
 	after=$(cpu_ticks "$pid")
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
-	ANON_PEAK=$(sort -n "$tmp/anon.txt" | tail -1)
+	USS_PEAK=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$tmp/mem.txt")
+	PSS_PEAK=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$tmp/mem.txt")
 	echo "$out" >>"$tmp/wrk.txt"
 	RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
 	P50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
@@ -122,10 +133,11 @@ fast_pid=$SVC_PID
 curl -sf -o /dev/null "$SVC_URL/accounts/10000"
 sleep 1
 idle_kb=$(status_kb "$fast_pid" VmRSS)
-idle_anon_kb=$(status_kb "$fast_pid" RssAnon)
+read -r idle_uss_kb idle_pss_kb < <(uss_pss_kb "$fast_pid")
 wrk_run "$fast_pid" "$SVC_URL/accounts/10000"
 peak_kb=$(status_kb "$fast_pid" VmHWM)
-fast_rps=$RPS fast_p50=$P50 fast_p99=$P99 fast_cpu=$CPU_US fast_anon_kb=$ANON_PEAK
+fast_rps=$RPS fast_p50=$P50 fast_p99=$P99 fast_cpu=$CPU_US
+peak_uss_kb=$USS_PEAK peak_pss_kb=$PSS_PEAK
 
 slow_port=$(free_port)
 "$BUILD/bin/quotes-standin" --port "$slow_port" --delay-ms 5000 2>"$tmp/slow-quotes.log" &
@@ -137,16 +149,20 @@ wrk_run "$slow_pid" "$SVC_URL/accounts/10000"
 slow_rps=$RPS slow_p50=$P50 slow_p99=$P99 slow_peak_kb=$(status_kb "$slow_pid" VmHWM)
 
 echo "accountservice, wrk $CONNS connections for $DURATION on /accounts/10000 ($(nproc) CPUs)"
-printf '%-36s %14s %14s %8s\n' "" "accountservice" "Go original" "ratio"
-printf '%-36s %14s %14s %8s\n' "requests/s (quote from nginx)" "$fast_rps" "$GO_RPS" "$(ratio "$fast_rps" "$GO_RPS")"
-printf '%-36s %14s %14s %8s\n' "latency p50 / p99" "$fast_p50 / $fast_p99" "-" "-"
-printf '%-36s %14s %14s %8s\n' "CPU time per request" "$fast_cpu us" "$GO_CPU_US us" "$(ratio "$fast_cpu" "$GO_CPU_US")"
-printf '%-36s %14s %14s %8s\n' "resident memory idle (VmRSS)" "$(mb "$idle_kb")" "$(mb $GO_IDLE_KB)" "$(ratio "$idle_kb" "$GO_IDLE_KB")"
-printf '%-36s %14s %14s %8s\n' "resident memory peak (VmHWM)" "$(mb "$peak_kb")" "$(mb $GO_PEAK_KB)" "$(ratio "$peak_kb" "$GO_PEAK_KB")"
-printf '%-36s %14s %14s %8s\n' "  of which anonymous, idle (RssAnon)" "$(mb "$idle_anon_kb")" "-" "-"
-printf '%-36s %14s %14s %8s\n' "  of which anonymous, peak (sampled)" "$(mb "$fast_anon_kb")" "-" "-"
+row() { printf '%-36s %14s %14s %8s\n' "$@"; }
+row "" "accountservice" "Go original" "ratio"
+row "requests/s (quote from nginx)" "$fast_rps" "$GO_RPS" "$(ratio "$fast_rps" "$GO_RPS")"
+row "latency p50 / p99" "$fast_p50 / $fast_p99" "-" "-"
+row "CPU time per request" "$fast_cpu us" "$GO_CPU_US us" "$(ratio "$fast_cpu" "$GO_CPU_US")"
+row "memory idle, VmRSS" "$(mb "$idle_kb")" "$(mb $GO_IDLE_KB)" "$(ratio "$idle_kb" "$GO_IDLE_KB")"
+row "memory idle, PSS" "$(mb "$idle_pss_kb")" "-" "$(ratio "$idle_pss_kb" "$GO_IDLE_KB")"
+row "memory idle, USS" "$(mb "$idle_uss_kb")" "-" "$(ratio "$idle_uss_kb" "$GO_IDLE_KB")"
+row "memory peak, VmHWM" "$(mb "$peak_kb")" "$(mb $GO_PEAK_KB)" "$(ratio "$peak_kb" "$GO_PEAK_KB")"
+row "memory peak, PSS (sampled)" "$(mb "$peak_pss_kb")" "-" "$(ratio "$peak_pss_kb" "$GO_PEAK_KB")"
+row "memory peak, USS (sampled)" "$(mb "$peak_uss_kb")" "-" "$(ratio "$peak_uss_kb" "$GO_PEAK_KB")"
 echo "targets: >= $((2 * GO_RPS)) requests/s, idle < 2.5 MB, peak < 6 MB"
-echo "(the rest of VmRSS is pages of shared libraries: libcrypto, gnutls, libcurl...)"
+echo "(ratios of PSS and USS are against the Go original's RSS; the rest of VmRSS"
+echo " is pages of shared libraries: libcrypto, gnutls, libcurl and its dependencies)"
 echo
 echo "quotes-service sleeping 5 s, QUOTES_TIMEOUT_MS=1000, $CONNS connections"
 printf '%-36s %14s\n' "requests/s (all with the fallback)" "$slow_rps"
