@@ -89,6 +89,10 @@ read -r r p50 p99 <<<"$(bench /services/accountservice)"
 row "wrk /services/accountservice (${bytes} B)" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
 read -r r p50 p99 <<<"$(bench /services)"
 row "wrk /services" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
+read -r r p50 p99 <<<"$(bench '/services/accountservice?state=UP')"
+row "wrk /services/accountservice?state=UP" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
+read -r r p50 p99 <<<"$(bench /turbine/accountservice)"
+row "wrk /turbine/accountservice" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
 
 held=()
 # Watchers watch one small service (a few instances), as they would.

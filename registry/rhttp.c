@@ -42,6 +42,7 @@ struct rhttp {
 	struct table *table;
 	struct subscriber *subscriber;
 	struct rlink *link;
+	struct rlist *lists;
 	int64_t keepalive_ms;
 	pthread_mutex_t mu; /* guards counts */
 	struct rmetrics_http counts;
@@ -64,15 +65,14 @@ static void count(struct rhttp *h, enum route r, int status)
 	pthread_mutex_unlock(&h->mu);
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, struct request *req,
-			     int status, const char *type, const char *body,
-			     size_t len, uint64_t index)
+/* Adds the common headers to resp (destroyed here) and queues it. */
+static enum MHD_Result queue_response(struct MHD_Connection *c, struct request *req,
+				      int status, const char *type,
+				      struct MHD_Response *resp, uint64_t index)
 {
-	struct MHD_Response *resp;
 	enum MHD_Result rc;
 	char idx[24];
 
-	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
@@ -88,6 +88,16 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct request *req,
 	MHD_destroy_response(resp);
 	count(req->h, req->route, status);
 	return rc;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct request *req,
+			     int status, const char *type, const char *body,
+			     size_t len, uint64_t index)
+{
+	return queue_response(c, req, status, type,
+			      MHD_create_response_from_buffer(len, (void *)body,
+							      MHD_RESPMEM_MUST_COPY),
+			      index);
 }
 
 static enum MHD_Result queue_error(struct MHD_Connection *c, struct request *req,
@@ -117,6 +127,23 @@ static enum MHD_Result queue_json(struct MHD_Connection *c, struct request *req,
 	rc = queue(c, req, status, "application/json", body, strlen(body), index);
 	cJSON_free(body);
 	return rc;
+}
+
+/* Sends a cached listing without copying it; takes the reference. */
+static enum MHD_Result queue_listing(struct MHD_Connection *c, struct request *req,
+				     struct rlist_body *b)
+{
+	struct MHD_Response *resp;
+
+	if (!b)
+		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->text,
+								     rlist_release, b);
+	if (!resp) {
+		rlist_release(b);
+		return MHD_NO;
+	}
+	return queue_response(c, req, MHD_HTTP_OK, "application/json", resp, b->index);
 }
 
 /* ---- routes ---- */
@@ -173,7 +200,6 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 {
 	struct rhttp *h = req->h;
 	const char *err = NULL;
-	uint64_t index;
 
 	if (!req->waited) {
 		if (rquery_parse(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state"),
@@ -194,13 +220,10 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 				return MHD_YES;
 		}
 	}
-	if (req->route == R_SERVICES) {
-		cJSON *root = rlist_services_json(h->table, &index);
-		return queue_json(c, req, MHD_HTTP_OK, root, index);
-	}
-	cJSON *root = rlist_service_json(h->table, req->service,
-					 req->q.has_state ? &req->q.state : NULL, &index);
-	return queue_json(c, req, MHD_HTTP_OK, root, index);
+	if (req->route == R_SERVICES)
+		return queue_listing(c, req, rlist_services(h->lists));
+	return queue_listing(c, req, rlist_service(h->lists, req->service,
+						   req->q.has_state ? &req->q.state : NULL));
 }
 
 static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *req)
@@ -260,14 +283,6 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 		   table_index(h->table));
 	free(text);
 	return rc;
-}
-
-static enum MHD_Result serve_turbine(struct MHD_Connection *c, struct request *req)
-{
-	uint64_t index;
-	cJSON *root = rlist_turbine_json(req->h->table, req->service, &index);
-
-	return queue_json(c, req, MHD_HTTP_OK, root, index);
 }
 
 /* ---- server-sent events ---- */
@@ -341,7 +356,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case R_EVENTS:
 		return serve_events(c, req);
 	case R_TURBINE:
-		return serve_turbine(c, req);
+		return queue_listing(c, req, rlist_turbine(req->h->lists, req->service));
 	case R_HEALTH:
 		return serve_health(c, req);
 	case R_METRICS:
@@ -386,10 +401,15 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		snprintf(err, errlen, "cannot create a mutex");
 		return NULL;
 	}
+	h->lists = rlist_new(h->table, 0);
+	if (!h->lists) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	h->watch = rwatch_new();
 	if (!h->watch) {
 		snprintf(err, errlen, "cannot start the timer thread");
-		goto fail;
+		goto fail_lists;
 	}
 	table_set_notify(h->table, on_change, h->watch);
 	h->daemon = MHD_start_daemon(
@@ -412,6 +432,8 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 fail_notify:
 	table_set_notify(h->table, NULL, NULL);
 	rwatch_free(h->watch);
+fail_lists:
+	rlist_free(h->lists);
 fail:
 	pthread_mutex_destroy(&h->mu);
 	free(h);
@@ -427,6 +449,7 @@ void rhttp_stop(struct rhttp *h)
 	rwatch_close(h->watch);
 	MHD_stop_daemon(h->daemon);
 	rwatch_free(h->watch);
+	rlist_free(h->lists);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }

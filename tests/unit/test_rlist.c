@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "registry/rlist.h"
+#include "timing.h"
 
 static struct token make(const char *service, const char *id, const char *state,
 			 int64_t seq, int ttl)
@@ -85,11 +86,93 @@ static void rlist_turbine_json_should_give_host_port_and_is_up(void **state)
 	table_free(t);
 }
 
+static void rlist_service_should_serve_the_cache_until_the_index_moves(void **state)
+{
+	struct table *t = table_new(NULL);
+	struct rlist *l = rlist_new(t, 60000);
+	struct rlist_body *a, *b;
+	enum token_state up = TOKEN_UP;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	a = rlist_service(l, "a", NULL);
+	b = rlist_service(l, "a", NULL);
+	assert_ptr_equal(a, b); /* one rendering, shared */
+	rlist_release(b);
+	b = rlist_service(l, "a", &up); /* another variant */
+	assert_ptr_not_equal(a, b);
+	rlist_release(b);
+	assert_int_equal(apply(t, "b", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	b = rlist_service(l, "a", NULL); /* another service changed */
+	assert_ptr_equal(a, b);
+	rlist_release(b);
+	assert_int_equal(apply(t, "a", "i2", "UP", 1, 6, 0), TABLE_JOINED);
+	b = rlist_service(l, "a", NULL);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(b->index, table_service_index(t, "a"));
+	assert_non_null(strstr(b->text, "\"i2\""));
+	rlist_release(b);
+	rlist_release(a); /* still valid after the cache dropped it */
+	rlist_free(l);
+	table_free(t);
+}
+
+static void rlist_service_should_render_renewals_again_after_max_age(void **state)
+{
+	struct table *t = table_new(NULL);
+	struct rlist *l = rlist_new(t, 30);
+	struct rlist_body *a, *b;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 1000), TABLE_JOINED);
+	a = rlist_service(l, "a", NULL);
+	assert_int_equal(apply(t, "a", "i1", "UP", 2, 6, 2000), TABLE_RENEWED);
+	b = rlist_service(l, "a", NULL);
+	assert_ptr_equal(a, b); /* a renewal moves no index */
+	rlist_release(b);
+	timing_sleep_ms(40);
+	b = rlist_service(l, "a", NULL);
+	assert_ptr_not_equal(a, b);
+	assert_non_null(strstr(b->text, "\"lastSeen\":2000"));
+	assert_non_null(strstr(b->text, "\"seq\":2"));
+	rlist_release(b);
+	rlist_release(a);
+	rlist_free(l);
+	table_free(t);
+}
+
+static void rlist_services_should_render_again_when_staleness_flips(void **state)
+{
+	struct table *t = table_new(NULL);
+	struct rlist *l = rlist_new(t, 60000);
+	struct rlist_body *a, *b;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	a = rlist_services(l);
+	assert_null(strstr(a->text, "stale"));
+	table_set_stale(t, true, 0);
+	b = rlist_services(l);
+	assert_ptr_not_equal(a, b);
+	assert_non_null(strstr(b->text, "\"stale\":true"));
+	rlist_release(b);
+	b = rlist_turbine(l, "a");
+	assert_string_equal(b->text,
+			    "[{\"hostname\":\"10.0.0.5:6767\",\"cluster\":\"a\",\"isUp\":true}]");
+	rlist_release(b);
+	rlist_release(a);
+	rlist_free(l);
+	table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rlist_service_json_should_filter_by_state_and_sort),
 		cmocka_unit_test(rlist_turbine_json_should_give_host_port_and_is_up),
+		cmocka_unit_test(rlist_service_should_serve_the_cache_until_the_index_moves),
+		cmocka_unit_test(rlist_service_should_render_renewals_again_after_max_age),
+		cmocka_unit_test(rlist_services_should_render_again_when_staleness_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
