@@ -26,29 +26,50 @@ ctl() {
 	rabbitmqctl -q -n "$RABBIT_NODE" "$@"
 }
 
+# The node's processes, found by the name in their environment (the Erlang
+# command line does not carry it); never epmd, which the first node started
+# and every node on this machine shares.
+node_pids() {
+	local f pid
+	for f in $(grep -l -z -x "RABBITMQ_NODENAME=$1" /proc/[0-9]*/environ 2>/dev/null); do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		[[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == epmd ]] || echo "$pid"
+	done
+}
+
+kill_node() {
+	local pids
+	pids=$(node_pids "$1")
+	[[ -z "$pids" ]] || kill -9 $pids 2>/dev/null || true
+}
+
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# The AMQP listener opens last in the boot, after the plugins: poll it
+# (cheap) rather than rabbitmqctl (an Erlang VM per try, slow on a busy
+# machine), then confirm once with await_startup.
 wait_ready() {
 	local dir=$1 i
-	for i in $(seq 1 120); do
-		ctl "$dir" await_startup >/dev/null 2>&1 && return 0
-		sleep 0.5
+	# shellcheck disable=SC1091
+	source "$dir/env"
+	for i in $(seq 1 240); do
+		if port_open "$RABBIT_PORT"; then
+			ctl "$dir" --timeout 60 await_startup >/dev/null 2>&1 && return 0
+		fi
+		sleep 0.25
 	done
-	echo "rabbitmq.sh: node in $dir did not start; see $dir/log" >&2
 	return 1
 }
 
-cmd=${1:-}; dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,12p' "$0"; exit 2; }
-
-case "$cmd" in
-start)
-	mkdir -p "$dir"/mnesia "$dir"/log
-	dir=$(cd "$dir" && pwd)
-	chown -R rabbitmq:rabbitmq "$dir" 2>/dev/null || true
-	chmod 755 "$dir"
+# Starts a node on fresh free ports; 1 when it did not come up in time.
+start_node() {
+	local dir=$1 port dist node
 	port=$(free_port)
 	dist=$(free_port)
 	node="disc$$-$port@localhost"
-	echo '[rabbitmq_event_exchange].' > "$dir/plugins"
 	cat > "$dir/env" <<ENV
 export RABBIT_NODE=$node
 export RABBIT_PORT=$port
@@ -61,9 +82,35 @@ ENV
 	RABBITMQ_NODE_IP_ADDRESS=0.0.0.0 \
 		rabbitmq-server -detached >"$dir/start.log" 2>&1
 	wait_ready "$dir"
+}
+
+cmd=${1:-}; dir=${2:-}
+[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,12p' "$0"; exit 2; }
+
+case "$cmd" in
+start)
+	mkdir -p "$dir"/mnesia "$dir"/log
+	dir=$(cd "$dir" && pwd)
+	chown -R rabbitmq:rabbitmq "$dir" 2>/dev/null || true
+	chmod 755 "$dir"
+	echo '[rabbitmq_event_exchange].' > "$dir/plugins"
+	# A port taken between choosing and binding, or a very slow boot on
+	# a loaded machine: give up on that node and try once more.
+	for attempt in 1 2; do
+		start_node "$dir" && exit 0
+		echo "rabbitmq.sh: node $RABBIT_NODE not ready (attempt $attempt); log tail:" >&2
+		tail -n 5 "$dir"/log/*.log "$dir/start.log" >&2 2>/dev/null || true
+		ctl "$dir" stop >/dev/null 2>&1 || true
+		kill_node "$RABBIT_NODE"
+		rm -rf "$dir"/mnesia/*
+	done
+	exit 1
 	;;
 stop)
-	[[ -f "$dir/env" ]] && ctl "$dir" stop >/dev/null 2>&1 || true
+	if [[ -f "$dir/env" ]]; then
+		ctl "$dir" stop >/dev/null 2>&1 || true
+		kill_node "$RABBIT_NODE"
+	fi
 	rm -rf "$dir"
 	;;
 pause) ctl "$dir" stop_app >/dev/null ;;
