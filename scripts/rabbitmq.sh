@@ -11,11 +11,14 @@
 #   scripts/rabbitmq.sh ctl DIR ARGS...  rabbitmqctl against the node
 set -euo pipefail
 
+# A port below the kernel's ephemeral range (32768 and up), so that no
+# outgoing connection can take it between our check and the node's bind,
+# and not in use by any socket now.
 free_port() {
 	local port
 	while :; do
-		port=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
+		port=$((20000 + RANDOM % 12000))
+		ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return; }
 	done
 }
 
@@ -59,6 +62,10 @@ wait_ready() {
 		if port_open "$RABBIT_PORT"; then
 			ctl "$dir" --timeout 60 await_startup >/dev/null 2>&1 && return 0
 		fi
+		# A node that failed to boot is gone: no need to wait it out.
+		if ((i > 20)) && [[ -z "$(node_pids "$RABBIT_NODE")" ]]; then
+			return 1
+		fi
 		sleep 0.25
 	done
 	return 1
@@ -79,7 +86,7 @@ ENV
 	RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log \
 	RABBITMQ_ENABLED_PLUGINS_FILE=$dir/plugins \
 	RABBITMQ_CONFIG_FILE=$dir/rabbitmq RABBITMQ_ADVANCED_CONFIG_FILE=$dir/advanced.config \
-	RABBITMQ_NODE_IP_ADDRESS=0.0.0.0 \
+	RABBITMQ_NODE_IP_ADDRESS=0.0.0.0 ERL_CRASH_DUMP=$dir/erl_crash.dump \
 		rabbitmq-server -detached >"$dir/start.log" 2>&1
 	wait_ready "$dir"
 }
@@ -100,6 +107,7 @@ start)
 		start_node "$dir" && exit 0
 		echo "rabbitmq.sh: node $RABBIT_NODE not ready (attempt $attempt); log tail:" >&2
 		tail -n 5 "$dir"/log/*.log "$dir/start.log" >&2 2>/dev/null || true
+		grep -a -m1 '^Slogan' "$dir/erl_crash.dump" >&2 2>/dev/null || true
 		ctl "$dir" stop >/dev/null 2>&1 || true
 		kill_node "$RABBIT_NODE"
 		rm -rf "$dir"/mnesia/*
