@@ -8,7 +8,9 @@
 #include "registry/rquery.h"
 #include "timing.h"
 
-#define SSE_BLOCK 4096
+/* The content reader's buffer, allocated with every stream: an event
+ * frame is a few hundred bytes and longer ones go out in pieces. */
+#define SSE_BLOCK 1024
 
 struct sse {
 	struct table *table;

@@ -1,6 +1,7 @@
 /* Suspended connections and the one timer thread that ends their waits. */
 #include "registry/rwatch.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,17 @@
 
 #include "timing.h"
 
+#define TRIM_AFTER 256 /* connections closed */
+#define TRIM_QUIET_MS 1000
+
 struct rwatch {
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* the timer sleeps on it, CLOCK_MONOTONIC */
 	pthread_t timer;
 	struct rwatch_entry *head;
 	size_t counts[2];
+	size_t closes;      /* connections closed since the last trim */
+	int64_t last_close; /* monotonic */
 	bool closed;
 	bool stop;
 };
@@ -41,17 +47,37 @@ static void resume(struct rwatch *w, struct rwatch_entry *e)
 	MHD_resume_connection(conn);
 }
 
+/*
+ * glibc keeps the memory that thousands of closed connections freed (their
+ * pools are scattered through the heap, so its top cannot shrink). After
+ * TRIM_AFTER closes, once none came for TRIM_QUIET_MS, malloc_trim() hands
+ * the free pages back. Returns when a pending trim is due, or INT64_MAX.
+ */
+static int64_t maybe_trim(struct rwatch *w, int64_t now)
+{
+	if (w->closes < TRIM_AFTER)
+		return INT64_MAX;
+	if (now < w->last_close + TRIM_QUIET_MS)
+		return w->last_close + TRIM_QUIET_MS;
+	w->closes = 0;
+	pthread_mutex_unlock(&w->mu);
+	malloc_trim(0);
+	pthread_mutex_lock(&w->mu);
+	return INT64_MAX;
+}
+
 static void *timer_main(void *arg)
 {
 	struct rwatch *w = arg;
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		int64_t now = timing_mono_ms(), next = INT64_MAX;
-		struct rwatch_entry *e = w->head, *following;
+		int64_t now = timing_mono_ms(), next = maybe_trim(w, now);
+		struct rwatch_entry *e, *following;
 		struct timespec ts;
 
-		for (; e; e = following) {
+		now = timing_mono_ms(); /* the trim may have taken a while */
+		for (e = w->head; e; e = following) {
 			following = e->next;
 			if (e->deadline_ms <= now)
 				resume(w, e);
@@ -171,6 +197,15 @@ void rwatch_notify(struct rwatch *w, const char *service)
 		if (!e->service || strcmp(e->service, service) == 0)
 			resume(w, e);
 	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void rwatch_connection_closed(struct rwatch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->last_close = timing_mono_ms();
+	if (++w->closes == TRIM_AFTER)
+		pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->mu);
 }
 

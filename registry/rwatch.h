@@ -51,6 +51,10 @@ void rwatch_notify(struct rwatch *w, const char *service);
 void rwatch_close(struct rwatch *w);
 bool rwatch_closed(struct rwatch *w);
 
+/* An HTTP connection closed. After a burst of closes, once they stop, the
+ * timer thread gives the memory they freed back to the system. */
+void rwatch_connection_closed(struct rwatch *w);
+
 /* Waiters of a kind now. */
 size_t rwatch_count(struct rwatch *w, enum rwatch_kind kind);
 
