@@ -16,6 +16,9 @@
  * instance is gone well within 250 ms of its expiry time. */
 #define POLL_MS 50
 #define EXPIRE_BATCH 64
+/* Connect and RPC bound: a stop waits for a connect attempt in progress,
+ * so it is kept shorter than the session's 5 s default. */
+#define CONNECT_TIMEOUT_MS 2000
 
 struct rlink {
 	struct rlink_options opts;
@@ -204,6 +207,7 @@ struct rlink *rlink_start(const struct rlink_options *opts)
 		goto fail;
 	so.url = l->url;
 	so.connection_name = l->connection_name;
+	so.timeout_ms = CONNECT_TIMEOUT_MS;
 	l->session = amqp_session_new(&so);
 	if (!l->session)
 		goto fail;

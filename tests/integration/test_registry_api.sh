@@ -148,6 +148,22 @@ wait_for 2000 has_count "$D" 1 >/dev/null || fail "sidecar not listed"
 { kill -KILL "$PUB_PID" && wait "$PUB_PID"; } 2>/dev/null || true
 took=$(wait_for 2000 has_count "$D" 0) || fail "killed instance still listed (ttl 30 s)"
 pass "SIGKILLed instance gone after ${took} ms (connection-lost)"
+
+# ---- SIGTERM during a connect attempt ----
+# A second registry's "broker" is the first one's HTTP port: it accepts the
+# connection and never answers the AMQP handshake, so the stop has to wait
+# for the connect timeout (2 s), not the session's default (5 s).
+"$BIN/registry" --port "$(free_port)" --amqp-url "amqp://guest:guest@127.0.0.1:${REG##*:}/" \
+	>>"$TMP/registry.log" 2>&1 &
+silent_pid=$!
+STARTED+=("$silent_pid")
+sleep 0.3 # inside its first connect attempt
+start=$(now_ms)
+kill -TERM "$silent_pid"
+wait "$silent_pid" || fail "exit code $? after SIGTERM while connecting"
+took=$(($(now_ms) - start))
+((took < 2500)) || fail "SIGTERM while connecting took $took ms"
+pass "SIGTERM while connecting to a silent broker: exit 0 after $took ms"
 stop_registry
 
 # ---- legacy queue: {"state","address"} on a plain queue ----
