@@ -45,7 +45,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ITEST_SRC  := $(wildcard tests/integration/test_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(ITEST_SRC))
 
-.PHONY: all test unit asan fuzz bench run clean install deps lint
+.PHONY: all test unit asan fuzz bench run clean install deps
 # Keep test objects: they are intermediate files of a pattern chain.
 .SECONDARY:
 all: $(BINS) $(UNIT_BINS) $(ITEST_BINS)
@@ -107,9 +107,6 @@ bench: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/run.sh
-
-lint:
-	@scripts/lint.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin
