@@ -90,6 +90,9 @@ static void record_change(struct table *t, struct svc *s, enum event_kind kind,
 
 	s->index = ++t->index;
 	view.reason = (char *)reason; /* borrowed for rendering only */
+	/* A leaving or expired instance is gone, whatever it said last. */
+	if (kind == EV_LEAVE || kind == EV_EXPIRE)
+		view.state = TOKEN_DOWN;
 	/* A frame that could not be rendered stays NULL and is skipped. */
 	rring_push(&t->ring, t->index, render_event(t->index, event_names[kind], &view, &tm));
 }

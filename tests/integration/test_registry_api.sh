@@ -134,6 +134,9 @@ wait_for 3000 bash -c "grep -q '^event: expire' '$TMP/sse'" >/dev/null || fail "
 kill $sse
 events=$(grep -B1 "\"service\":\"$C\"" "$TMP/sse" | awk '/^event:/ { printf "%s ", $2 }')
 [[ $events == "join leave join expire " ]] || fail "SSE events: '$events'"
+if grep -A2 -E '^event: (leave|expire)$' "$TMP/sse" | grep '^data:' | grep -q -v '"state":"DOWN"'; then
+	fail "a leave or expire event does not say state DOWN"
+fi
 grep -q '"reason":"expired"' "$TMP/sse" || fail "expire event without reason"
 first_id=$(awk '/^id:/ { print $2; exit }' "$TMP/sse")
 curl -sN --max-time 1 -H "Last-Event-ID: $first_id" "$REG/events" >"$TMP/sse2" || true
