@@ -10,17 +10,8 @@
 #   scripts/rabbitmq.sh resume DIR  start it again
 #   scripts/rabbitmq.sh ctl DIR ARGS...  rabbitmqctl against the node
 set -euo pipefail
-
-# A port below the kernel's ephemeral range (32768 and up), so that no
-# outgoing connection can take it between our check and the node's bind,
-# and not in use by any socket now.
-free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 12000))
-		ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return; }
-	done
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ctl() {
 	local dir=$1; shift

@@ -1,0 +1,16 @@
+# shellcheck shell=bash
+# Small helpers for the scripts, the tests and the benchmarks (sourced).
+
+# free_port: prints a TCP port below the kernel's ephemeral range (32768 and
+# up), so that no outgoing connection can take it between this check and the
+# bind, and not used by any socket now, in any state.
+free_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 12000))
+		ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return; }
+	done
+}
+
+# now_ms: the wall clock in milliseconds.
+now_ms() { date +%s%3N; }
