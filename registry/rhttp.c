@@ -65,6 +65,17 @@ static void count(struct rhttp *h, enum route r, int status)
 	pthread_mutex_unlock(&h->mu);
 }
 
+/* Lets pages from any origin read the answers (dashboards, EventSource)
+ * and see the index header: everything here is public and read-only. */
+int rhttp_allow_browsers(struct MHD_Response *resp)
+{
+	if (MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*") == MHD_NO ||
+	    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+				    "X-Registry-Index") == MHD_NO)
+		return -1;
+	return 0;
+}
+
 /* Adds the common headers to resp (destroyed here) and queues it. */
 static enum MHD_Result queue_response(struct MHD_Connection *c, struct request *req,
 				      int status, const char *type,
@@ -79,6 +90,7 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, struct request *
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO ||
 	    MHD_add_response_header(resp, "X-Registry-Index", idx) == MHD_NO ||
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO ||
+	    rhttp_allow_browsers(resp) < 0 ||
 	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO)) {
 		MHD_destroy_response(resp);

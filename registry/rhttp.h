@@ -32,4 +32,8 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err,
 /* Ends every wait and stream, stops the daemon, frees. */
 void rhttp_stop(struct rhttp *h);
 
+struct MHD_Response;
+/* Adds the CORS headers that let pages from any origin read an answer. */
+int rhttp_allow_browsers(struct MHD_Response *resp) __attribute__((warn_unused_result));
+
 #endif

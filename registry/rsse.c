@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry/rhttp.h"
 #include "registry/rquery.h"
 #include "timing.h"
 
@@ -128,7 +129,8 @@ struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				    "text/event-stream") == MHD_NO ||
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache") == MHD_NO ||
-	    MHD_add_response_header(resp, "X-Registry-Index", idx) == MHD_NO) {
+	    MHD_add_response_header(resp, "X-Registry-Index", idx) == MHD_NO ||
+	    rhttp_allow_browsers(resp) < 0) {
 		MHD_destroy_response(resp); /* frees s through sse_free */
 		return NULL;
 	}

@@ -27,6 +27,7 @@ grep -q '<title>registry</title>' <<<"$(curl -s "$REG/")" || fail "no dashboard"
 grep -q '^registry_tokens_received_total ' <<<"$(curl -s "$REG/metrics")" || fail "no metrics"
 curl -sD "$TMP/headers" -o /dev/null "$REG/services/$A"
 grep -qi '^X-Registry-Index: 0' "$TMP/headers" || fail "no X-Registry-Index on an unknown service"
+grep -qi '^Access-Control-Allow-Origin: \*' "$TMP/headers" || fail "no CORS header"
 # Keep-alive: two requests on one connection, never "Connection: close".
 curl -sv "$REG/services" "$REG/health" -o /dev/null -o /dev/null 2>"$TMP/verbose"
 grep -qi '< connection: close' "$TMP/verbose" && fail "Connection: close sent"
