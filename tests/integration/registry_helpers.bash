@@ -1,57 +1,10 @@
 # Shared by tests/integration/test_registry*.sh: start the registry and
 # publishers on free ports, publish by hand, poll and time answers.
-# Everything started here is killed by PID on exit, also on failure.
-set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-[[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
-BIN=$BUILD/bin
-: "${AMQP_SERVER_URL:?run through tests/run.sh (needs a broker)}"
-# amqp-tools read a trailing "/" as the empty vhost; the default is "/".
-AMQP_URL=${AMQP_SERVER_URL%/}
-TMP=$(mktemp -d /tmp/registry-test.XXXXXX)
-STARTED=()
-
-cleanup() {
-	local p
-	for p in "${STARTED[@]}"; do
-		kill -0 "$p" 2>/dev/null || continue
-		kill -TERM "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	[[ -f "$TMP/registry.log" ]] && tail -20 "$TMP/registry.log" >&2
-	exit 1
-}
-pass() { echo "ok: $*"; }
-now_ms() { date +%s%3N; }
-
-free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
-	done
-}
-
-# Polls "$@" every 10 ms until it succeeds or timeout_ms passes; prints the
-# milliseconds it took. Usage: wait_for TIMEOUT_MS command...
-wait_for() {
-	local timeout=$1 start
-	shift
-	start=$(now_ms)
-	while ! "$@" >/dev/null 2>&1; do
-		(($(now_ms) - start > timeout)) && return 1
-		sleep 0.01
-	done
-	echo $(($(now_ms) - start))
-}
+# Everything started here is stopped by PID on exit, also on failure
+# (tests/lib.sh).
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+use_broker given
 
 # start_registry [flags...]: sets REG (base URL) and REG_PID. A port taken
 # between the check and the bind (tests run in parallel) is retried.
@@ -80,12 +33,7 @@ registry_connected() {
 }
 
 # Stops the registry with SIGTERM and checks the clean exit.
-stop_registry() {
-	local rc=0
-	kill -TERM "$REG_PID"
-	wait "$REG_PID" || rc=$?
-	[[ $rc -eq 0 ]] || fail "registry exited with $rc after SIGTERM"
-}
+stop_registry() { stop_clean "$REG_PID" registry; }
 
 # publish ROUTING_KEY BODY [amqp-publish options...]
 publish() {

@@ -3,65 +3,11 @@
 # with a real LMDB file and quotes stand-ins, a second instance on the same
 # file, a slow quotes-service, two stand-ins behind a round-robin TCP
 # balancer (haproxy, mode tcp), its tokens on the broker, and a clean exit.
-# Everything started here is killed by PID on exit, also on failure.
-set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-[[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
-BIN=$BUILD/bin
-: "${AMQP_SERVER_URL:?run through tests/run.sh (needs a broker)}"
-AMQP_URL=${AMQP_SERVER_URL%/} # amqp-tools read a trailing "/" as vhost ""
-TMP=$(mktemp -d /tmp/accountservice-test.XXXXXX)
-STARTED=()
-
-cleanup() {
-	local p
-	for p in "${STARTED[@]}"; do
-		kill -0 "$p" 2>/dev/null || continue
-		kill -TERM "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$TMP"/*.log; do
-		[[ -f "$f" ]] && { echo "--- $f" >&2; tail -5 "$f" >&2; }
-	done
-	exit 1
-}
-pass() { echo "ok: $*"; }
-
-free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 12000)) # below the ephemeral range
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
-	done
-}
-
-# wait_http URL: up to 5 s for a 200.
-wait_http() {
-	local i
-	for i in $(seq 100); do
-		curl -fs -o /dev/null "$1" && return 0
-		sleep 0.05
-	done
-	fail "no answer from $1"
-}
-
-# start_quotes NAME [flags...]: sets PORT.
-start_quotes() {
-	local name=$1
-	shift
-	PORT=$(free_port)
-	"$BIN/quotes-standin" --port "$PORT" "$@" >"$TMP/$name.log" 2>&1 &
-	STARTED+=($!)
-	wait_http "http://127.0.0.1:$PORT/health"
-}
+# Everything started here is stopped by PID on exit, also on failure
+# (tests/lib.sh).
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+use_broker given
 
 # start_account NAME QUOTES_URL [flags...]: sets PORT and PID.
 start_account() {
@@ -178,10 +124,7 @@ curl -fsS "http://127.0.0.1:$B/testability/healthy/true" >/dev/null
 wait_http "http://127.0.0.1:$B/health"
 pass "/health and the tokens follow /testability/healthy"
 
-kill -TERM "$B_PID"
-rc=0
-wait "$B_PID" || rc=$?
-[[ $rc -eq 0 ]] || fail "SIGTERM: exit code $rc"
+stop_clean "$B_PID" "instance b"
 grep -q "stopped exit=0" "$TMP/b.log" || fail "no clean stop in the log"
 wait_token DOWN 2 || fail "no DOWN token after SIGTERM"
 grep -F "$b_id" "$TMP/tokens.txt" | grep '"state":"DOWN"' |
@@ -254,8 +197,5 @@ grep -q '^accountservice_http_request_duration_seconds_count [1-9]' <<<"$metrics
 	fail "no latency histogram in /metrics"
 pass "/metrics counts requests, quote outcomes and latency"
 
-kill -TERM "$A_PID"
-rc=0
-wait "$A_PID" || rc=$?
-[[ $rc -eq 0 ]] || fail "SIGTERM: exit code $rc"
+stop_clean "$A_PID" "instance a"
 pass "SIGTERM: exit code 0"

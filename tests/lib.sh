@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# The prologue and helpers of the shell tests (tests/integration/*.sh) and
+# the benchmarks (bench/*.sh), sourced. Sourcing it sets errexit and:
+#
+#   ROOT BUILD BIN  the repository, the build folder (absolute), its bin/
+#   TMP             a fresh work folder, removed on exit
+#   STARTED         PIDs of the processes started, each stopped with SIGTERM
+#                   and awaited on exit, also on failure
+#
+# and defines free_port and now_ms (scripts/lib.sh), and below use_broker,
+# fail, pass, stop_clean, wait_for, wait_http and start_quotes.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+BUILD=${BUILD:-build}
+[[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
+BIN=$BUILD/bin
+# Named after the script: /tmp/discovery-integration-test_x.*, -bench-x.*
+LIB_NAME=discovery-$(basename "$(dirname "$0")")-$(basename "$0" .sh)
+TMP=$(mktemp -d "/tmp/$LIB_NAME.XXXXXX")
+STARTED=()
+
+cleanup() {
+	local p
+	for p in "${STARTED[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${STARTED[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [[ -n "${OWN_RABBIT:-}" ]]; then "$ROOT/scripts/rabbitmq.sh" stop "$OWN_RABBIT"; fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# use_broker given|own: the broker in AMQP_SERVER_URL. When none is set,
+# "given" stops (tests run through tests/run.sh, which starts one) and "own"
+# starts a private node, stopped on exit (benchmarks run on their own).
+# Sets AMQP_URL, the URL for amqp-tools, which read a trailing "/" as the
+# empty vhost instead of the default "/".
+use_broker() {
+	if [[ -z "${AMQP_SERVER_URL:-}" ]]; then
+		[[ "$1" == own ]] || { echo "run through tests/run.sh (needs a broker)" >&2; exit 1; }
+		OWN_RABBIT=$(mktemp -d "/tmp/$LIB_NAME-rabbit.XXXXXX")
+		"$ROOT/scripts/rabbitmq.sh" start "$OWN_RABBIT" >/dev/null
+		# shellcheck disable=SC1091
+		source "$OWN_RABBIT/env"
+	fi
+	# shellcheck disable=SC2034 # for the scripts that source this
+	AMQP_URL=${AMQP_SERVER_URL%/}
+}
+
+# fail MESSAGE: says it with the last lines of every log in TMP, exits 1.
+fail() {
+	local f
+	echo "FAIL: $*" >&2
+	for f in "$TMP"/*.log; do
+		[[ -f "$f" ]] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+	done
+	exit 1
+}
+pass() { echo "ok: $*"; }
+
+# stop_clean PID NAME: stops PID with SIGTERM; fails unless it exits 0.
+stop_clean() {
+	local rc=0
+	kill -TERM "$1"
+	wait "$1" || rc=$?
+	[[ $rc -eq 0 ]] || fail "$2 exited with $rc after SIGTERM"
+}
+
+# wait_for TIMEOUT_MS COMMAND...: polls COMMAND every 10 ms until it
+# succeeds or TIMEOUT_MS passes; prints the milliseconds it took.
+wait_for() {
+	local timeout=$1 start
+	shift
+	start=$(now_ms)
+	while ! "$@" >/dev/null 2>&1; do
+		(($(now_ms) - start > timeout)) && return 1
+		sleep 0.01
+	done
+	echo $(($(now_ms) - start))
+}
+
+# wait_http URL: up to 5 s for a 200, else fail.
+wait_http() {
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "$1" && return 0
+		sleep 0.05
+	done
+	fail "no answer from $1"
+}
+
+# start_quotes NAME [flags...]: a quotes-service stand-in on a free port,
+# its log in TMP/NAME.log; sets PORT.
+start_quotes() {
+	local name=$1
+	shift
+	PORT=$(free_port)
+	"$BIN/quotes-standin" --port "$PORT" "$@" >"$TMP/$name.log" 2>&1 &
+	STARTED+=($!)
+	wait_http "http://127.0.0.1:$PORT/health"
+}
