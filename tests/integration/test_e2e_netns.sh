@@ -9,6 +9,8 @@
 # Uses the harness's RabbitMQ (RABBIT_DIR) when there is one, else its own.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 # shellcheck source=scripts/netns.sh
 source scripts/netns.sh
 
@@ -31,7 +33,6 @@ broker_user=e2e-$$
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; }
-now_ms() { date +%s%3N; }
 
 cleanup() {
 	local pid t
@@ -93,13 +94,6 @@ else
 	ok "the accountservice broker user may not announce another service"
 fi
 
-free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
-	done
-}
 REG_PORT=$(free_port)
 ACCT_PORT=$(free_port)
 QUOTES_PORT=$(free_port)
