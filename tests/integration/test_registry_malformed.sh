@@ -38,24 +38,27 @@ rejected() { metric "registry_tokens_rejected_total{reason=\"$1\"}"; }
 total_rejected() {
 	curl -sf "$REG/metrics" | awk '/^registry_tokens_rejected_total/ { n += $2 } END { print n }'
 }
+rejected_total_is() { [[ $(total_rejected) == "$1" ]]; }
+# Every kind, per_kind messages each.
+send_round() {
+	local k reason key body
+	for k in "${kinds[@]}"; do
+		IFS='|' read -r reason key body <<<"$k"
+		send_kind "$reason" "$key" "$body" "$per_kind"
+	done
+}
 
 # A first round warms up allocator pools and buffers (and sanitizer
 # bookkeeping); the second round is the one measured.
-for k in "${kinds[@]}"; do
-	IFS='|' read -r reason key body <<<"$k"
-	send_kind "$reason" "$key" "$body" "$per_kind"
-done
+send_round
 warm=$((12 * per_kind))
-wait_for 30000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == $warm ]]" >/dev/null ||
+wait_for 30000 rejected_total_is "$warm" >/dev/null ||
 	fail "warm-up not all counted: $(total_rejected) of $warm"
 rss_before=$(rss_kb "$REG_PID")
 
-for k in "${kinds[@]}"; do
-	IFS='|' read -r reason key body <<<"$k"
-	send_kind "$reason" "$key" "$body" "$per_kind"
-done
+send_round
 expected=$((2 * warm))
-wait_for 30000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == $expected ]]" >/dev/null ||
+wait_for 30000 rejected_total_is "$expected" >/dev/null ||
 	fail "not every message counted: $(total_rejected) of $expected"
 for k in "${kinds[@]}"; do
 	IFS='|' read -r reason _ _ <<<"$k"
@@ -82,7 +85,7 @@ publish "discovery.$S.up" "$body" -H "x-signature: $(sign wrong-key "$body")" # 
 publish "discovery.$S.up" "$body" -H "x-signature: 00$(sign "$secret" "$body" | cut -c3-)"
 old=$(signed_tok 2 $(($(now_ms) - 60000)))
 publish "discovery.$S.up" "$old" -H "x-signature: $(sign "$secret" "$old")"   # replayed
-wait_for 2000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '/^registry_tokens_rejected_total/ { n += \$2 } END { print n }') == 4 ]]" >/dev/null ||
+wait_for 2000 rejected_total_is 4 >/dev/null ||
 	fail "signed mode rejections: $(total_rejected) of 4"
 [[ $(rejected unsigned) == 1 && $(rejected bad_signature) == 2 && $(rejected stale_ts) == 1 ]] ||
 	fail "rejection reasons: $(curl -sf "$REG/metrics" | grep rejected)"
