@@ -15,61 +15,31 @@
 # fails on numbers.
 #
 #   BUILD=build bench/accountservice.sh      (DURATION=10s CONNS=50)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../tests/lib.sh"
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-50}
 # The Go original on a machine like ours, 50 connections, quote call on.
 GO_RPS=4300 GO_CPU_US=240 GO_IDLE_KB=7600 GO_PEAK_KB=17000
-tmp=$(mktemp -d /tmp/accountservice-bench.XXXXXX)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	[[ -n "${own_rabbit:-}" ]] && scripts/rabbitmq.sh stop "$own_rabbit"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 12000)) # below the ephemeral range
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
-	done
-}
-wait_http() {
-	for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
-	echo "no answer from $1" >&2
-	return 1
-}
 
 # The instance announces itself as in production, so a broker is needed.
-if [[ -z "${AMQP_SERVER_URL:-}" ]]; then
-	own_rabbit=$(mktemp -d /tmp/accountservice-bench-rabbit.XXXXXX)
-	scripts/rabbitmq.sh start "$own_rabbit" >/dev/null
-	# shellcheck disable=SC1091
-	source "$own_rabbit/env"
-fi
+use_broker own
 
 # --- nginx: a fixed quote ----------------------------------------------------
 nginx_port=$(free_port)
-mkdir -p "$tmp/nginx/logs"
-cat >"$tmp/nginx/nginx.conf" <<CONF
+mkdir -p "$TMP/nginx/logs"
+cat >"$TMP/nginx/nginx.conf" <<CONF
 worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
+  client_body_temp_path $TMP/nginx/body;
+  proxy_temp_path $TMP/nginx/proxy;
+  fastcgi_temp_path $TMP/nginx/fastcgi;
+  uwsgi_temp_path $TMP/nginx/uwsgi;
+  scgi_temp_path $TMP/nginx/scgi;
   server {
     listen 127.0.0.1:$nginx_port;
     location /api/quote {
@@ -79,8 +49,8 @@ http {
   }
 }
 CONF
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2>"$tmp/nginx.log" &
-pids+=($!)
+nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' 2>"$TMP/nginx.log" &
+STARTED+=($!)
 wait_http "http://127.0.0.1:$nginx_port/api/quote"
 
 # --- measurements ------------------------------------------------------------
@@ -98,10 +68,10 @@ uss_pss_kb() {
 start_service() {
 	local port
 	port=$(free_port)
-	DISCOVERY_INTERVAL=2 "$BUILD/bin/accountservice" --port "$port" --log-level warn \
-		--db-path "$tmp/$1.db" --quotes-url "$2" 2>"$tmp/$1.log" &
+	DISCOVERY_INTERVAL=2 "$BIN/accountservice" --port "$port" --log-level warn \
+		--db-path "$TMP/$1.db" --quotes-url "$2" 2>"$TMP/$1.log" &
 	SVC_PID=$!
-	pids+=("$SVC_PID")
+	STARTED+=("$SVC_PID")
 	SVC_URL=http://127.0.0.1:$port
 	wait_http "$SVC_URL/health"
 }
@@ -112,16 +82,16 @@ wrk_run() {
 	before=$(cpu_ticks "$pid")
 	# The kernel keeps a peak of VmRSS only (VmHWM): sample USS and PSS.
 	while kill -0 "$pid" 2>/dev/null; do uss_pss_kb "$pid"; sleep 0.2; done \
-		>"$tmp/mem.txt" 2>/dev/null &
+		>"$TMP/mem.txt" 2>/dev/null &
 	sampler=$!
 	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency "$url")
 	after=$(cpu_ticks "$pid")
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
-	USS_PEAK=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$tmp/mem.txt")
-	PSS_PEAK=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$tmp/mem.txt")
-	DIRTY_PEAK=$(awk '$3 > m { m = $3 } END { print m + 0 }' "$tmp/mem.txt")
-	echo "$out" >>"$tmp/wrk.txt"
+	USS_PEAK=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$TMP/mem.txt")
+	PSS_PEAK=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$TMP/mem.txt")
+	DIRTY_PEAK=$(awk '$3 > m { m = $3 } END { print m + 0 }' "$TMP/mem.txt")
+	echo "$out" >>"$TMP/wrk.txt"
 	RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
 	P50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
 	P99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
@@ -144,10 +114,8 @@ peak_kb=$(status_kb "$fast_pid" VmHWM)
 fast_rps=$RPS fast_p50=$P50 fast_p99=$P99 fast_cpu=$CPU_US
 peak_uss_kb=$USS_PEAK peak_pss_kb=$PSS_PEAK peak_dirty_kb=$DIRTY_PEAK
 
-slow_port=$(free_port)
-"$BUILD/bin/quotes-standin" --port "$slow_port" --delay-ms 5000 2>"$tmp/slow-quotes.log" &
-pids+=($!)
-wait_http "http://127.0.0.1:$slow_port/health"
+start_quotes slow-quotes --delay-ms 5000
+slow_port=$PORT
 start_service slow "http://127.0.0.1:$slow_port/api/quote?strength=4"
 slow_pid=$SVC_PID
 wrk_run "$slow_pid" "$SVC_URL/accounts/10000"

@@ -5,47 +5,27 @@
 # again while they are held. Prints a table; never fails on numbers.
 #
 #   BUILD=build bench/registry.sh      (HELD=5000 DURATION=10s CONNS=50)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../tests/lib.sh"
 HELD=${HELD:-5000}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-50}
 INSTANCES=1000
-tmp=$(mktemp -d /tmp/registry-bench.XXXXXX)
-pids=()
+use_broker own
 
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	[[ -n "${own_rabbit:-}" ]] && scripts/rabbitmq.sh stop "$own_rabbit"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if [[ -z "${AMQP_SERVER_URL:-}" ]]; then
-	own_rabbit=$(mktemp -d /tmp/registry-bench-rabbit.XXXXXX)
-	scripts/rabbitmq.sh start "$own_rabbit" >/dev/null
-	# shellcheck disable=SC1091
-	source "$own_rabbit/env"
-fi
-amqp_url=${AMQP_SERVER_URL%/}
-
-port=$((20000 + RANDOM % 30000))
-while ss -Htln "sport = :$port" | grep -q .; do port=$((20000 + RANDOM % 30000)); done
+port=$(free_port)
 ulimit -n "$(ulimit -Hn)"
-"$BUILD/bin/registry" --port "$port" --log-level warn 2>"$tmp/registry.log" &
+"$BIN/registry" --port "$port" --log-level warn 2>"$TMP/registry.log" &
 reg=$!
-pids+=("$reg")
+STARTED+=("$reg")
 base=http://127.0.0.1:$port
-for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+wait_for 10000 curl -sf "$base/health" >/dev/null || fail "the registry did not answer"
 
 # 1,000 instances with a long ttl, one connection for all of them.
 for ((i = 0; i < INSTANCES; i++)); do
 	printf '{"state":"UP","address":"10.%d.%d.%d","port":6767,"instanceId":"i%d","ttl":3600,"seq":1,"hostname":"host-%d"}\n' \
 		$((i / 65536)) $((i / 256 % 256)) $((i % 256)) "$i" "$i"
-done | amqp-publish -u "$amqp_url" -e discovery -r discovery.accountservice.up -l
+done | amqp-publish -u "$AMQP_URL" -e discovery -r discovery.accountservice.up -l
 for _ in $(seq 100); do
 	n=$(curl -sf "$base/services" | jq '[.services[] | select(.name == "accountservice") | .instances] | add // 0')
 	[[ $n == "$INSTANCES" ]] && break
@@ -59,9 +39,9 @@ metric() { curl -sf "$base/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
 # wrk PATH -> "req/s p50 p99"
 bench() {
-	wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$base$1" >"$tmp/wrk" 2>&1
+	wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$base$1" >"$TMP/wrk" 2>&1
 	awk '/Requests\/sec/ { r = $2 } /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
-	     END { printf "%s %s %s", r, p50, p99 }' "$tmp/wrk"
+	     END { printf "%s %s %s", r, p50, p99 }' "$TMP/wrk"
 }
 
 # Opens n connections that the registry holds: blocking queries or streams.
@@ -97,7 +77,7 @@ row "wrk /turbine/accountservice" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
 held=()
 # Watchers watch one small service (a few instances), as they would.
 for i in 1 2 3; do
-	amqp-publish -u "$amqp_url" -e discovery -r discovery.watched.up \
+	amqp-publish -u "$AMQP_URL" -e discovery -r discovery.watched.up \
 		-b "{\"state\":\"UP\",\"address\":\"10.9.0.$i\",\"ttl\":3600,\"seq\":1}"
 done
 widx=$(curl -sf "$base/services/watched" | jq .index)
@@ -110,14 +90,14 @@ row "+ $HELD event streams held ($(metric registry_event_streams_waiting) idle)"
 read -r r p50 p99 <<<"$(bench /services/accountservice)"
 row "wrk /services/accountservice, all held" "$r" "$p50" "$p99" "$(threads)" "$(rss)"
 # One change wakes every stream and every query on the service.
-start=$(date +%s%3N)
-amqp-publish -u "$amqp_url" -e discovery -r discovery.watched.down \
+start=$(now_ms)
+amqp-publish -u "$AMQP_URL" -e discovery -r discovery.watched.down \
 	-b '{"state":"DOWN","address":"10.9.0.1","seq":2}'
 for _ in $(seq 500); do
 	[[ $(metric registry_blocking_queries_waiting) == 0 ]] && break
 	sleep 0.01
 done
-row "one change answers $HELD queries, streams (ms)" "$(($(date +%s%3N) - start))" - - "$(threads)" "$(rss)"
+row "one change answers $HELD queries, streams (ms)" "$(($(now_ms) - start))" - - "$(threads)" "$(rss)"
 release
 # A released stream is noticed at its next keep-alive comment (15 s), then
 # the registry hands the freed memory back once the closes stop (1 s).
