@@ -125,7 +125,7 @@ static cJSON *turbine_json(struct table *t, const char *service, struct table_vi
 
 cJSON *rlist_services_json(struct table *t, uint64_t *index)
 {
-	struct table_view view;
+	struct table_view view = {0};
 	cJSON *root = services_json(t, &view);
 
 	*index = view.index;
@@ -135,7 +135,7 @@ cJSON *rlist_services_json(struct table *t, uint64_t *index)
 cJSON *rlist_service_json(struct table *t, const char *service, const enum token_state *state,
 			  uint64_t *index)
 {
-	struct table_view view;
+	struct table_view view = {0};
 	cJSON *root = service_json(t, service, state, &view);
 
 	*index = view.index;
@@ -144,7 +144,7 @@ cJSON *rlist_service_json(struct table *t, const char *service, const enum token
 
 cJSON *rlist_turbine_json(struct table *t, const char *service, uint64_t *index)
 {
-	struct table_view view;
+	struct table_view view = {0};
 	cJSON *root = turbine_json(t, service, &view);
 
 	*index = view.index;
