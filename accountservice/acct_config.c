@@ -20,7 +20,6 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		.quotes_url = "http://quotes-service:8080/api/quote?strength=4",
 		.quotes_timeout_ms = 1000,
 		.db_path = "./accounts.db",
-		.log_level_text = "info",
 		.log_level = LOG_INFO,
 	};
 	const struct config_option opts[] = {
@@ -45,18 +44,13 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		 600000, "total timeout of one quote call in milliseconds"},
 		{"db-path", "DB_PATH", CONFIG_STRING, &c->db_path, 0, 0,
 		 "LMDB file holding the accounts"},
-		{"log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level_text, 0, 0,
+		{"log-level", "LOG_LEVEL", CONFIG_LOG_LEVEL, &c->log_level, 0, 0,
 		 "debug, info, warn or error"},
 	};
 	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, ACCT_SUMMARY, err,
 			     errlen);
 	if (rc != 0)
 		return rc;
-	if (log_parse_level(c->log_level_text, &c->log_level) < 0) {
-		snprintf(err, errlen, "bad log level '%s' (debug, info, warn, error)",
-			 c->log_level_text);
-		return -1;
-	}
 	if (c->db_path[0] == '\0' || c->quotes_url[0] == '\0') {
 		snprintf(err, errlen, "DB_PATH and QUOTES_URL must not be empty");
 		return -1;

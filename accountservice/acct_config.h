@@ -19,7 +19,6 @@ struct acct_config {
 	const char *quotes_url;
 	long quotes_timeout_ms;
 	const char *db_path;
-	const char *log_level_text;
 	enum log_level log_level;
 };
 

@@ -64,6 +64,13 @@ static int config_set(const struct config_option *o, const char *value,
 		}
 		*(int64_t *)o->target = ms;
 		return 0;
+	case CONFIG_LOG_LEVEL:
+		if (log_parse_level(value, o->target) < 0) {
+			snprintf(err, errlen, "%s: '%s' is not debug, info, warn or error", source,
+				 value);
+			return -1;
+		}
+		return 0;
 	case CONFIG_FLAG:
 		if (strcmp(value, "1") == 0 || strcasecmp(value, "true") == 0 ||
 		    strcasecmp(value, "yes") == 0) {
@@ -115,6 +122,9 @@ static void config_format_default(const struct config_option *o, char *out, size
 		return;
 	case CONFIG_DURATION_MS:
 		snprintf(out, outlen, "%lldms", (long long)*(int64_t *)o->target);
+		return;
+	case CONFIG_LOG_LEVEL:
+		snprintf(out, outlen, "%s", log_level_name(*(enum log_level *)o->target));
 		return;
 	}
 	out[0] = '\0';

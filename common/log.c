@@ -39,6 +39,11 @@ int log_parse_level(const char *text, enum log_level *out)
 	return -1;
 }
 
+const char *log_level_name(enum log_level level)
+{
+	return log_level_names[level];
+}
+
 bool log_enabled(enum log_level level)
 {
 	return level >= log_threshold;

@@ -35,7 +35,7 @@ struct main_config {
 	const char *exchange;
 	int64_t interval_ms;
 	const char *secret;
-	const char *log_level;
+	enum log_level log_level;
 	const char *instance_id;
 	const char *hostname;
 	const char *health_url;
@@ -100,7 +100,7 @@ static int main_configure(int argc, char **argv, struct main_config *c, struct t
 		 100, 3600000, "time between tokens (2, 0.5, 500ms, 2s, 1m); ttl is 3 intervals"},
 		{"discovery-secret", "DISCOVERY_SECRET", CONFIG_SECRET, &c->secret, 0, 0,
 		 "sign tokens with HMAC-SHA256 in the x-signature header"},
-		{"log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level, 0, 0,
+		{"log-level", "LOG_LEVEL", CONFIG_LOG_LEVEL, &c->log_level, 0, 0,
 		 "debug, info, warn or error"},
 		{"instance-id", "INSTANCE_ID", CONFIG_STRING, &c->instance_id, 0, 0,
 		 "unique id of this instance (default address:port)"},
@@ -119,7 +119,6 @@ static int main_configure(int argc, char **argv, struct main_config *c, struct t
 	};
 	const size_t count = sizeof(opts) / sizeof(opts[0]);
 	char err[512];
-	enum log_level level;
 	int rc;
 
 	rc = config_load(opts, count, argc, argv, main_summary, err, sizeof(err));
@@ -127,10 +126,7 @@ static int main_configure(int argc, char **argv, struct main_config *c, struct t
 		return CONFIG_HELP;
 	if (rc < 0)
 		return main_usage("%s", err);
-	if (log_parse_level(c->log_level, &level) < 0)
-		return main_usage("LOG_LEVEL/--log-level: '%s' is not debug, info, warn or error",
-				  c->log_level);
-	log_init("publisher", level);
+	log_init("publisher", c->log_level);
 
 	if (!c->service || !c->service[0])
 		return main_usage("%s", "SERVICE_NAME/--service-name is required");
@@ -208,7 +204,7 @@ int main(int argc, char **argv)
 		.amqp_url = "amqp://guest:guest@localhost:5672/",
 		.exchange = "discovery",
 		.interval_ms = 2000,
-		.log_level = "info",
+		.log_level = LOG_INFO,
 	};
 	struct token t = {.state = TOKEN_UP, .seq = -1};
 	struct publisher_options po = {0};

@@ -20,7 +20,6 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.legacy_queue = "",
 		.legacy_service = "accountservice",
 		.legacy_ttl_ms = 90000,
-		.log_level_text = "info",
 		.log_level = LOG_INFO,
 	};
 	const struct config_option opts[] = {
@@ -44,7 +43,7 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		{ "legacy-ttl", "REGISTRY_LEGACY_TTL", CONFIG_DURATION_MS,
 		  &c->legacy_ttl_ms, 1000, 86400000,
 		  "ttl of legacy tokens (90, 90s, 2m)" },
-		{ "log-level", "LOG_LEVEL", CONFIG_STRING, &c->log_level_text, 0, 0,
+		{ "log-level", "LOG_LEVEL", CONFIG_LOG_LEVEL, &c->log_level, 0, 0,
 		  "debug, info, warn or error" },
 	};
 	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
@@ -52,11 +51,6 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 
 	if (rc != 0)
 		return rc;
-	if (log_parse_level(c->log_level_text, &c->log_level) < 0) {
-		snprintf(err, errlen, "bad log level '%s' (debug, info, warn, error)",
-			 c->log_level_text);
-		return -1;
-	}
 	if (c->exchange[0] == '\0') {
 		snprintf(err, errlen, "DISCOVERY_EXCHANGE must not be empty");
 		return -1;

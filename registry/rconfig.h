@@ -17,7 +17,6 @@ struct rconfig {
 	const char *legacy_queue;
 	const char *legacy_service;
 	int64_t legacy_ttl_ms;
-	const char *log_level_text;
 	enum log_level log_level;
 };
 

@@ -19,6 +19,7 @@ enum config_type {
 	CONFIG_PORT,        /* int *, 1..65535 (0 allowed when min is 0) */
 	CONFIG_DURATION_MS, /* int64_t *, "2", "0.5", "500ms", "2s", "1m" */
 	CONFIG_FLAG,        /* int *, set to 1 by the flag alone; env "1"/"true" */
+	CONFIG_LOG_LEVEL,   /* enum log_level *: debug, info, warn, error */
 };
 
 struct config_option {

@@ -14,6 +14,8 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_init(const char *program, enum log_level level);
+/* "debug", "info", "warn" or "error". */
+const char *log_level_name(enum log_level level);
 /* Parses "debug", "info", "warn"/"warning", "error" (any case). */
 int log_parse_level(const char *text, enum log_level *out)
 	__attribute__((warn_unused_result));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "log.h"
 
 struct sample {
 	const char *url;
@@ -167,6 +168,23 @@ static void config_print_help_should_mask_secrets(void **state)
 	free(text);
 }
 
+static void config_load_should_parse_log_levels(void **state)
+{
+	(void)state;
+	enum log_level level = LOG_INFO;
+	struct config_option opts[] = {
+		{ "log-level", "T_LOG_LEVEL", CONFIG_LOG_LEVEL, &level, 0, 0, "level" },
+	};
+	char err[256] = "";
+	char *good[] = { "prog", "--log-level", "WARNING" };
+	char *bad[] = { "prog", "--log-level=loud" };
+	assert_int_equal(config_load(opts, 1, 3, good, "test", err, sizeof(err)), 0);
+	assert_int_equal(level, LOG_WARN);
+	assert_true(config_load(opts, 1, 2, bad, "test", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "loud"));
+	assert_int_equal(level, LOG_WARN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +196,7 @@ int main(void)
 		cmocka_unit_test_setup(config_load_should_reject_missing_value, setup),
 		cmocka_unit_test_setup(config_load_should_reject_bad_duration_and_range, setup),
 		cmocka_unit_test_setup(config_print_help_should_mask_secrets, setup),
+		cmocka_unit_test_setup(config_load_should_parse_log_levels, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
