@@ -9,32 +9,8 @@
 #include <string.h>
 
 #include "registry/rlist.h"
+#include "tests/unit/table_fixture.h"
 #include "timing.h"
-
-static struct token make(const char *service, const char *id, const char *state,
-			 int64_t seq, int ttl)
-{
-	char body[512], key[128];
-	struct token t;
-
-	snprintf(body, sizeof(body),
-		 "{\"state\":\"%s\",\"address\":\"10.0.0.5\",\"port\":6767,"
-		 "\"instanceId\":\"%s\",\"seq\":%lld,\"ttl\":%d}",
-		 state, id, (long long)seq, ttl);
-	snprintf(key, sizeof(key), "discovery.%s.up", service);
-	assert_int_equal(token_decode(body, strlen(body), key, &t), 0);
-	return t;
-}
-
-static int apply(struct table *t, const char *service, const char *id,
-		 const char *state, int64_t seq, int ttl, int64_t now)
-{
-	struct token tok = make(service, id, state, seq, ttl);
-	int rc = table_apply(t, &tok, now);
-
-	token_clear(&tok);
-	return rc;
-}
 
 static void rlist_service_json_should_filter_by_state_and_sort(void **state)
 {
