@@ -11,7 +11,6 @@
 #include "registry/table.h"
 #include "tests/unit/table_fixture.h"
 
-
 static void count_one(void *ctx, const struct token *tok, const struct render_times *tm)
 {
 	(void)tok;
