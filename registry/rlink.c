@@ -28,6 +28,7 @@ struct rlink {
 	atomic_bool stop;
 	pthread_mutex_t mu; /* guards status */
 	struct rlink_status status;
+	bool outage_logged; /* one warning per outage, not one per retry */
 };
 
 static void set_connected(struct rlink *l, bool connected, const char *error)
@@ -38,9 +39,15 @@ static void set_connected(struct rlink *l, bool connected, const char *error)
 			l->status.reconnects++;
 		l->status.connects++;
 		l->status.down_since_ms = 0;
+		l->outage_logged = false;
 	} else if (!connected && l->status.connected) {
 		l->status.down_since_ms = timing_wall_ms();
 		log_warn("amqp connection down: self-preservation on, nothing expires");
+		l->outage_logged = true;
+	} else if (!connected && error && !l->outage_logged) {
+		/* Never connected yet: say why the answers are stale. */
+		log_warn("amqp broker unreachable, retrying reason=\"%s\"", error);
+		l->outage_logged = true;
 	}
 	l->status.connected = connected;
 	if (error)
