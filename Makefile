@@ -45,7 +45,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ITEST_SRC  := $(wildcard tests/integration/test_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(ITEST_SRC))
 
-.PHONY: all test unit asan fuzz bench run clean install deps
+.PHONY: all test unit asan tsan fuzz bench run clean install deps
 # Keep test objects: they are intermediate files of a pattern chain.
 .SECONDARY:
 all: $(BINS) $(UNIT_BINS) $(ITEST_BINS)
@@ -95,6 +95,13 @@ asan: deps
 		LDFLAGS="-fsanitize=address,undefined" all
 	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+# The same suite under ThreadSanitizer (a developer's check, not in CI: the
+# libraries are not instrumented, so a report needs reading, not trusting).
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build-tsan \
+		CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" all
+	@BUILD=build-tsan TSAN_OPTIONS=second_deadlock_stack=1 tests/run.sh
 
 FUZZ_SECONDS ?= 30
 fuzz: deps
