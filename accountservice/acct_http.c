@@ -1,304 +1,63 @@
 #include "accountservice/acct_http.h"
 
-#include <cjson/cJSON.h>
-#include <microhttpd.h>
-#include <stdatomic.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include "accountservice/acct_quote.h"
+#include "accountservice/acct_routes.h"
 #include "log.h"
+#include "timing.h"
 
-#define HTTP_ID_MAX	      32
-#define HTTP_CONNECTION_LIMIT 1000
+/*
+ * One event loop per CPU, each a thread with its own epoll set holding a
+ * libmicrohttpd daemon (external epoll mode) and the sockets of its quote
+ * calls. All loops accept from one listening socket. A request waits for
+ * its quote in a suspended connection, not in a thread, so a loop serves
+ * thousands of connections and a slow quotes-service delays only the
+ * requests waiting for it; and a request never leaves its loop, so no lock
+ * or hand-over between threads sits on the path of a request.
+ */
+#define HTTP_LOOPS_MAX	      8
+#define HTTP_CONNECTION_LIMIT 1000 /* over all loops */
 #define HTTP_IDLE_TIMEOUT_S   60
-#define HTTP_STACK_SIZE	      (512u * 1024)
+#define HTTP_BACKLOG	      1024
+#define HTTP_EVENTS	      64
+/* After a stop, requests in flight get this long beyond the quote
+ * timeout to finish. */
+#define HTTP_DRAIN_GRACE_MS 2000
 /* Room for the request line and headers of one request. MHD zeroes the
  * whole pool for every request on a keep-alive connection, so more room
  * costs CPU on every request (64 KiB: about 20 % more CPU per request
  * measured); 16 KiB lets URLs up to about 14 KiB reach our JSON 414, and
  * longer ones get MHD's own (HTML) 414. */
 #define HTTP_MEMORY_LIMIT (16u * 1024)
-#define JSON_TYPE	  "application/json"
+
+struct http_loop {
+	struct acct_routes routes;
+	struct MHD_Daemon *daemon;
+	int epoll_fd, wake_fd, mhd_fd;
+	long quotes_timeout_ms;
+	pthread_t thread;
+	bool started;
+	atomic_bool stopping;
+};
 
 struct acct_http {
-	struct MHD_Daemon *daemon;
 	struct acct_http_options o;
 	atomic_bool healthy;
 	int port;
+	size_t nloops;
+	struct http_loop loops[HTTP_LOOPS_MAX];
 };
-
-/* Per-request state, created by the URI callback (which sees the whole
- * request target, query included) and freed when the request completes. */
-struct http_req {
-	size_t uri_len;
-	int64_t start_us;
-	bool seen;
-	enum acct_route route;
-	unsigned status;
-};
-
-static int64_t http_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void *http_uri_start(void *cls, const char *uri, struct MHD_Connection *c)
-{
-	struct http_req *r = calloc(1, sizeof(*r));
-	(void)cls;
-	(void)c;
-	if (r == NULL)
-		return NULL;
-	r->uri_len = strlen(uri);
-	r->start_us = http_now_us();
-	r->route = ACCT_ROUTE_OTHER;
-	return r;
-}
-
-static void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
-			   enum MHD_RequestTerminationCode toe)
-{
-	struct acct_http *h = cls;
-	struct http_req *r = *req_cls;
-	(void)c;
-	(void)toe;
-	if (r == NULL)
-		return;
-	if (r->status != 0)
-		acct_metrics_request(h->o.metrics, r->route, r->status,
-				     http_now_us() - r->start_us);
-	free(r);
-	*req_cls = NULL;
-}
-
-/* Queues a response and lets go of it; MHD frees it after sending. */
-static enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *r, unsigned status,
-				 struct MHD_Response *resp, const char *type)
-{
-	enum MHD_Result ret;
-	if (resp == NULL)
-		return MHD_NO;
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO) {
-		MHD_destroy_response(resp);
-		return MHD_NO;
-	}
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	if (ret == MHD_YES)
-		r->status = status;
-	return ret;
-}
-
-/* A body that outlives the response: a literal. */
-static enum MHD_Result http_send_static(struct MHD_Connection *c, struct http_req *r,
-					unsigned status, const char *json)
-{
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_PERSISTENT);
-	return http_send(c, r, status, resp, JSON_TYPE);
-}
-
-/* A body built with cJSON: the response frees it when MHD is done. */
-static enum MHD_Result http_send_json(struct MHD_Connection *c, struct http_req *r, unsigned status,
-				      cJSON *root)
-{
-	char *text = cJSON_PrintUnformatted(root);
-	struct MHD_Response *resp;
-	cJSON_Delete(root);
-	if (text == NULL)
-		return http_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-					"{\"error\":\"out of memory\"}");
-	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
-	if (resp == NULL)
-		cJSON_free(text);
-	return http_send(c, r, status, resp, JSON_TYPE);
-}
-
-static bool http_id_is_valid(const char *id)
-{
-	size_t n = strspn(id, "0123456789");
-	return n >= 1 && n <= HTTP_ID_MAX && id[n] == '\0';
-}
-
-static enum MHD_Result http_account(struct acct_http *h, struct MHD_Connection *c,
-				    struct http_req *r, const char *id)
-{
-	char name[ACCT_STORE_NAME_MAX];
-	enum acct_quote_outcome outcome;
-	cJSON *root, *quote;
-	int rc;
-
-	if (!http_id_is_valid(id))
-		return http_send_static(c, r, MHD_HTTP_BAD_REQUEST,
-					"{\"error\":\"an account id is 1 to 32 digits\"}");
-	if (h->o.store == NULL)
-		return http_send_static(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
-					"{\"error\":\"accounts store not open\"}");
-	rc = acct_store_get_name(h->o.store, id, name, sizeof(name));
-	if (rc == ACCT_STORE_NOT_FOUND)
-		return http_send_static(c, r, MHD_HTTP_NOT_FOUND,
-					"{\"error\":\"no account with this id\"}");
-	if (rc < 0)
-		return http_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-					"{\"error\":\"accounts store failed\"}");
-
-	quote = acct_quote_fetch(h->o.quotes_url, h->o.quotes_timeout_ms, &outcome);
-	acct_metrics_quote(h->o.metrics, outcome);
-	if (outcome != ACCT_QUOTE_OK)
-		acct_metrics_quote(h->o.metrics, ACCT_QUOTE_FALLBACK);
-
-	root = cJSON_CreateObject();
-	if (quote == NULL || root == NULL || cJSON_AddStringToObject(root, "id", id) == NULL ||
-	    cJSON_AddStringToObject(root, "name", name) == NULL ||
-	    cJSON_AddStringToObject(root, "servedBy", h->o.served_by) == NULL ||
-	    !cJSON_AddItemToObject(root, "quote", quote)) {
-		/* The add of the quote comes last: here it never succeeded,
-		 * so the quote is still ours. */
-		cJSON_Delete(quote);
-		cJSON_Delete(root);
-		return http_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-					"{\"error\":\"out of memory\"}");
-	}
-	return http_send_json(c, r, MHD_HTTP_OK, root);
-}
-
-static enum MHD_Result http_health(struct acct_http *h, struct MHD_Connection *c,
-				   struct http_req *r)
-{
-	char body[128];
-	bool healthy = atomic_load(&h->healthy);
-	bool open = h->o.store != NULL;
-	struct MHD_Response *resp;
-	if (healthy && open)
-		return http_send_static(c, r, MHD_HTTP_OK, "{\"status\":\"UP\"}");
-	snprintf(body, sizeof(body), "{\"status\":\"DOWN\",\"healthy\":%s,\"store\":\"%s\"}",
-		 healthy ? "true" : "false", open ? "open" : "closed");
-	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
-	return http_send(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, JSON_TYPE);
-}
-
-static enum MHD_Result http_testability(struct acct_http *h, struct MHD_Connection *c,
-					struct http_req *r, const char *value)
-{
-	bool healthy;
-	if (strcmp(value, "true") == 0)
-		healthy = true;
-	else if (strcmp(value, "false") == 0)
-		healthy = false;
-	else
-		return http_send_static(c, r, MHD_HTTP_BAD_REQUEST,
-					"{\"error\":\"use /testability/healthy/true or /false\"}");
-	if (atomic_exchange(&h->healthy, healthy) != healthy) {
-		log_info("health flag set healthy=%s", healthy ? "true" : "false");
-		if (h->o.on_health != NULL)
-			h->o.on_health(h->o.on_health_arg, healthy);
-	}
-	return http_send_static(c, r, MHD_HTTP_OK,
-				healthy ? "{\"healthy\":true}" : "{\"healthy\":false}");
-}
-
-static enum MHD_Result http_metrics(struct acct_http *h, struct MHD_Connection *c,
-				    struct http_req *r)
-{
-	size_t len = 0;
-	char *text = acct_metrics_render(h->o.metrics, &len);
-	struct MHD_Response *resp;
-	if (text == NULL)
-		return http_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-					"{\"error\":\"out of memory\"}");
-	resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
-	if (resp == NULL)
-		free(text);
-	return http_send(c, r, MHD_HTTP_OK, resp, "text/plain; version=0.0.4; charset=utf-8");
-}
-
-/* The route of a path, and the rest after its prefix for routes with a
- * parameter. */
-static enum acct_route http_route_of(const char *url, const char **param)
-{
-	static const char accounts[] = "/accounts/";
-	static const char testability[] = "/testability/healthy/";
-	*param = NULL;
-	if (strncmp(url, accounts, sizeof(accounts) - 1) == 0) {
-		*param = url + sizeof(accounts) - 1;
-		return ACCT_ROUTE_ACCOUNTS;
-	}
-	if (strncmp(url, testability, sizeof(testability) - 1) == 0) {
-		*param = url + sizeof(testability) - 1;
-		return ACCT_ROUTE_TESTABILITY;
-	}
-	if (strcmp(url, "/health") == 0)
-		return ACCT_ROUTE_HEALTH;
-	if (strcmp(url, "/metrics") == 0)
-		return ACCT_ROUTE_METRICS;
-	return ACCT_ROUTE_OTHER;
-}
-
-static enum MHD_Result http_dispatch(struct acct_http *h, struct MHD_Connection *c,
-				     struct http_req *r, const char *url, const char *method)
-{
-	const char *param;
-	struct MHD_Response *resp;
-
-	if (r->uri_len > ACCT_HTTP_URI_MAX)
-		return http_send_static(c, r, MHD_HTTP_URI_TOO_LONG,
-					"{\"error\":\"URL longer than 2048 bytes\"}");
-	r->route = http_route_of(url, &param);
-	if (r->route == ACCT_ROUTE_OTHER)
-		return http_send_static(c, r, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-		static const char body[] = "{\"error\":\"method not allowed\"}";
-		resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-						       MHD_RESPMEM_PERSISTENT);
-		if (resp != NULL &&
-		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO) {
-			MHD_destroy_response(resp);
-			resp = NULL;
-		}
-		return http_send(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, JSON_TYPE);
-	}
-	switch (r->route) {
-	case ACCT_ROUTE_ACCOUNTS:
-		return http_account(h, c, r, param);
-	case ACCT_ROUTE_TESTABILITY:
-		return http_testability(h, c, r, param);
-	case ACCT_ROUTE_HEALTH:
-		return http_health(h, c, r);
-	default:
-		return http_metrics(h, c, r);
-	}
-}
-
-/*
- * The first call for a request only marks it: queuing a response before
- * MHD has read the whole request would close the connection after it
- * (no keep-alive). Request bodies are read and dropped; the response goes
- * out on the last call.
- */
-static enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url,
-				   const char *method, const char *version, const char *upload_data,
-				   size_t *upload_data_size, void **req_cls)
-{
-	struct http_req *r = *req_cls;
-	(void)version;
-	(void)upload_data;
-	if (r == NULL)
-		return MHD_NO; /* the URI callback ran out of memory */
-	if (!r->seen) {
-		r->seen = true;
-		return MHD_YES;
-	}
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	return http_dispatch(cls, c, r, url, method);
-}
 
 static void http_log(void *cls, const char *fmt, va_list ap)
 {
@@ -309,43 +68,190 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
-struct acct_http *acct_http_start(const struct acct_http_options *o, char *err, size_t errlen)
+/* The CPUs this process may run on, within [1, HTTP_LOOPS_MAX]. */
+static size_t http_loop_count(void)
+{
+	cpu_set_t set;
+	int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n < 1 ? 1 : n > HTTP_LOOPS_MAX ? HTTP_LOOPS_MAX : (size_t)n;
+}
+
+/* A non-blocking IPv4 socket listening on port (0: any), its port in *bound. */
+static int http_listen(int port, int *bound, char *err, size_t errlen)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	socklen_t len = sizeof(sa);
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, HTTP_BACKLOG) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		snprintf(err, errlen, "cannot listen on port %d: %s", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*bound = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Stops accepting; the requests in flight go on, and their responses ask
+ * the client to close, so that it reconnects to another instance. */
+static void http_loop_quiesce(struct http_loop *l)
+{
+	int fd = MHD_quiesce_daemon(l->daemon);
+	if (fd >= 0)
+		close(fd);
+	l->routes.closing = true;
+}
+
+static int http_loop_timeout(struct http_loop *l)
+{
+	MHD_UNSIGNED_LONG_LONG mhd_ms;
+	long ms = acct_quotes_timeout_ms(l->routes.quotes);
+	if (MHD_get_timeout(l->daemon, &mhd_ms) == MHD_YES && (ms < 0 || mhd_ms < (unsigned long)ms))
+		ms = mhd_ms > INT32_MAX ? INT32_MAX : (long)mhd_ms;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* Done when stopping and nothing is left in flight; a request that does
+ * not finish within the grace is cut, unless it waits for a quote (its
+ * connection is suspended, and a quote call always ends). */
+static bool http_loop_done(struct http_loop *l, int64_t drain_deadline_ms)
+{
+	if (!l->routes.closing || acct_quotes_in_flight(l->routes.quotes) != 0)
+		return false;
+	return l->routes.active == 0 || timing_mono_ms() >= drain_deadline_ms;
+}
+
+static void *http_loop_run(void *arg)
+{
+	struct http_loop *l = arg;
+	struct epoll_event ev[HTTP_EVENTS];
+	int64_t drain_deadline_ms = INT64_MAX;
+	uint64_t wakes;
+
+	while (!http_loop_done(l, drain_deadline_ms)) {
+		int n = epoll_wait(l->epoll_fd, ev, HTTP_EVENTS, http_loop_timeout(l));
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+			if (fd == l->wake_fd) {
+				if (read(fd, &wakes, sizeof(wakes)) < 0 && errno != EAGAIN)
+					log_warn("eventfd read: %s", strerror(errno));
+			} else if (fd != l->mhd_fd) {
+				acct_quotes_on_socket(l->routes.quotes, fd, ev[i].events);
+			}
+		}
+		if (acct_quotes_timeout_ms(l->routes.quotes) == 0)
+			acct_quotes_on_timeout(l->routes.quotes);
+		if (atomic_load(&l->stopping) && !l->routes.closing) {
+			http_loop_quiesce(l);
+			drain_deadline_ms = timing_mono_ms() + l->quotes_timeout_ms +
+					    HTTP_DRAIN_GRACE_MS;
+		}
+		MHD_run(l->daemon);
+	}
+	return NULL;
+}
+
+static int http_epoll_add(int epoll_fd, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Sets up loop l on its own copy of the listening socket. */
+static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_fd, char *err,
+			  size_t errlen)
 {
 	const union MHD_DaemonInfo *info;
+	int fd;
+
+	l->routes.o = &h->o;
+	l->routes.healthy = &h->healthy;
+	l->quotes_timeout_ms = h->o.quotes_timeout_ms;
+	atomic_init(&l->stopping, false);
+	l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->epoll_fd < 0 || l->wake_fd < 0 || http_epoll_add(l->epoll_fd, l->wake_fd) != 0) {
+		snprintf(err, errlen, "cannot create an event loop: %s", strerror(errno));
+		return -1;
+	}
+	l->routes.quotes = acct_quotes_new(l->epoll_fd, h->o.quotes_url, h->o.quotes_timeout_ms);
+	if (l->routes.quotes == NULL) {
+		snprintf(err, errlen, "cannot set up quote calls to %s", h->o.quotes_url);
+		return -1;
+	}
+	/* The daemon owns (and closes) its copy. */
+	fd = dup(listen_fd);
+	l->daemon = fd < 0 ? NULL
+			   : MHD_start_daemon(
+				     MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+					     MHD_USE_ERROR_LOG,
+				     0, NULL, NULL, acct_routes_access, &l->routes,
+				     MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
+				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
+				     acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
+				     acct_routes_completed, &l->routes,
+				     MHD_OPTION_CONNECTION_LIMIT,
+				     (unsigned)(HTTP_CONNECTION_LIMIT / h->nloops),
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+				     MHD_OPTION_END);
+	if (l->daemon == NULL) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "cannot start the HTTP server");
+		return -1;
+	}
+	info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	l->mhd_fd = info != NULL ? info->epoll_fd : -1;
+	if (l->mhd_fd < 0 || http_epoll_add(l->epoll_fd, l->mhd_fd) != 0) {
+		snprintf(err, errlen, "cannot watch the HTTP server");
+		return -1;
+	}
+	if (pthread_create(&l->thread, NULL, http_loop_run, l) != 0) {
+		snprintf(err, errlen, "cannot start an HTTP thread");
+		return -1;
+	}
+	l->started = true;
+	return 0;
+}
+
+struct acct_http *acct_http_start(const struct acct_http_options *o, char *err, size_t errlen)
+{
 	struct acct_http *h = calloc(1, sizeof(*h));
+	int listen_fd;
 	if (h == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	h->o = *o;
 	atomic_init(&h->healthy, true);
-	/*
-	 * One thread per connection. A request to /accounts makes a blocking
-	 * libcurl call of up to quotes_timeout_ms; in a thread pool that call
-	 * would also stall every other connection multiplexed on the same
-	 * pool thread, so a slow quotes-service would delay requests that
-	 * have nothing to wait for. With a thread per connection a slow quote
-	 * only ever holds its own client. Keep-alive clients keep their
-	 * thread, so the thread creation cost is per connection, not per
-	 * request; the connection limit bounds the number of threads and the
-	 * idle timeout returns them.
-	 */
-	h->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
-			MHD_USE_ERROR_LOG,
-		(uint16_t)o->port, NULL, NULL, http_access, h, MHD_OPTION_EXTERNAL_LOGGER, http_log,
-		h, MHD_OPTION_URI_LOG_CALLBACK, http_uri_start, h, MHD_OPTION_NOTIFY_COMPLETED,
-		http_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
-		MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
-	if (h->daemon == NULL) {
-		snprintf(err, errlen, "cannot listen on port %d", o->port);
+	for (size_t i = 0; i < HTTP_LOOPS_MAX; i++)
+		h->loops[i].epoll_fd = h->loops[i].wake_fd = -1;
+	listen_fd = http_listen(o->port, &h->port, err, errlen);
+	if (listen_fd < 0) {
 		free(h);
 		return NULL;
 	}
-	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info != NULL ? info->port : o->port;
+	h->nloops = http_loop_count();
+	for (size_t i = 0; i < h->nloops; i++) {
+		if (http_loop_init(h, &h->loops[i], listen_fd, err, errlen) != 0) {
+			close(listen_fd);
+			acct_http_stop(h);
+			return NULL;
+		}
+	}
+	close(listen_fd);
 	return h;
 }
 
@@ -361,8 +267,26 @@ bool acct_http_is_healthy(const struct acct_http *h)
 
 void acct_http_stop(struct acct_http *h)
 {
+	uint64_t one = 1;
 	if (h == NULL)
 		return;
-	MHD_stop_daemon(h->daemon);
+	for (size_t i = 0; i < h->nloops; i++) {
+		struct http_loop *l = &h->loops[i];
+		atomic_store(&l->stopping, true);
+		if (l->started && write(l->wake_fd, &one, sizeof(one)) < 0)
+			log_warn("eventfd write: %s", strerror(errno));
+	}
+	for (size_t i = 0; i < h->nloops; i++) {
+		struct http_loop *l = &h->loops[i];
+		if (l->started)
+			pthread_join(l->thread, NULL);
+		if (l->daemon != NULL)
+			MHD_stop_daemon(l->daemon);
+		acct_quotes_free(l->routes.quotes);
+		if (l->wake_fd >= 0)
+			close(l->wake_fd);
+		if (l->epoll_fd >= 0)
+			close(l->epoll_fd);
+	}
 	free(h);
 }

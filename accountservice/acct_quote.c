@@ -1,187 +1,364 @@
 #include "accountservice/acct_quote.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "log.h"
+#include "timing.h"
 
-/* libcurl's receive buffer of each handle (its default is 16 KiB, kept by
- * every HTTP thread): a quote and its headers are a few hundred bytes, and
- * a larger body is still read whole, in several pieces. */
+/* libcurl's receive buffer of each handle (its default is 16 KiB): a quote
+ * and its headers are a few hundred bytes, and a larger body is still read
+ * whole, in several pieces. */
 #define QUOTE_RECV_BUFFER 4096L
+/* A body starts with room for a typical quote and doubles up to the cap. */
+#define QUOTE_BODY_START 512
+/* Idle calls kept with their easy handle for the next request; a burst of
+ * slow calls above this is freed when it ends. */
+#define QUOTE_POOL_MAX 64
 
-struct quote_body {
-	char data[ACCT_QUOTE_BODY_MAX];
-	size_t len;
+/*
+ * One call. The easy handle is set up once and kept with its call in a
+ * pool: creating a handle, or resetting it and setting every option again,
+ * for every call costs CPU that the call itself does not need. The
+ * connection is still new for every call (CURLOPT_FRESH_CONNECT,
+ * CURLOPT_FORBID_REUSE), and the multi handle's DNS cache looks the name
+ * of the quotes-service up again once a minute, so a moved VIP is followed.
+ */
+struct quote_call {
+	CURL *easy;
+	char *body;
+	size_t len, cap;
+	acct_quote_done_fn *done;
+	void *arg;
+	struct quote_call *next_free;
 };
 
-/* Appends to the body; returning less than given aborts the transfer, which
- * also caps chunked responses that CURLOPT_MAXFILESIZE would not. */
+struct acct_quotes {
+	CURLM *multi;
+	const char *url;
+	long timeout_ms;
+	int epoll_fd;
+	int64_t deadline_ms; /* of libcurl's timer; -1: none */
+	size_t in_flight;
+	struct quote_call *pool;
+	size_t pool_len;
+};
+
+/* Appends to the body, growing it up to the cap; returning less than given
+ * aborts the transfer, which also caps chunked responses that
+ * CURLOPT_MAXFILESIZE would not. */
 static size_t quote_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct quote_body *b = userdata;
-	size_t n = size * nmemb;
-	if (n > sizeof(b->data) - b->len)
+	struct quote_call *call = userdata;
+	size_t n = size * nmemb, cap = call->cap;
+	char *grown;
+	if (n > ACCT_QUOTE_BODY_MAX - call->len)
 		return 0;
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
+	while (cap < call->len + n)
+		cap = cap == 0 ? QUOTE_BODY_START : cap * 2;
+	if (cap != call->cap) {
+		cap = cap < ACCT_QUOTE_BODY_MAX ? cap : ACCT_QUOTE_BODY_MAX;
+		grown = realloc(call->body, cap);
+		if (grown == NULL)
+			return 0;
+		call->body = grown;
+		call->cap = cap;
+	}
+	memcpy(call->body + call->len, ptr, n);
+	call->len += n;
 	return n;
 }
 
-/*
- * One easy handle per HTTP thread, kept for the thread's life and set up
- * once: creating a handle, or resetting it and setting every option again,
- * for every call costs CPU that the call itself does not need. An easy
- * handle is never shared between threads; the connection is still new for
- * every call (CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE), and the name
- * of the quotes-service is still looked up again once a minute (libcurl's
- * DNS cache), so a moved VIP is followed.
- */
-static pthread_key_t quote_key;
-static bool quote_key_ok;
-static pthread_once_t quote_once = PTHREAD_ONCE_INIT;
-
-static void quote_handle_free(void *curl)
+/* Closing a quote connection resets it (SO_LINGER with a zero timeout)
+ * instead of the FIN exchange: the call is over once the response is read
+ * whole, and an orderly close would leave a TIME_WAIT socket behind for
+ * every call, a minute each, which at thousands of calls a second uses up
+ * the ephemeral ports towards the quotes-service. */
+static int quote_on_socket_open(void *clientp, curl_socket_t fd, curlsocktype purpose)
 {
-	curl_easy_cleanup(curl);
+	struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	(void)clientp;
+	if (purpose == CURLSOCKTYPE_IPCXN &&
+	    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) != 0)
+		log_warn("quote socket: SO_LINGER: %s", strerror(errno));
+	return CURL_SOCKOPT_OK;
 }
 
-static void quote_key_create(void)
+static void quote_call_free(struct quote_call *call)
 {
-	quote_key_ok = pthread_key_create(&quote_key, quote_handle_free) == 0;
+	curl_easy_cleanup(call->easy);
+	free(call->body);
+	free(call);
 }
 
-/* A new handle with the options every call shares; NULL when out of memory. */
-static CURL *quote_handle_new(void)
+/* A new call whose handle has the options every call shares. */
+static struct quote_call *quote_call_new(const struct acct_quotes *q)
 {
-	CURL *curl = curl_easy_init();
+	struct quote_call *call = calloc(1, sizeof(*call));
 	/* Each setopt can only fail on bad arguments or no memory. */
-	CURLcode rc = curl != NULL ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	if (call == NULL)
+		return NULL;
+	call->easy = curl_easy_init();
+	if (call->easy != NULL)
+		rc = curl_easy_setopt(call->easy, CURLOPT_URL, q->url);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		rc = curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, q->timeout_ms);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+		rc = curl_easy_setopt(call->easy, CURLOPT_NOSIGNAL, 1L);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+		rc = curl_easy_setopt(call->easy, CURLOPT_FRESH_CONNECT, 1L);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+		rc = curl_easy_setopt(call->easy, CURLOPT_FORBID_REUSE, 1L);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)ACCT_QUOTE_BODY_MAX);
+		rc = curl_easy_setopt(call->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, QUOTE_RECV_BUFFER);
+		rc = curl_easy_setopt(call->easy, CURLOPT_MAXFILESIZE, (long)ACCT_QUOTE_BODY_MAX);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, quote_write);
+		rc = curl_easy_setopt(call->easy, CURLOPT_BUFFERSIZE, QUOTE_RECV_BUFFER);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(call->easy, CURLOPT_WRITEFUNCTION, quote_write);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(call->easy, CURLOPT_WRITEDATA, call);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(call->easy, CURLOPT_PRIVATE, call);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(call->easy, CURLOPT_SOCKOPTFUNCTION, quote_on_socket_open);
 	if (rc != CURLE_OK) {
-		curl_easy_cleanup(curl);
+		quote_call_free(call);
 		return NULL;
 	}
-	return curl;
+	return call;
 }
 
-/* The calling thread's handle; NULL when out of memory. Without a key
- * (never in practice) it is a new handle that the caller frees: *owned
- * says so. */
-static CURL *quote_handle(bool *owned)
+/* libcurl says which events of a socket it waits for: mirror that in the
+ * loop's epoll set. curl_multi_assign() remembers which sockets are in. */
+static int quote_on_socket_change(CURL *easy, curl_socket_t fd, int what, void *clientp,
+				  void *socketp)
 {
-	CURL *curl;
-	pthread_once(&quote_once, quote_key_create);
-	*owned = !quote_key_ok;
-	curl = quote_key_ok ? pthread_getspecific(quote_key) : NULL;
-	if (curl != NULL)
-		return curl;
-	curl = quote_handle_new();
-	if (curl != NULL && quote_key_ok && pthread_setspecific(quote_key, curl) != 0)
-		*owned = true;
-	return curl;
+	struct acct_quotes *q = clientp;
+	struct epoll_event ev = {.data.fd = fd};
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (socketp != NULL && epoll_ctl(q->epoll_fd, EPOLL_CTL_DEL, fd, NULL) != 0 &&
+		    errno != EBADF && errno != ENOENT)
+			log_warn("quote socket: epoll_ctl del: %s", strerror(errno));
+		curl_multi_assign(q->multi, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+	if (epoll_ctl(q->epoll_fd, socketp != NULL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
+		log_warn("quote socket: epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	curl_multi_assign(q->multi, fd, q);
+	return 0;
+}
+
+static int quote_on_timer_change(CURLM *multi, long timeout_ms, void *clientp)
+{
+	struct acct_quotes *q = clientp;
+	(void)multi;
+	q->deadline_ms = timeout_ms < 0 ? -1 : timing_mono_ms() + timeout_ms;
+	return 0;
+}
+
+struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms)
+{
+	struct acct_quotes *q = calloc(1, sizeof(*q));
+	struct quote_call *first;
+	if (q == NULL)
+		return NULL;
+	q->epoll_fd = epoll_fd;
+	q->url = url;
+	q->timeout_ms = timeout_ms;
+	q->deadline_ms = -1;
+	q->multi = curl_multi_init();
+	if (q->multi == NULL ||
+	    curl_multi_setopt(q->multi, CURLMOPT_SOCKETFUNCTION, quote_on_socket_change) != CURLM_OK ||
+	    curl_multi_setopt(q->multi, CURLMOPT_SOCKETDATA, q) != CURLM_OK ||
+	    curl_multi_setopt(q->multi, CURLMOPT_TIMERFUNCTION, quote_on_timer_change) != CURLM_OK ||
+	    curl_multi_setopt(q->multi, CURLMOPT_TIMERDATA, q) != CURLM_OK)
+		goto fail;
+	/* The first call of the pool: a bad URL or option fails here, once. */
+	first = quote_call_new(q);
+	if (first == NULL)
+		goto fail;
+	q->pool = first;
+	q->pool_len = 1;
+	return q;
+fail:
+	acct_quotes_free(q);
+	return NULL;
 }
 
 cJSON *acct_quote_fallback(void)
 {
-	cJSON *q = cJSON_CreateObject();
-	if (q == NULL)
+	cJSON *o = cJSON_CreateObject();
+	if (o == NULL)
 		return NULL;
-	if (cJSON_AddStringToObject(q, "quote", ACCT_FALLBACK_QUOTE) == NULL ||
-	    cJSON_AddStringToObject(q, "ipAddress", ACCT_FALLBACK_IP) == NULL ||
-	    cJSON_AddStringToObject(q, "language", ACCT_FALLBACK_LANGUAGE) == NULL) {
-		cJSON_Delete(q);
+	if (cJSON_AddStringToObject(o, "quote", ACCT_FALLBACK_QUOTE) == NULL ||
+	    cJSON_AddStringToObject(o, "ipAddress", ACCT_FALLBACK_IP) == NULL ||
+	    cJSON_AddStringToObject(o, "language", ACCT_FALLBACK_LANGUAGE) == NULL) {
+		cJSON_Delete(o);
 		return NULL;
 	}
-	return q;
+	return o;
 }
 
 /* Copies the three string fields into a new object; NULL when the body is
  * not such an object (or out of memory). */
-static cJSON *quote_parse(const struct quote_body *b)
+static cJSON *quote_parse(const struct quote_call *call)
 {
 	static const char *const fields[] = {"quote", "ipAddress", "language"};
-	cJSON *root = cJSON_ParseWithLength(b->data, b->len);
-	cJSON *q = NULL;
+	cJSON *root = cJSON_ParseWithLength(call->body, call->len);
+	cJSON *o = NULL;
 	if (!cJSON_IsObject(root))
 		goto out;
-	q = cJSON_CreateObject();
-	for (size_t i = 0; q != NULL && i < sizeof(fields) / sizeof(fields[0]); i++) {
+	o = cJSON_CreateObject();
+	for (size_t i = 0; o != NULL && i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, fields[i]);
 		if (!cJSON_IsString(f) ||
-		    cJSON_AddStringToObject(q, fields[i], f->valuestring) == NULL) {
-			cJSON_Delete(q);
-			q = NULL;
+		    cJSON_AddStringToObject(o, fields[i], f->valuestring) == NULL) {
+			cJSON_Delete(o);
+			o = NULL;
 		}
 	}
 out:
 	cJSON_Delete(root);
-	return q;
+	return o;
 }
 
-/* One call on a handle from quote_handle(): only what may differ between
- * calls is set here. */
-static CURLcode quote_get(CURL *curl, const char *url, long timeout_ms, struct quote_body *body,
-			  long *status)
+/* The quote of a finished transfer, or NULL for the fallback. */
+static cJSON *quote_result(const struct quote_call *call, CURLcode rc,
+			   enum acct_quote_outcome *outcome)
 {
-	CURLcode rc = curl_easy_setopt(curl, CURLOPT_URL, url);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	if (rc == CURLE_OK)
-		rc = curl_easy_perform(curl);
-	if (rc == CURLE_OK)
-		rc = curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-	return rc;
-}
-
-cJSON *acct_quote_fetch(const char *url, long timeout_ms, enum acct_quote_outcome *outcome)
-{
-	/* Only len is set: zeroing all of data would write (and make
-	 * resident) 16 KiB of every thread's stack on every call. */
-	struct quote_body body;
 	long status = 0;
-	cJSON *q = NULL;
-	CURLcode rc;
-	bool owned;
-	CURL *curl = quote_handle(&owned);
-
-	body.len = 0;
+	cJSON *o;
 	*outcome = ACCT_QUOTE_ERROR;
-	if (curl == NULL)
-		return acct_quote_fallback();
-	rc = quote_get(curl, url, timeout_ms, &body, &status);
-	if (owned)
-		curl_easy_cleanup(curl);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		*outcome = ACCT_QUOTE_TIMEOUT;
-		log_debug("quote call timed out timeout_ms=%ld", timeout_ms);
-	} else if (rc != CURLE_OK) {
-		log_debug("quote call failed: %s", curl_easy_strerror(rc));
-	} else if (status != 200) {
-		log_debug("quote call answered status=%ld", status);
-	} else {
-		q = quote_parse(&body);
-		if (q != NULL)
-			*outcome = ACCT_QUOTE_OK;
-		else
-			log_debug("quote call sent an invalid body len=%zu", body.len);
+		log_debug("quote call timed out");
+		return NULL;
 	}
-	return q != NULL ? q : acct_quote_fallback();
+	if (rc != CURLE_OK) {
+		log_debug("quote call failed: %s", curl_easy_strerror(rc));
+		return NULL;
+	}
+	curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		log_debug("quote call answered status=%ld", status);
+		return NULL;
+	}
+	o = quote_parse(call);
+	if (o == NULL)
+		log_debug("quote call sent an invalid body len=%zu", call->len);
+	else
+		*outcome = ACCT_QUOTE_OK;
+	return o;
+}
+
+/* Back to the pool, or freed when the pool is full. */
+static void quote_call_release(struct acct_quotes *q, struct quote_call *call)
+{
+	if (q->pool_len >= QUOTE_POOL_MAX) {
+		quote_call_free(call);
+		return;
+	}
+	call->next_free = q->pool;
+	q->pool = call;
+	q->pool_len++;
+}
+
+/* Hands every finished transfer to its done. */
+static void quote_collect(struct acct_quotes *q)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(q->multi, &left)) != NULL) {
+		struct quote_call *call = NULL;
+		enum acct_quote_outcome outcome;
+		cJSON *o;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+		o = quote_result(call, msg->data.result, &outcome);
+		curl_multi_remove_handle(q->multi, call->easy);
+		q->in_flight--;
+		call->done(call->arg, o != NULL ? o : acct_quote_fallback(), outcome);
+		quote_call_release(q, call);
+	}
+}
+
+int acct_quotes_get(struct acct_quotes *q, acct_quote_done_fn *done, void *arg)
+{
+	struct quote_call *call = q->pool;
+	if (call != NULL) {
+		q->pool = call->next_free;
+		q->pool_len--;
+	} else {
+		call = quote_call_new(q);
+		if (call == NULL)
+			return -1;
+	}
+	call->len = 0;
+	call->done = done;
+	call->arg = arg;
+	if (curl_multi_add_handle(q->multi, call->easy) != CURLM_OK) {
+		quote_call_release(q, call);
+		return -1;
+	}
+	q->in_flight++;
+	return 0;
+}
+
+void acct_quotes_on_socket(struct acct_quotes *q, int fd, uint32_t events)
+{
+	int running;
+	int what = (events & (EPOLLIN | EPOLLHUP | EPOLLERR) ? CURL_CSELECT_IN : 0) |
+		   (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+		   (events & EPOLLERR ? CURL_CSELECT_ERR : 0);
+	curl_multi_socket_action(q->multi, fd, what, &running);
+	quote_collect(q);
+}
+
+long acct_quotes_timeout_ms(const struct acct_quotes *q)
+{
+	int64_t left;
+	if (q->deadline_ms < 0)
+		return -1;
+	left = q->deadline_ms - timing_mono_ms();
+	return left > 0 ? (long)left : 0;
+}
+
+void acct_quotes_on_timeout(struct acct_quotes *q)
+{
+	int running;
+	q->deadline_ms = -1;
+	curl_multi_socket_action(q->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	quote_collect(q);
+}
+
+size_t acct_quotes_in_flight(const struct acct_quotes *q)
+{
+	return q->in_flight;
+}
+
+void acct_quotes_free(struct acct_quotes *q)
+{
+	if (q == NULL)
+		return;
+	while (q->pool != NULL) {
+		struct quote_call *next = q->pool->next_free;
+		quote_call_free(q->pool);
+		q->pool = next;
+	}
+	if (q->multi != NULL)
+		curl_multi_cleanup(q->multi);
+	free(q);
 }

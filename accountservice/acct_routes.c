@@ -1,0 +1,347 @@
+#include "accountservice/acct_routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define ROUTES_ID_MAX 32
+#define JSON_TYPE     "application/json"
+
+/* Per-request state, created by the URI callback (which sees the whole
+ * request target, query included) and freed when the request completes. */
+struct http_req {
+	struct acct_routes *routes;
+	struct MHD_Connection *connection;
+	size_t uri_len;
+	int64_t start_us;
+	bool seen;
+	enum acct_route route;
+	unsigned status;
+	/* An account waiting for its quote, then its response. */
+	char id[ROUTES_ID_MAX + 1];
+	char name[ACCT_STORE_NAME_MAX];
+	struct MHD_Response *ready;
+	unsigned ready_status;
+};
+
+static const char oom_body[] = "{\"error\":\"out of memory\"}";
+
+static int64_t routes_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void *acct_routes_begin(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct acct_routes *routes = cls;
+	struct http_req *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->routes = routes;
+	r->connection = c;
+	r->uri_len = strlen(uri);
+	r->start_us = routes_now_us();
+	r->route = ACCT_ROUTE_OTHER;
+	routes->active++;
+	return r;
+}
+
+void acct_routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			   enum MHD_RequestTerminationCode toe)
+{
+	struct acct_routes *routes = cls;
+	struct http_req *r = *req_cls;
+	(void)c;
+	(void)toe;
+	if (r == NULL)
+		return;
+	if (r->status != 0)
+		acct_metrics_request(routes->o->metrics, r->route, r->status,
+				     routes_now_us() - r->start_us);
+	if (r->ready != NULL)
+		MHD_destroy_response(r->ready);
+	free(r);
+	routes->active--;
+	*req_cls = NULL;
+}
+
+/* A JSON response whose body outlives it: a literal. */
+static struct MHD_Response *routes_static(const char *json)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_PERSISTENT);
+	if (resp != NULL &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE) == MHD_NO) {
+		MHD_destroy_response(resp);
+		resp = NULL;
+	}
+	return resp;
+}
+
+/* Queues a response and lets go of it; MHD frees it after sending. */
+static enum MHD_Result routes_queue(struct MHD_Connection *c, struct http_req *r, unsigned status,
+				    struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+	if (resp == NULL)
+		return MHD_NO;
+	if (r->routes->closing &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_NO) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		r->status = status;
+	return ret;
+}
+
+/* Sets the content type and queues. */
+static enum MHD_Result routes_send(struct MHD_Connection *c, struct http_req *r, unsigned status,
+				   struct MHD_Response *resp, const char *type)
+{
+	if (resp != NULL &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO) {
+		MHD_destroy_response(resp);
+		resp = NULL;
+	}
+	return routes_queue(c, r, status, resp);
+}
+
+static enum MHD_Result routes_send_static(struct MHD_Connection *c, struct http_req *r,
+					  unsigned status, const char *json)
+{
+	return routes_queue(c, r, status, routes_static(json));
+}
+
+static bool routes_id_is_valid(const char *id)
+{
+	size_t n = strspn(id, "0123456789");
+	return n >= 1 && n <= ROUTES_ID_MAX && id[n] == '\0';
+}
+
+/* The account with its quote (which it takes), as a JSON response; a 500
+ * response when out of memory. Sets *status. */
+static struct MHD_Response *routes_account_response(const struct http_req *r, cJSON *quote,
+						    unsigned *status)
+{
+	struct MHD_Response *resp = NULL;
+	cJSON *root = cJSON_CreateObject();
+	char *text = NULL;
+	if (quote == NULL || root == NULL || cJSON_AddStringToObject(root, "id", r->id) == NULL ||
+	    cJSON_AddStringToObject(root, "name", r->name) == NULL ||
+	    cJSON_AddStringToObject(root, "servedBy", r->routes->o->served_by) == NULL ||
+	    !cJSON_AddItemToObject(root, "quote", quote)) {
+		/* The add of the quote comes last: here it never succeeded,
+		 * so the quote is still ours. */
+		cJSON_Delete(quote);
+	} else {
+		text = cJSON_PrintUnformatted(root);
+	}
+	cJSON_Delete(root);
+	if (text != NULL) {
+		resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text,
+									  cJSON_free);
+		if (resp == NULL)
+			cJSON_free(text);
+		else if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE) ==
+			 MHD_NO) {
+			MHD_destroy_response(resp);
+			resp = NULL;
+		}
+	}
+	*status = resp != NULL ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
+	return resp != NULL ? resp : routes_static(oom_body);
+}
+
+static void routes_count_quote(const struct acct_routes *routes, enum acct_quote_outcome outcome)
+{
+	acct_metrics_quote(routes->o->metrics, outcome);
+	if (outcome != ACCT_QUOTE_OK)
+		acct_metrics_quote(routes->o->metrics, ACCT_QUOTE_FALLBACK);
+}
+
+/* The quote arrived (or the fallback): the response is ready, and the next
+ * call of the access handler, after the resume, queues it. */
+static void routes_quote_done(void *arg, cJSON *quote, enum acct_quote_outcome outcome)
+{
+	struct http_req *r = arg;
+	routes_count_quote(r->routes, outcome);
+	r->ready = routes_account_response(r, quote, &r->ready_status);
+	MHD_resume_connection(r->connection);
+}
+
+static enum MHD_Result routes_account(struct acct_routes *routes, struct MHD_Connection *c,
+				      struct http_req *r, const char *id)
+{
+	struct MHD_Response *resp;
+	unsigned status;
+	int rc;
+
+	if (!routes_id_is_valid(id))
+		return routes_send_static(c, r, MHD_HTTP_BAD_REQUEST,
+					  "{\"error\":\"an account id is 1 to 32 digits\"}");
+	if (routes->o->store == NULL)
+		return routes_send_static(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "{\"error\":\"accounts store not open\"}");
+	rc = acct_store_get_name(routes->o->store, id, r->name, sizeof(r->name));
+	if (rc == ACCT_STORE_NOT_FOUND)
+		return routes_send_static(c, r, MHD_HTTP_NOT_FOUND,
+					  "{\"error\":\"no account with this id\"}");
+	if (rc < 0)
+		return routes_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "{\"error\":\"accounts store failed\"}");
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	if (acct_quotes_get(routes->quotes, routes_quote_done, r) == 0) {
+		MHD_suspend_connection(c);
+		return MHD_YES;
+	}
+	/* No call could start (out of memory): the fallback, at once. */
+	routes_count_quote(routes, ACCT_QUOTE_ERROR);
+	resp = routes_account_response(r, acct_quote_fallback(), &status);
+	return routes_queue(c, r, status, resp);
+}
+
+static enum MHD_Result routes_health(struct acct_routes *routes, struct MHD_Connection *c,
+				     struct http_req *r)
+{
+	char body[128];
+	bool healthy = atomic_load(routes->healthy);
+	bool open = routes->o->store != NULL;
+	struct MHD_Response *resp;
+	if (healthy && open)
+		return routes_send_static(c, r, MHD_HTTP_OK, "{\"status\":\"UP\"}");
+	snprintf(body, sizeof(body), "{\"status\":\"DOWN\",\"healthy\":%s,\"store\":\"%s\"}",
+		 healthy ? "true" : "false", open ? "open" : "closed");
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	return routes_send(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, resp, JSON_TYPE);
+}
+
+static enum MHD_Result routes_testability(struct acct_routes *routes, struct MHD_Connection *c,
+					  struct http_req *r, const char *value)
+{
+	const struct acct_http_options *o = routes->o;
+	bool healthy;
+	if (strcmp(value, "true") == 0)
+		healthy = true;
+	else if (strcmp(value, "false") == 0)
+		healthy = false;
+	else
+		return routes_send_static(c, r, MHD_HTTP_BAD_REQUEST,
+					  "{\"error\":\"use /testability/healthy/true or /false\"}");
+	if (atomic_exchange(routes->healthy, healthy) != healthy) {
+		log_info("health flag set healthy=%s", healthy ? "true" : "false");
+		if (o->on_health != NULL)
+			o->on_health(o->on_health_arg, healthy);
+	}
+	return routes_send_static(c, r, MHD_HTTP_OK,
+				  healthy ? "{\"healthy\":true}" : "{\"healthy\":false}");
+}
+
+static enum MHD_Result routes_metrics(struct acct_routes *routes, struct MHD_Connection *c,
+				      struct http_req *r)
+{
+	size_t len = 0;
+	char *text = acct_metrics_render(routes->o->metrics, &len);
+	struct MHD_Response *resp;
+	if (text == NULL)
+		return routes_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, oom_body);
+	resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
+	if (resp == NULL)
+		free(text);
+	return routes_send(c, r, MHD_HTTP_OK, resp, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* The route of a path, and the rest after its prefix for routes with a
+ * parameter. */
+static enum acct_route routes_route_of(const char *url, const char **param)
+{
+	static const char accounts[] = "/accounts/";
+	static const char testability[] = "/testability/healthy/";
+	*param = NULL;
+	if (strncmp(url, accounts, sizeof(accounts) - 1) == 0) {
+		*param = url + sizeof(accounts) - 1;
+		return ACCT_ROUTE_ACCOUNTS;
+	}
+	if (strncmp(url, testability, sizeof(testability) - 1) == 0) {
+		*param = url + sizeof(testability) - 1;
+		return ACCT_ROUTE_TESTABILITY;
+	}
+	if (strcmp(url, "/health") == 0)
+		return ACCT_ROUTE_HEALTH;
+	if (strcmp(url, "/metrics") == 0)
+		return ACCT_ROUTE_METRICS;
+	return ACCT_ROUTE_OTHER;
+}
+
+static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Connection *c,
+				       struct http_req *r, const char *url, const char *method)
+{
+	const char *param;
+	struct MHD_Response *resp;
+
+	if (r->uri_len > ACCT_HTTP_URI_MAX)
+		return routes_send_static(c, r, MHD_HTTP_URI_TOO_LONG,
+					  "{\"error\":\"URL longer than 2048 bytes\"}");
+	r->route = routes_route_of(url, &param);
+	if (r->route == ACCT_ROUTE_OTHER)
+		return routes_send_static(c, r, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		resp = routes_static("{\"error\":\"method not allowed\"}");
+		if (resp != NULL &&
+		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO) {
+			MHD_destroy_response(resp);
+			resp = NULL;
+		}
+		return routes_queue(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+	}
+	switch (r->route) {
+	case ACCT_ROUTE_ACCOUNTS:
+		return routes_account(routes, c, r, param);
+	case ACCT_ROUTE_TESTABILITY:
+		return routes_testability(routes, c, r, param);
+	case ACCT_ROUTE_HEALTH:
+		return routes_health(routes, c, r);
+	default:
+		return routes_metrics(routes, c, r);
+	}
+}
+
+/*
+ * The first call for a request only marks it: queuing a response before
+ * MHD has read the whole request would close the connection after it
+ * (no keep-alive). Request bodies are read and dropped; the response goes
+ * out on the last call, or, for an account, on the call after the resume.
+ */
+enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version,
+				   const char *upload_data, size_t *upload_data_size,
+				   void **req_cls)
+{
+	struct http_req *r = *req_cls;
+	struct MHD_Response *ready;
+	(void)version;
+	(void)upload_data;
+	if (r == NULL)
+		return MHD_NO; /* the URI callback ran out of memory */
+	if (!r->seen) {
+		r->seen = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->ready != NULL) {
+		ready = r->ready;
+		r->ready = NULL;
+		return routes_queue(c, r, r->ready_status, ready);
+	}
+	return routes_dispatch(cls, c, r, url, method);
+}
