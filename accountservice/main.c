@@ -82,10 +82,10 @@ static void acct_raise_fd_limit(void)
 }
 
 /* glibc gives threads their own malloc arenas, up to 8 per CPU, and each
- * keeps up to 128 KiB of freed memory resident: with a thread per
- * connection that is megabytes of the peak. Two arenas hold what the HTTP
- * threads need with little contention (measured: the same CPU per
- * request). MALLOC_ARENA_MAX in the environment still overrides it. */
+ * keeps up to 128 KiB of freed memory resident. The HTTP loops (one per
+ * CPU) and the publisher's thread share two, with little contention
+ * (measured: the same CPU per request). MALLOC_ARENA_MAX in the
+ * environment still overrides it. */
 #define ACCT_MALLOC_ARENAS 2
 
 static void acct_limit_arenas(void)

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,6 +373,84 @@ static void acct_http_account_should_fall_back_when_quotes_times_out(void **stat
 	assert_true(elapsed < SLOW_MS);
 }
 
+/* Each request waits for its own quote only: twenty at once against a
+ * quotes-service that never answers in time all end at the timeout, not
+ * one timeout after another. */
+static void acct_http_account_should_not_let_a_slow_quote_hold_up_others(void **state)
+{
+	enum { CLIENTS = 20 };
+	struct reply replies[CLIENTS];
+	CURL *easy[CLIENTS];
+	CURLM *multi = curl_multi_init();
+	char url[64];
+	int running = 1;
+	int64_t start, elapsed;
+	(void)state;
+	atomic_store(&fx.mode, FAKE_SLOW);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/accounts/10000", acct_http_port(fx.http));
+	for (int i = 0; i < CLIENTS; i++) {
+		memset(&replies[i], 0, sizeof(replies[i]));
+		easy[i] = curl_easy_init();
+		curl_easy_setopt(easy[i], CURLOPT_URL, url);
+		curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &replies[i]);
+		curl_easy_setopt(easy[i], CURLOPT_TIMEOUT_MS, 10000L);
+		curl_multi_add_handle(multi, easy[i]);
+	}
+	start = timing_mono_ms();
+	while (running > 0) {
+		assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+		assert_int_equal(curl_multi_poll(multi, NULL, 0, 100, NULL), CURLM_OK);
+	}
+	elapsed = timing_mono_ms() - start;
+	for (int i = 0; i < CLIENTS; i++) {
+		curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &replies[i].status);
+		assert_fallback(&replies[i]);
+		curl_multi_remove_handle(multi, easy[i]);
+		curl_easy_cleanup(easy[i]);
+	}
+	curl_multi_cleanup(multi);
+	assert_true(elapsed < SLOW_MS);
+}
+
+struct pending {
+	int port;
+	struct reply r;
+};
+
+static void *request_in_thread(void *arg)
+{
+	struct pending *p = arg;
+	CURL *curl = curl_easy_init();
+	request_on(curl, p->port, "GET", "/accounts/10000", &p->r);
+	curl_easy_cleanup(curl);
+	return NULL;
+}
+
+/* A stop lets a request that waits for its quote finish, tells its client
+ * to close the connection, and then no longer accepts. */
+static void acct_http_stop_should_finish_requests_in_flight(void **state)
+{
+	struct pending p;
+	pthread_t t;
+	struct acct_http *h = start_service(fx.store);
+	CURL *curl = curl_easy_init();
+	(void)state;
+	assert_non_null(h);
+	atomic_store(&fx.mode, FAKE_SLOW);
+	p.port = acct_http_port(h);
+	assert_int_equal(pthread_create(&t, NULL, request_in_thread, &p), 0);
+	timing_sleep_ms(QUOTE_TIMEOUT_MS / 3);
+	acct_http_stop(h);
+	pthread_join(t, NULL);
+	assert_fallback(&p.r);
+	assert_non_null(strcasestr(p.r.headers, "Connection: close"));
+	curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1/health");
+	curl_easy_setopt(curl, CURLOPT_PORT, (long)p.port);
+	assert_int_equal(curl_easy_perform(curl), CURLE_COULDNT_CONNECT);
+	curl_easy_cleanup(curl);
+}
+
 static void acct_http_account_should_answer_404_for_an_unknown_id(void **state)
 {
 	struct reply r;
@@ -553,6 +632,9 @@ int main(void)
 				       reset_mode),
 		cmocka_unit_test_setup(acct_http_account_should_fall_back_when_quotes_times_out,
 				       reset_mode),
+		cmocka_unit_test_setup(acct_http_account_should_not_let_a_slow_quote_hold_up_others,
+				       reset_mode),
+		cmocka_unit_test_setup(acct_http_stop_should_finish_requests_in_flight, reset_mode),
 		cmocka_unit_test_setup(acct_http_account_should_answer_404_for_an_unknown_id,
 				       reset_mode),
 		cmocka_unit_test_setup(acct_http_account_should_answer_400_for_a_bad_id,
