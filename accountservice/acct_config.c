@@ -1,8 +1,11 @@
 #include "accountservice/acct_config.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "config.h"
+#include "log.h"
 
 #define ACCT_SUMMARY "The account microservice: accounts, a quote, self-announcing."
 
@@ -38,7 +41,7 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		 "address to advertise (IP literal)"},
 		{"advertise-cidr", "ADVERTISE_CIDR", CONFIG_STRING, &c->advertise_cidr, 0, 0,
 		 "advertise the first local IPv4 address inside this CIDR"},
-		{"quotes-url", "QUOTES_URL", CONFIG_STRING, &c->quotes_url, 0, 0,
+		{"quotes-url", "QUOTES_URL", CONFIG_URL, &c->quotes_url, 0, 0,
 		 "URL of the quotes-service"},
 		{"quotes-timeout-ms", "QUOTES_TIMEOUT_MS", CONFIG_INT, &c->quotes_timeout_ms, 1,
 		 600000, "total timeout of one quote call in milliseconds"},
@@ -53,6 +56,15 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		return rc;
 	if (c->db_path[0] == '\0' || c->quotes_url[0] == '\0') {
 		snprintf(err, errlen, "DB_PATH and QUOTES_URL must not be empty");
+		return -1;
+	}
+	/* Caught here, a typo is one clear error at start rather than every
+	 * account served with the fallback quote. */
+	if (strncasecmp(c->quotes_url, "http://", 7) != 0 &&
+	    strncasecmp(c->quotes_url, "https://", 8) != 0) {
+		char masked[256];
+		log_mask_url(c->quotes_url, masked, sizeof(masked));
+		snprintf(err, errlen, "QUOTES_URL must start with http:// or https://: '%s'", masked);
 		return -1;
 	}
 	return 0;

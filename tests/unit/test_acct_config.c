@@ -67,6 +67,7 @@ static void acct_config_load_should_reject_bad_values(void **state)
 	char *level[] = {"accountservice", "--log-level", "loud", NULL};
 	char *timeout[] = {"accountservice", "--quotes-timeout-ms", "0", NULL};
 	char *unknown[] = {"accountservice", "--bogus", NULL};
+	char *scheme[] = {"accountservice", "--quotes-url", "htp://quotes-service:8080/", NULL};
 	(void)state;
 	assert_true(acct_config_load(&c, 3, port, err, sizeof(err)) < 0);
 	assert_true(acct_config_load(&c, 3, range, err, sizeof(err)) < 0);
@@ -74,6 +75,8 @@ static void acct_config_load_should_reject_bad_values(void **state)
 	assert_non_null(strstr(err, "loud"));
 	assert_true(acct_config_load(&c, 3, timeout, err, sizeof(err)) < 0);
 	assert_true(acct_config_load(&c, 2, unknown, err, sizeof(err)) < 0);
+	assert_true(acct_config_load(&c, 3, scheme, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "htp://quotes-service"));
 }
 
 int main(void)
