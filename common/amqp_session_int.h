@@ -1,0 +1,57 @@
+#ifndef DISCOVERY_AMQP_SESSION_INT_H
+#define DISCOVERY_AMQP_SESSION_INT_H
+
+/*
+ * Internal to amqp_session.c and amqp_session_io.c, not part of the API:
+ * the session is one module split over two files (its life, and what runs
+ * on an open session), and both need the struct and a few helpers. Callers
+ * use common/include/amqp_session.h, where the struct stays opaque.
+ */
+#include "amqp_session.h"
+
+#include <stdint.h>
+#include <sys/time.h>
+
+#include <amqp.h>
+
+#define SESSION_CHANNEL 1
+/* An AMQP short string (exchange, routing key, queue name) is <= 255 bytes. */
+#define SESSION_SHORTSTR 256
+
+struct amqp_session {
+	char *url; /* parsed in place: info points into it */
+	struct amqp_connection_info info;
+	char masked_url[512];
+	char *connection_name; /* NULL: none */
+	char *ca_file;	       /* NULL: no CA file to load */
+	int heartbeat_s;
+	int timeout_ms;
+
+	amqp_connection_state_t conn; /* NULL while closed */
+	bool channel_open;
+
+	bool have_envelope;
+	amqp_envelope_t envelope;
+	char exchange[SESSION_SHORTSTR];
+	char routing_key[SESSION_SHORTSTR];
+};
+
+/* A relative timeout for rabbitmq-c; a negative ms counts as 0. */
+struct timeval amqp_session__timeval(int64_t ms);
+
+/* Writes a sentence about a failed RPC reply into buf. */
+void amqp_session__describe_reply(amqp_rpc_reply_t reply, char *buf, size_t len);
+
+/* Destroys the current delivery, if any. */
+void amqp_session__release_envelope(struct amqp_session *s);
+
+/* Ends the connection, politely when graceful; safe when already closed. */
+void amqp_session__teardown(struct amqp_session *s, bool graceful);
+
+/* The broker sent connection.close: confirm it and drop the socket. */
+void amqp_session__confirm_connection_close(struct amqp_session *s);
+
+/* The broker sent channel.close: confirm it, then close the connection. */
+void amqp_session__confirm_channel_close(struct amqp_session *s, amqp_channel_t channel);
+
+#endif
