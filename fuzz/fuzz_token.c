@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "token.h"
+#include "token_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,9 +14,9 @@ mkdir -p "$out"
 clang -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Icommon/include $(pkg-config --cflags libcjson libcrypto) \
-	fuzz/fuzz_token.c common/token.c common/addr.c \
-	$(pkg-config --libs libcjson libcrypto) -o "$out/fuzz_token"
+	-Icommon/include $(pkg-config --cflags libcjson) \
+	fuzz/fuzz_token.c common/token.c common/token_decode.c common/addr.c \
+	$(pkg-config --libs libcjson) -o "$out/fuzz_token"
 
 work=$(mktemp -d /tmp/fuzz-token.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "token.h"
+#include "token_sign.h"
 
 /*
  * The pure part of the publisher: what one token message looks like, from

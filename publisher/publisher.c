@@ -13,6 +13,7 @@
 #include "log.h"
 #include "rng.h"
 #include "timing.h"
+#include "token_sign.h"
 
 #define PUBLISHER_DEFAULT_INTERVAL_MS 2000
 #define PUBLISHER_DEFAULT_EXCHANGE    "discovery"

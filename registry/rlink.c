@@ -11,6 +11,7 @@
 #include "backoff.h"
 #include "log.h"
 #include "timing.h"
+#include "token_sign.h"
 
 /* One delivery wait: short enough that expiry runs every 50 ms, so an
  * instance is gone well within 250 ms of its expiry time. */

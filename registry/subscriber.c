@@ -9,6 +9,8 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "token_decode.h"
+#include "token_sign.h"
 
 #define EVENT_EXCHANGE "amq.rabbitmq.event"
 #define EVENT_KEY "connection.closed"

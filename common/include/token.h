@@ -12,8 +12,6 @@
 #define TOKEN_MAX_METADATA 32
 #define TOKEN_SERVICE_MAX 63 /* [a-z0-9][a-z0-9._-]{0,62} */
 #define TOKEN_DEFAULT_TTL 6
-#define TOKEN_SIGNATURE_HEX 64
-#define TOKEN_SIGNATURE_HEADER "x-signature"
 #define TOKEN_ROUTING_PREFIX "discovery."
 #define TOKEN_SYNC_KEY "discovery.sync"
 
@@ -65,19 +63,12 @@ const char *token_error_name(int err);
 
 /* "UP", "DOWN", "STARTING", "OUT_OF_SERVICE". */
 const char *token_state_name(enum token_state state);
+/* "up", "down", "starting", "out_of_service", as in routing keys. */
+const char *token_state_key(enum token_state state);
 /* Accepts the upper-case names, and lower-case ones (routing keys, ?state=). */
 int token_parse_state(const char *text, enum token_state *out)
 	__attribute__((warn_unused_result));
 bool token_service_is_valid(const char *name);
-
-/*
- * Decodes and validates one message body. routing_key is
- * "discovery.<service>.<state>"; it gives the default service and a body's
- * service must equal it (so per-service topic permissions hold). On success
- * *out owns its strings (token_clear() them); on failure *out is cleared.
- */
-int token_decode(const void *body, size_t len, const char *routing_key,
-		 struct token *out) __attribute__((warn_unused_result));
 
 /* Compact JSON of the token (absent optional fields omitted); free() it. */
 char *token_encode(const struct token *t) __attribute__((warn_unused_result));
@@ -91,12 +82,5 @@ int token_copy(struct token *dst, const struct token *src)
 	__attribute__((warn_unused_result));
 /* Frees the owned strings and zeroes the token. */
 void token_clear(struct token *t);
-
-/* Lower-case hex HMAC-SHA256(secret, body): hex needs 65 bytes. */
-void token_sign(const char *secret, const void *body, size_t len,
-		char hex[TOKEN_SIGNATURE_HEX + 1]);
-/* Constant-time check of a received signature (any case of hex). */
-bool token_verify(const char *secret, const void *body, size_t len,
-		  const char *hex);
 
 #endif

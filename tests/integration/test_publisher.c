@@ -27,7 +27,8 @@
 #include "amqp_session.h"
 #include "publisher/publisher.h"
 #include "timing.h"
-#include "token.h"
+#include "token_decode.h"
+#include "token_sign.h"
 
 #define EXCHANGE "discovery"
 

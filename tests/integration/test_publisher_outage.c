@@ -28,7 +28,7 @@
 
 #include "amqp_session.h"
 #include "timing.h"
-#include "token.h"
+#include "token_decode.h"
 
 #define EXCHANGE "discovery"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "registry/table.h"
-#include "token.h"
+#include "token_decode.h"
 
 static struct token make(const char *service, const char *id, const char *state,
 			 int64_t seq, int ttl)

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "publisher/announce.h"
+#include "token_decode.h"
+#include "token_sign.h"
 
 static struct token base_token(void)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "registry/render.h"
+#include "token_decode.h"
 
 static struct token decode(const char *body)
 {

@@ -11,6 +11,8 @@
 #include "addr.h"
 #include "rng.h"
 #include "token.h"
+#include "token_decode.h"
+#include "token_sign.h"
 
 #define KEY "discovery.accountservice.up"
 #define MINIMAL "{\"state\":\"UP\",\"address\":\"10.0.0.5\"}"

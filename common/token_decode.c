@@ -1,0 +1,420 @@
+/*
+ * Discovery token v1: decoding with every rule of the wire contract.
+ * docs/token.md describes the format and the caps chosen here for
+ * individual strings.
+ */
+#include "token_decode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "addr.h"
+
+/* Caps on individual strings, in bytes, so that no field can take the
+ * whole body and every consumer can size its output. */
+#define TOKEN_TEXT_MAX	     255  /* instanceId, hostname */
+#define TOKEN_URL_MAX	     1024 /* healthUrl, streamUrl */
+#define TOKEN_REASON_MAX     128
+#define TOKEN_META_KEY_MAX   128
+#define TOKEN_META_VALUE_MAX 1024
+#define TOKEN_TTL_MAX	     86400
+/* 2^53: every integer up to it is exact in the double cJSON parses into. */
+#define TOKEN_INT_MAX 9007199254740992.0
+
+/* The known fields, in the order token_decode validates them. */
+enum token_field {
+	FIELD_STATE,
+	FIELD_ADDRESS,
+	FIELD_SERVICE,
+	FIELD_PORT,
+	FIELD_TTL,
+	FIELD_SEQ,
+	FIELD_TS,
+	FIELD_INSTANCE_ID,
+	FIELD_HOSTNAME,
+	FIELD_HEALTH_URL,
+	FIELD_STREAM_URL,
+	FIELD_REASON,
+	FIELD_METADATA,
+	FIELD_COUNT
+};
+
+static const char *const field_names[FIELD_COUNT] = {
+	"state",      "address",  "service",   "port",	    "ttl",    "seq",	  "ts",
+	"instanceId", "hostname", "healthUrl", "streamUrl", "reason", "metadata",
+};
+
+/*
+ * True when s[0..len) is well-formed UTF-8: no overlong forms, surrogates,
+ * code points past U+10FFFF or NUL. With `text`, control characters (C0,
+ * DEL, C1) are refused too, as they have no business in a token's strings.
+ */
+static bool utf8_check(const unsigned char *s, size_t len, bool text)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		size_t n;
+
+		if (c < 0x80) {
+			cp = c;
+			n = 1;
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			cp = c & 0x1F;
+			n = 2;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			cp = c & 0x0F;
+			n = 3;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			cp = c & 0x07;
+			n = 4;
+		} else {
+			return false;
+		}
+		if (n > len - i)
+			return false;
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return false;
+		if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0)
+			return false;
+		if (text && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/*
+ * cJSON turns the escape \u0000 into a NUL that silently cuts a string
+ * short, so a body carrying one would not decode to what it says. In valid
+ * JSON a backslash only ever starts an escape, so skipping the escaped
+ * character is enough to tell "\\u0000" (a backslash, then text) apart.
+ */
+static bool has_escaped_nul(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+			return true;
+		i++;
+	}
+	return false;
+}
+
+/*
+ * The service named by "discovery.<service>.<state>". The service may hold
+ * dots itself, so the state is the last segment; it must be a state name in
+ * lower case, though the body's state is the one that counts.
+ */
+static int routing_key_service(const char *key, char service[TOKEN_SERVICE_MAX + 1])
+{
+	const size_t prefix = strlen(TOKEN_ROUTING_PREFIX);
+	const char *name, *dot;
+	enum token_state state;
+	size_t n;
+
+	if (strncmp(key, TOKEN_ROUTING_PREFIX, prefix) != 0)
+		return TOKEN_ERR_BAD_ROUTING_KEY;
+	name = key + prefix;
+	dot = strrchr(name, '.');
+	if (dot == NULL) /* also "discovery.sync", which is not a token */
+		return TOKEN_ERR_BAD_ROUTING_KEY;
+	n = (size_t)(dot - name);
+	if (n == 0 || n > TOKEN_SERVICE_MAX)
+		return TOKEN_ERR_BAD_ROUTING_KEY;
+	memcpy(service, name, n);
+	service[n] = '\0';
+	if (!token_service_is_valid(service))
+		return TOKEN_ERR_BAD_ROUTING_KEY;
+	/* token_parse_state() also takes "UP"; the key's segment is lower case only. */
+	if (token_parse_state(dot + 1, &state) < 0 || strcmp(dot + 1, token_state_key(state)) != 0)
+		return TOKEN_ERR_BAD_ROUTING_KEY;
+	return 0;
+}
+
+/* An integral JSON number in [lo, hi] (both within ±2^53). */
+static bool json_integer(const cJSON *item, double lo, double hi, int64_t *out)
+{
+	double d = item->valuedouble;
+
+	if (!(d >= lo && d <= hi)) /* also false for NaN */
+		return false;
+	if (d != (double)(int64_t)d)
+		return false;
+	*out = (int64_t)d;
+	return true;
+}
+
+static int decode_integer(const cJSON *item, double lo, double hi, int range_err, int64_t *out)
+{
+	if (!cJSON_IsNumber(item))
+		return TOKEN_ERR_BAD_TYPE;
+	return json_integer(item, lo, hi, out) ? 0 : range_err;
+}
+
+static bool text_ok(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1);
+
+	return len > 0 && len <= max && utf8_check((const unsigned char *)s, len, true);
+}
+
+static bool url_ok(const char *s)
+{
+	size_t scheme;
+
+	if (strncmp(s, "http://", 7) == 0)
+		scheme = 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		scheme = 8;
+	else
+		return false;
+	return s[scheme] != '\0' && text_ok(s, TOKEN_URL_MAX);
+}
+
+/* Validates an optional string field and copies it; absent stays NULL. */
+static int decode_string(const cJSON *item, enum token_field f, char **out)
+{
+	const char *s;
+	bool ok;
+
+	if (item == NULL)
+		return 0;
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return TOKEN_ERR_BAD_TYPE;
+	s = item->valuestring;
+	switch (f) {
+	case FIELD_HEALTH_URL:
+	case FIELD_STREAM_URL:
+		ok = url_ok(s);
+		break;
+	case FIELD_REASON:
+		ok = text_ok(s, TOKEN_REASON_MAX);
+		break;
+	default:
+		ok = text_ok(s, TOKEN_TEXT_MAX);
+		break;
+	}
+	if (!ok)
+		return TOKEN_ERR_BAD_FIELD;
+	*out = strdup(s);
+	return *out == NULL ? TOKEN_ERR_NO_MEMORY : 0;
+}
+
+static int decode_metadata(const cJSON *obj, struct token *t)
+{
+	const cJSON *item;
+
+	if (obj == NULL)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return TOKEN_ERR_BAD_TYPE;
+	cJSON_ArrayForEach(item, obj)
+	{
+		struct token_meta *m;
+
+		if (t->metadata_count == TOKEN_MAX_METADATA)
+			return TOKEN_ERR_BAD_METADATA;
+		if (item->string == NULL || !text_ok(item->string, TOKEN_META_KEY_MAX))
+			return TOKEN_ERR_BAD_METADATA;
+		if (!cJSON_IsString(item) || item->valuestring == NULL)
+			return TOKEN_ERR_BAD_METADATA;
+		/* Empty values are allowed: "k": "" is a flag without a value. */
+		if (item->valuestring[0] != '\0' &&
+		    !text_ok(item->valuestring, TOKEN_META_VALUE_MAX))
+			return TOKEN_ERR_BAD_METADATA;
+		for (size_t i = 0; i < t->metadata_count; i++) {
+			if (strcmp(t->metadata[i].key, item->string) == 0)
+				return TOKEN_ERR_BAD_METADATA;
+		}
+		m = &t->metadata[t->metadata_count];
+		m->key = strdup(item->string);
+		m->value = strdup(item->valuestring);
+		/* Counted first so that token_clear() frees a half-made pair. */
+		t->metadata_count++;
+		if (m->key == NULL || m->value == NULL)
+			return TOKEN_ERR_NO_MEMORY;
+	}
+	return 0;
+}
+
+/* Collects the known fields; a known field given twice is refused, since
+ * JSON parsers disagree on which of the two counts. */
+static int collect_fields(const cJSON *root, const cJSON *fields[FIELD_COUNT])
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, root)
+	{
+		if (item->string == NULL)
+			continue;
+		for (size_t f = 0; f < FIELD_COUNT; f++) {
+			if (strcmp(item->string, field_names[f]) != 0)
+				continue;
+			if (fields[f] != NULL)
+				return TOKEN_ERR_BAD_FIELD;
+			fields[f] = item;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int default_instance_id(struct token *t)
+{
+	size_t len = strlen(t->address) + sizeof("[]:65535");
+	bool v6 = strchr(t->address, ':') != NULL;
+
+	t->instance_id = malloc(len);
+	if (t->instance_id == NULL)
+		return TOKEN_ERR_NO_MEMORY;
+	if (t->port == 0)
+		snprintf(t->instance_id, len, "%s", t->address);
+	else if (v6) /* brackets keep the port apart from the address */
+		snprintf(t->instance_id, len, "[%s]:%d", t->address, t->port);
+	else
+		snprintf(t->instance_id, len, "%s:%d", t->address, t->port);
+	return 0;
+}
+
+static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_service, struct token *t)
+{
+	const cJSON *item;
+	enum token_state state;
+	int64_t n;
+	int result;
+
+	item = fields[FIELD_STATE];
+	if (item == NULL)
+		return TOKEN_ERR_BAD_STATE;
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return TOKEN_ERR_BAD_TYPE;
+	/* token_parse_state() also takes "up"; the body's state is upper case only. */
+	if (token_parse_state(item->valuestring, &state) < 0 ||
+	    strcmp(item->valuestring, token_state_name(state)) != 0)
+		return TOKEN_ERR_BAD_STATE;
+	t->state = state;
+
+	item = fields[FIELD_ADDRESS];
+	if (item == NULL)
+		return TOKEN_ERR_BAD_ADDRESS;
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return TOKEN_ERR_BAD_TYPE;
+	if (strnlen(item->valuestring, ADDR_TEXT_MAX) >= ADDR_TEXT_MAX ||
+	    !addr_is_literal(item->valuestring))
+		return TOKEN_ERR_BAD_ADDRESS;
+	strcpy(t->address, item->valuestring);
+
+	item = fields[FIELD_SERVICE];
+	if (item != NULL) {
+		if (!cJSON_IsString(item) || item->valuestring == NULL)
+			return TOKEN_ERR_BAD_TYPE;
+		if (!token_service_is_valid(item->valuestring))
+			return TOKEN_ERR_BAD_SERVICE;
+		if (key_service != NULL && strcmp(item->valuestring, key_service) != 0)
+			return TOKEN_ERR_BAD_SERVICE;
+		strcpy(t->service, item->valuestring);
+	} else if (key_service != NULL) {
+		strcpy(t->service, key_service);
+	} else {
+		return TOKEN_ERR_BAD_SERVICE;
+	}
+
+	if (fields[FIELD_PORT] != NULL) {
+		result = decode_integer(fields[FIELD_PORT], 1, 65535, TOKEN_ERR_BAD_PORT, &n);
+		if (result < 0)
+			return result;
+		t->port = (int)n;
+	}
+	t->ttl = TOKEN_DEFAULT_TTL;
+	if (fields[FIELD_TTL] != NULL) {
+		result = decode_integer(fields[FIELD_TTL], 1, TOKEN_TTL_MAX, TOKEN_ERR_BAD_TTL, &n);
+		if (result < 0)
+			return result;
+		t->ttl = (int)n;
+	}
+	t->seq = -1;
+	if (fields[FIELD_SEQ] != NULL) {
+		result = decode_integer(fields[FIELD_SEQ], 0, TOKEN_INT_MAX, TOKEN_ERR_BAD_FIELD,
+					&t->seq);
+		if (result < 0)
+			return result;
+	}
+	if (fields[FIELD_TS] != NULL) {
+		result = decode_integer(fields[FIELD_TS], 0, TOKEN_INT_MAX, TOKEN_ERR_BAD_FIELD,
+					&t->ts);
+		if (result < 0)
+			return result;
+	}
+
+	result = decode_string(fields[FIELD_INSTANCE_ID], FIELD_INSTANCE_ID, &t->instance_id);
+	if (result == 0)
+		result = decode_string(fields[FIELD_HOSTNAME], FIELD_HOSTNAME, &t->hostname);
+	if (result == 0)
+		result = decode_string(fields[FIELD_HEALTH_URL], FIELD_HEALTH_URL, &t->health_url);
+	if (result == 0)
+		result = decode_string(fields[FIELD_STREAM_URL], FIELD_STREAM_URL, &t->stream_url);
+	if (result == 0)
+		result = decode_string(fields[FIELD_REASON], FIELD_REASON, &t->reason);
+	if (result == 0)
+		result = decode_metadata(fields[FIELD_METADATA], t);
+	if (result == 0 && t->instance_id == NULL)
+		result = default_instance_id(t);
+	return result;
+}
+
+int token_decode(const void *body, size_t len, const char *routing_key, struct token *out)
+{
+	char copy[TOKEN_MAX_BODY + 1];
+	char key_service[TOKEN_SERVICE_MAX + 1];
+	const cJSON *fields[FIELD_COUNT] = {0};
+	cJSON *root;
+	int result;
+
+	memset(out, 0, sizeof(*out));
+	if (len > TOKEN_MAX_BODY)
+		return TOKEN_ERR_TOO_LARGE;
+	if (routing_key != NULL) {
+		result = routing_key_service(routing_key, key_service);
+		if (result < 0)
+			return result;
+	}
+	if (len > 0 && body == NULL)
+		return TOKEN_ERR_NOT_JSON;
+	/* NUL bytes are refused here too, so the copy ends where the body does. */
+	if (!utf8_check(body, len, false))
+		return TOKEN_ERR_NOT_JSON;
+	if (has_escaped_nul(body, len))
+		return TOKEN_ERR_BAD_FIELD;
+	if (len > 0)
+		memcpy(copy, body, len);
+	copy[len] = '\0';
+
+	root = cJSON_ParseWithOpts(copy, NULL, 1);
+	if (root == NULL)
+		return TOKEN_ERR_NOT_JSON;
+	if (!cJSON_IsObject(root)) {
+		result = TOKEN_ERR_NOT_OBJECT;
+		goto out_delete_root;
+	}
+	result = collect_fields(root, fields);
+	if (result == 0)
+		result = decode_fields(fields, routing_key != NULL ? key_service : NULL, out);
+	if (result < 0)
+		token_clear(out);
+
+out_delete_root:
+	cJSON_Delete(root);
+	return result;
+}

@@ -1,0 +1,77 @@
+/*
+ * Discovery token v1: HMAC-SHA256 signatures of message bodies, sent in the
+ * TOKEN_SIGNATURE_HEADER header (docs/token.md).
+ */
+#include "token_sign.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#define TOKEN_MAC_LEN 32
+
+static bool hmac_sha256(const char *secret, const void *body, size_t len,
+			unsigned char mac[TOKEN_MAC_LEN])
+{
+	unsigned int mac_len = 0;
+	size_t key_len;
+
+	if (secret == NULL)
+		return false;
+	key_len = strlen(secret);
+	if (key_len > INT32_MAX)
+		return false;
+	if (body == NULL)
+		body = "";
+	if (HMAC(EVP_sha256(), secret, (int)key_len, body, len, mac, &mac_len) == NULL)
+		return false;
+	return mac_len == TOKEN_MAC_LEN;
+}
+
+void token_sign(const char *secret, const void *body, size_t len, char hex[TOKEN_SIGNATURE_HEX + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char mac[TOKEN_MAC_LEN];
+
+	hex[0] = '\0';
+	if (!hmac_sha256(secret, body, len, mac))
+		return;
+	for (size_t i = 0; i < TOKEN_MAC_LEN; i++) {
+		hex[2 * i] = digits[mac[i] >> 4];
+		hex[2 * i + 1] = digits[mac[i] & 0x0F];
+	}
+	hex[TOKEN_SIGNATURE_HEX] = '\0';
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool token_verify(const char *secret, const void *body, size_t len, const char *hex)
+{
+	unsigned char want[TOKEN_MAC_LEN], got[TOKEN_MAC_LEN];
+
+	if (hex == NULL || strnlen(hex, TOKEN_SIGNATURE_HEX + 1) != TOKEN_SIGNATURE_HEX)
+		return false;
+	for (size_t i = 0; i < TOKEN_MAC_LEN; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		got[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (!hmac_sha256(secret, body, len, want))
+		return false;
+	/* The signature is what an attacker probes: compare in constant time. */
+	return CRYPTO_memcmp(want, got, TOKEN_MAC_LEN) == 0;
+}
