@@ -113,7 +113,8 @@ static int http_loop_timeout(struct http_loop *l)
 {
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	long ms = acct_quotes_timeout_ms(l->routes.quotes);
-	if (MHD_get_timeout(l->daemon, &mhd_ms) == MHD_YES && (ms < 0 || mhd_ms < (unsigned long)ms))
+	if (MHD_get_timeout(l->daemon, &mhd_ms) == MHD_YES &&
+	    (ms < 0 || mhd_ms < (unsigned long)ms))
 		ms = mhd_ms > INT32_MAX ? INT32_MAX : (long)mhd_ms;
 	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
@@ -154,8 +155,8 @@ static void *http_loop_run(void *arg)
 			acct_quotes_on_timeout(l->routes.quotes);
 		if (atomic_load(&l->stopping) && !l->routes.closing) {
 			http_loop_quiesce(l);
-			drain_deadline_ms = timing_mono_ms() + l->quotes_timeout_ms +
-					    HTTP_DRAIN_GRACE_MS;
+			drain_deadline_ms =
+				timing_mono_ms() + l->quotes_timeout_ms + HTTP_DRAIN_GRACE_MS;
 		}
 		MHD_run(l->daemon);
 	}
@@ -200,8 +201,7 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 				     MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
 				     acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
-				     acct_routes_completed, &l->routes,
-				     MHD_OPTION_CONNECTION_LIMIT,
+				     acct_routes_completed, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
 				     (unsigned)(HTTP_CONNECTION_LIMIT / h->nloops),
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,

@@ -151,7 +151,8 @@ static int quote_on_socket_change(CURL *easy, curl_socket_t fd, int what, void *
 		curl_multi_assign(q->multi, fd, NULL);
 		return 0;
 	}
-	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+	ev.events =
+		((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
 	if (epoll_ctl(q->epoll_fd, socketp != NULL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
 		log_warn("quote socket: epoll_ctl: %s", strerror(errno));
 		return -1;
@@ -171,6 +172,7 @@ static int quote_on_timer_change(CURLM *multi, long timeout_ms, void *clientp)
 struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms)
 {
 	struct acct_quotes *q = calloc(1, sizeof(*q));
+	CURLMcode mrc = CURLM_OUT_OF_MEMORY;
 	struct quote_call *first;
 	if (q == NULL)
 		return NULL;
@@ -179,11 +181,15 @@ struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_
 	q->timeout_ms = timeout_ms;
 	q->deadline_ms = -1;
 	q->multi = curl_multi_init();
-	if (q->multi == NULL ||
-	    curl_multi_setopt(q->multi, CURLMOPT_SOCKETFUNCTION, quote_on_socket_change) != CURLM_OK ||
-	    curl_multi_setopt(q->multi, CURLMOPT_SOCKETDATA, q) != CURLM_OK ||
-	    curl_multi_setopt(q->multi, CURLMOPT_TIMERFUNCTION, quote_on_timer_change) != CURLM_OK ||
-	    curl_multi_setopt(q->multi, CURLMOPT_TIMERDATA, q) != CURLM_OK)
+	if (q->multi != NULL)
+		mrc = curl_multi_setopt(q->multi, CURLMOPT_SOCKETFUNCTION, quote_on_socket_change);
+	if (mrc == CURLM_OK)
+		mrc = curl_multi_setopt(q->multi, CURLMOPT_SOCKETDATA, q);
+	if (mrc == CURLM_OK)
+		mrc = curl_multi_setopt(q->multi, CURLMOPT_TIMERFUNCTION, quote_on_timer_change);
+	if (mrc == CURLM_OK)
+		mrc = curl_multi_setopt(q->multi, CURLMOPT_TIMERDATA, q);
+	if (mrc != CURLM_OK)
 		goto fail;
 	/* The first call of the pool: a bad URL or option fails here, once. */
 	first = quote_call_new(q);
@@ -320,9 +326,9 @@ int acct_quotes_get(struct acct_quotes *q, acct_quote_done_fn *done, void *arg)
 void acct_quotes_on_socket(struct acct_quotes *q, int fd, uint32_t events)
 {
 	int running;
-	int what = (events & (EPOLLIN | EPOLLHUP | EPOLLERR) ? CURL_CSELECT_IN : 0) |
-		   (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-		   (events & EPOLLERR ? CURL_CSELECT_ERR : 0);
+	int what = ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ? CURL_CSELECT_IN : 0) |
+		   ((events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+		   ((events & EPOLLERR) ? CURL_CSELECT_ERR : 0);
 	curl_multi_socket_action(q->multi, fd, what, &running);
 	quote_collect(q);
 }

@@ -233,8 +233,9 @@ static enum MHD_Result routes_testability(struct acct_routes *routes, struct MHD
 	else if (strcmp(value, "false") == 0)
 		healthy = false;
 	else
-		return routes_send_static(c, r, MHD_HTTP_BAD_REQUEST,
-					  "{\"error\":\"use /testability/healthy/true or /false\"}");
+		return routes_send_static(
+			c, r, MHD_HTTP_BAD_REQUEST,
+			"{\"error\":\"use /testability/healthy/true or /false\"}");
 	if (atomic_exchange(routes->healthy, healthy) != healthy) {
 		log_info("health flag set healthy=%s", healthy ? "true" : "false");
 		if (o->on_health != NULL)
@@ -284,7 +285,6 @@ static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Co
 				       struct http_req *r, const char *url, const char *method)
 {
 	const char *param;
-	struct MHD_Response *resp;
 
 	if (r->uri_len > ACCT_HTTP_URI_MAX)
 		return routes_send_static(c, r, MHD_HTTP_URI_TOO_LONG,
@@ -293,7 +293,7 @@ static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Co
 	if (r->route == ACCT_ROUTE_OTHER)
 		return routes_send_static(c, r, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-		resp = routes_static("{\"error\":\"method not allowed\"}");
+		struct MHD_Response *resp = routes_static("{\"error\":\"method not allowed\"}");
 		if (resp != NULL &&
 		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO) {
 			MHD_destroy_response(resp);
@@ -320,12 +320,10 @@ static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Co
  * out on the last call, or, for an account, on the call after the resume.
  */
 enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_data_size,
-				   void **req_cls)
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_data_size, void **req_cls)
 {
 	struct http_req *r = *req_cls;
-	struct MHD_Response *ready;
 	(void)version;
 	(void)upload_data;
 	if (r == NULL)
@@ -339,7 +337,7 @@ enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const ch
 		return MHD_YES;
 	}
 	if (r->ready != NULL) {
-		ready = r->ready;
+		struct MHD_Response *ready = r->ready;
 		r->ready = NULL;
 		return routes_queue(c, r, r->ready_status, ready);
 	}

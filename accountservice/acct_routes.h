@@ -25,9 +25,8 @@ struct acct_routes {
 /* The callbacks, each with a struct acct_routes as cls: the access
  * handler, MHD_OPTION_URI_LOG_CALLBACK and MHD_OPTION_NOTIFY_COMPLETED. */
 enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_data_size,
-				   void **req_cls);
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_data_size, void **req_cls);
 void *acct_routes_begin(void *cls, const char *uri, struct MHD_Connection *c);
 void acct_routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			   enum MHD_RequestTerminationCode toe);

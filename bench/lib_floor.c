@@ -52,8 +52,8 @@ int main(void)
 	if (amqp_version() == NULL || mdb_version(NULL, NULL, NULL) == NULL ||
 	    cJSON_Version() == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
-	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-			     floor_access, NULL, MHD_OPTION_END);
+	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, floor_access,
+			     NULL, MHD_OPTION_END);
 	if (d == NULL)
 		return 1;
 	printf("%ld %ld\n", floor_kb("/proc/self/status", "VmRSS:"),
