@@ -435,12 +435,17 @@ static void acct_http_stop_should_finish_requests_in_flight(void **state)
 	pthread_t t;
 	struct acct_http *h = start_service(fx.store);
 	CURL *curl = curl_easy_init();
+	int before = atomic_load(&fx.fake_connections);
 	(void)state;
 	assert_non_null(h);
 	atomic_store(&fx.mode, FAKE_SLOW);
 	p.port = acct_http_port(h);
 	assert_int_equal(pthread_create(&t, NULL, request_in_thread, &p), 0);
-	timing_sleep_ms(QUOTE_TIMEOUT_MS / 3);
+	/* Stop once the request waits for its quote (its call reached the
+	 * quotes-service), however slow this machine is. */
+	for (int i = 0; i < 500 && atomic_load(&fx.fake_connections) == before; i++)
+		timing_sleep_ms(10);
+	assert_int_not_equal(atomic_load(&fx.fake_connections), before);
 	acct_http_stop(h);
 	pthread_join(t, NULL);
 	assert_fallback(&p.r);
