@@ -3,7 +3,6 @@
  * quotes-service, and announces itself on the discovery exchange.
  */
 #include <curl/curl.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,19 +78,6 @@ static void acct_raise_fd_limit(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 			log_warn("cannot raise the descriptor limit");
 	}
-}
-
-/* glibc gives threads their own malloc arenas, up to 8 per CPU, and each
- * keeps up to 128 KiB of freed memory resident. The HTTP loops (one per
- * CPU) and the publisher's thread share two, with little contention
- * (measured: the same CPU per request). MALLOC_ARENA_MAX in the
- * environment still overrides it. */
-#define ACCT_MALLOC_ARENAS 2
-
-static void acct_limit_arenas(void)
-{
-	if (getenv("MALLOC_ARENA_MAX") == NULL && mallopt(M_ARENA_MAX, ACCT_MALLOC_ARENAS) != 1)
-		log_warn("cannot limit malloc arenas");
 }
 
 /* SIGTERM and SIGINT are blocked in every thread and taken by sigwait()
@@ -188,7 +174,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	acct_raise_fd_limit();
-	acct_limit_arenas();
 	if (acct_block_signals(&signals) != 0) {
 		log_error("cannot block signals");
 		return 1;
