@@ -186,6 +186,16 @@ void amqp_session_free(struct amqp_session *s)
 	session_free_fields(s);
 }
 
+const char *amqp_session_user(const struct amqp_session *s)
+{
+	return s->info.user;
+}
+
+const char *amqp_session_vhost(const struct amqp_session *s)
+{
+	return s->info.vhost;
+}
+
 bool amqp_session_is_open(const struct amqp_session *s)
 {
 	return s && s->conn && s->channel_open;

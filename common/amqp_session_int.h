@@ -34,6 +34,7 @@ struct amqp_session {
 	amqp_envelope_t envelope;
 	char exchange[SESSION_SHORTSTR];
 	char routing_key[SESSION_SHORTSTR];
+	char user_id[SESSION_SHORTSTR];
 };
 
 /* A relative timeout for rabbitmq-c; a negative ms counts as 0. */

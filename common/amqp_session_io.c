@@ -159,6 +159,10 @@ int amqp_session_publish(struct amqp_session *s, const struct amqp_session_messa
 		props._flags |= AMQP_BASIC_TIMESTAMP_FLAG;
 		props.timestamp = (uint64_t)m->timestamp_s;
 	}
+	if (m->user_id) {
+		props._flags |= AMQP_BASIC_USER_ID_FLAG;
+		props.user_id = amqp_cstring_bytes(m->user_id);
+	}
 	if (m->header_count > 0) {
 		if (m->header_count > INT32_MAX)
 			return AMQP_SESSION_ERR_NO_MEMORY;
@@ -291,6 +295,12 @@ int amqp_session_next(struct amqp_session *s, int timeout_ms, struct amqp_sessio
 	d->routing_key = s->routing_key;
 	d->body = s->envelope.message.body.bytes;
 	d->len = s->envelope.message.body.len;
+	d->user_id = NULL;
+	if (s->envelope.message.properties._flags & AMQP_BASIC_USER_ID_FLAG) {
+		session_copy_bytes(s->user_id, sizeof(s->user_id),
+				   s->envelope.message.properties.user_id);
+		d->user_id = s->user_id;
+	}
 	return 1;
 }
 

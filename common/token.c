@@ -6,6 +6,7 @@
  */
 #include "token.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static const char *const error_names[TOKEN_ERROR_COUNT] = {
 	"too_large",	   "not_json",	  "not_object", "bad_type", "bad_state",
 	"bad_address",	   "bad_service", "bad_port",	"bad_ttl",  "bad_metadata",
 	"bad_routing_key", "bad_field",	  "no_memory",
+	"unbound",
 };
 
 const char *token_error_name(int err)
@@ -88,6 +90,28 @@ bool token_service_is_valid(const char *name)
 	return true;
 }
 
+bool token_incarnation_is_valid(const char *text)
+{
+	size_t i;
+
+	if (text == NULL)
+		return false;
+	for (i = 0; i < TOKEN_INCARNATION_LEN; i++)
+		if (!isxdigit((unsigned char)text[i]))
+			return false;
+	return text[i] == '\0';
+}
+
+void token_default_instance_id(const char *address, int port, char *out, size_t outlen)
+{
+	if (port == 0)
+		snprintf(out, outlen, "%s", address);
+	else if (strchr(address, ':')) /* brackets keep the port apart from a v6 address */
+		snprintf(out, outlen, "[%s]:%d", address, port);
+	else
+		snprintf(out, outlen, "%s:%d", address, port);
+}
+
 static bool add_string(cJSON *obj, const char *name, const char *value)
 {
 	return value == NULL || cJSON_AddStringToObject(obj, name, value) != NULL;
@@ -149,7 +173,9 @@ char *token_encode(const struct token *t)
 	    add_string(root, "streamUrl", t->stream_url) && add_string(root, "reason", t->reason) &&
 	    add_integer(root, "ttl", t->ttl, true) &&
 	    add_integer(root, "seq", t->seq, t->seq >= 0) &&
-	    add_integer(root, "ts", t->ts, t->ts != 0) && add_metadata(root, t))
+	    add_integer(root, "ts", t->ts, t->ts != 0) &&
+	    add_string(root, "incarnation", t->incarnation[0] ? t->incarnation : NULL) &&
+	    add_metadata(root, t))
 		json = cJSON_PrintUnformatted(root);
 	if (json != NULL && strlen(json) > TOKEN_MAX_BODY) {
 		free(json);
@@ -197,6 +223,7 @@ int token_copy(struct token *dst, const struct token *src)
 	ok = dup_optional(&dst->health_url, src->health_url) && ok;
 	ok = dup_optional(&dst->stream_url, src->stream_url) && ok;
 	ok = dup_optional(&dst->reason, src->reason) && ok;
+	ok = dup_optional(&dst->user_id, src->user_id) && ok;
 	for (size_t i = 0; i < count; i++) {
 		ok = dup_optional(&dst->metadata[i].key, src->metadata[i].key) && ok;
 		ok = dup_optional(&dst->metadata[i].value, src->metadata[i].value) && ok;
@@ -219,6 +246,7 @@ void token_clear(struct token *t)
 	free(t->health_url);
 	free(t->stream_url);
 	free(t->reason);
+	free(t->user_id);
 	for (size_t i = 0; i < count; i++) {
 		free(t->metadata[i].key);
 		free(t->metadata[i].value);

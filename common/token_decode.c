@@ -21,8 +21,6 @@
 #define TOKEN_META_KEY_MAX   128
 #define TOKEN_META_VALUE_MAX 1024
 #define TOKEN_TTL_MAX	     86400
-/* 2^53: every integer up to it is exact in the double cJSON parses into. */
-#define TOKEN_INT_MAX 9007199254740992.0
 
 /* The known fields, in the order token_decode validates them. */
 enum token_field {
@@ -39,12 +37,14 @@ enum token_field {
 	FIELD_STREAM_URL,
 	FIELD_REASON,
 	FIELD_METADATA,
+	FIELD_INCARNATION,
 	FIELD_COUNT
 };
 
 static const char *const field_names[FIELD_COUNT] = {
 	"state",      "address",  "service",   "port",	    "ttl",    "seq",	  "ts",
 	"instanceId", "hostname", "healthUrl", "streamUrl", "reason", "metadata",
+	"incarnation",
 };
 
 /*
@@ -273,18 +273,22 @@ static int collect_fields(const cJSON *root, const cJSON *fields[FIELD_COUNT])
 
 static int default_instance_id(struct token *t)
 {
-	size_t len = strlen(t->address) + sizeof("[]:65535");
-	bool v6 = strchr(t->address, ':') != NULL;
-
-	t->instance_id = malloc(len);
+	t->instance_id = malloc(TOKEN_DEFAULT_ID_MAX);
 	if (t->instance_id == NULL)
 		return TOKEN_ERR_NO_MEMORY;
-	if (t->port == 0)
-		snprintf(t->instance_id, len, "%s", t->address);
-	else if (v6) /* brackets keep the port apart from the address */
-		snprintf(t->instance_id, len, "[%s]:%d", t->address, t->port);
-	else
-		snprintf(t->instance_id, len, "%s:%d", t->address, t->port);
+	token_default_instance_id(t->address, t->port, t->instance_id, TOKEN_DEFAULT_ID_MAX);
+	return 0;
+}
+
+static int decode_incarnation(const cJSON *item, struct token *t)
+{
+	if (item == NULL)
+		return 0;
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return TOKEN_ERR_BAD_TYPE;
+	if (!token_incarnation_is_valid(item->valuestring))
+		return TOKEN_ERR_BAD_FIELD;
+	memcpy(t->incarnation, item->valuestring, TOKEN_INCARNATION_LEN + 1);
 	return 0;
 }
 
@@ -346,13 +350,13 @@ static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_servi
 	}
 	t->seq = -1;
 	if (fields[FIELD_SEQ] != NULL) {
-		result = decode_integer(fields[FIELD_SEQ], 0, TOKEN_INT_MAX, TOKEN_ERR_BAD_FIELD,
+		result = decode_integer(fields[FIELD_SEQ], 0, (double)TOKEN_SEQ_MAX, TOKEN_ERR_BAD_FIELD,
 					&t->seq);
 		if (result < 0)
 			return result;
 	}
 	if (fields[FIELD_TS] != NULL) {
-		result = decode_integer(fields[FIELD_TS], 0, TOKEN_INT_MAX, TOKEN_ERR_BAD_FIELD,
+		result = decode_integer(fields[FIELD_TS], 0, (double)TOKEN_SEQ_MAX, TOKEN_ERR_BAD_FIELD,
 					&t->ts);
 		if (result < 0)
 			return result;
@@ -369,12 +373,29 @@ static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_servi
 		result = decode_string(fields[FIELD_REASON], FIELD_REASON, &t->reason);
 	if (result == 0)
 		result = decode_metadata(fields[FIELD_METADATA], t);
+	if (result == 0)
+		result = decode_incarnation(fields[FIELD_INCARNATION], t);
 	if (result == 0 && t->instance_id == NULL)
 		result = default_instance_id(t);
 	return result;
 }
 
-int token_decode(const void *body, size_t len, const char *routing_key, struct token *out)
+/* A signature binds only what the body says: the fields that would
+ * otherwise come from the routing key or defaults must be in it. */
+static int check_binding(const cJSON *fields[FIELD_COUNT])
+{
+	static const enum token_field bound[] = {
+		FIELD_SERVICE, FIELD_INSTANCE_ID, FIELD_SEQ, FIELD_TS,
+	};
+
+	for (size_t i = 0; i < sizeof(bound) / sizeof(bound[0]); i++)
+		if (fields[bound[i]] == NULL)
+			return TOKEN_ERR_UNBOUND;
+	return 0;
+}
+
+static int decode(const void *body, size_t len, const char *routing_key, bool signed_mode,
+		  struct token *out)
 {
 	char copy[TOKEN_MAX_BODY + 1];
 	char key_service[TOKEN_SERVICE_MAX + 1];
@@ -409,6 +430,8 @@ int token_decode(const void *body, size_t len, const char *routing_key, struct t
 		goto out_delete_root;
 	}
 	result = collect_fields(root, fields);
+	if (result == 0 && signed_mode)
+		result = check_binding(fields);
 	if (result == 0)
 		result = decode_fields(fields, routing_key != NULL ? key_service : NULL, out);
 	if (result < 0)
@@ -417,4 +440,15 @@ int token_decode(const void *body, size_t len, const char *routing_key, struct t
 out_delete_root:
 	cJSON_Delete(root);
 	return result;
+}
+
+int token_decode(const void *body, size_t len, const char *routing_key, struct token *out)
+{
+	return decode(body, len, routing_key, false, out);
+}
+
+int token_decode_signed(const void *body, size_t len, const char *routing_key,
+			struct token *out)
+{
+	return decode(body, len, routing_key, true, out);
 }

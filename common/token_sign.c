@@ -13,20 +13,16 @@
 
 #define TOKEN_MAC_LEN 32
 
-static bool hmac_sha256(const char *secret, const void *body, size_t len,
+static bool hmac_sha256(const char *key, size_t key_len, const void *body, size_t len,
 			unsigned char mac[TOKEN_MAC_LEN])
 {
 	unsigned int mac_len = 0;
-	size_t key_len;
 
-	if (secret == NULL)
-		return false;
-	key_len = strlen(secret);
 	if (key_len > INT32_MAX)
 		return false;
 	if (body == NULL)
 		body = "";
-	if (HMAC(EVP_sha256(), secret, (int)key_len, body, len, mac, &mac_len) == NULL)
+	if (HMAC(EVP_sha256(), key, (int)key_len, body, len, mac, &mac_len) == NULL)
 		return false;
 	return mac_len == TOKEN_MAC_LEN;
 }
@@ -37,7 +33,7 @@ void token_sign(const char *secret, const void *body, size_t len, char hex[TOKEN
 	unsigned char mac[TOKEN_MAC_LEN];
 
 	hex[0] = '\0';
-	if (!hmac_sha256(secret, body, len, mac))
+	if (secret == NULL || !hmac_sha256(secret, strcspn(secret, ","), body, len, mac))
 		return;
 	for (size_t i = 0; i < TOKEN_MAC_LEN; i++) {
 		hex[2 * i] = digits[mac[i] >> 4];
@@ -70,8 +66,17 @@ bool token_verify(const char *secret, const void *body, size_t len, const char *
 			return false;
 		got[i] = (unsigned char)(hi << 4 | lo);
 	}
-	if (!hmac_sha256(secret, body, len, want))
+	if (secret == NULL)
 		return false;
-	/* The signature is what an attacker probes: compare in constant time. */
-	return CRYPTO_memcmp(want, got, TOKEN_MAC_LEN) == 0;
+	/* Every key of the list is tried, so that a rotation has no gap; each
+	 * comparison is constant-time, as the signature is what gets probed. */
+	for (const char *key = secret;; key += strcspn(key, ",") + 1) {
+		size_t key_len = strcspn(key, ",");
+
+		if (key_len > 0 && hmac_sha256(key, key_len, body, len, want) &&
+		    CRYPTO_memcmp(want, got, TOKEN_MAC_LEN) == 0)
+			return true;
+		if (key[key_len] == '\0')
+			return false;
+	}
 }

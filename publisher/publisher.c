@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "amqp_session.h"
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "rng.h"
 #include "timing.h"
+#include "token_decode.h"
 #include "token_sign.h"
 
 #define PUBLISHER_DEFAULT_INTERVAL_MS 2000
@@ -120,6 +122,7 @@ static int publisher_announce(struct publisher *p, bool stopping)
 		.timestamp_s = m.timestamp_s,
 		.headers = m.has_signature ? &sig : NULL,
 		.header_count = m.has_signature ? 1 : 0,
+		.user_id = amqp_session_user(p->session),
 	};
 	rc = amqp_session_publish(p->session, &msg);
 	if (rc == 0)
@@ -283,45 +286,106 @@ static char *publisher_dup(const char *s, const char *fallback)
 	return strdup(s && s[0] ? s : fallback);
 }
 
-/* Copies the description and fills the instance id the contract's way. */
-static int publisher_copy_token(struct publisher *p, const struct token *src)
+/* A fresh incarnation per process start: crash detection trusts it, so it
+ * comes from the kernel's generator, not from the jitter source. */
+static int publisher_draw_incarnation(char out[TOKEN_INCARNATION_LEN + 1])
 {
-	char id[ADDR_TEXT_MAX + 16];
+	static const char digits[] = "0123456789abcdef";
+	unsigned char raw[TOKEN_INCARNATION_LEN / 2];
 
-	if (token_copy(&p->token, src) < 0)
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return -1;
-	if (p->token.instance_id && p->token.instance_id[0])
-		return 0;
-	free(p->token.instance_id);
-	if (p->token.port > 0)
-		snprintf(id, sizeof(id), "%s:%d", p->token.address, p->token.port);
-	else
-		snprintf(id, sizeof(id), "%s", p->token.address);
-	p->token.instance_id = strdup(id);
-	return p->token.instance_id ? 0 : -1;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 0x0F];
+	}
+	out[TOKEN_INCARNATION_LEN] = '\0';
+	return 0;
 }
 
-static bool publisher_options_valid(const struct publisher_options *o)
+/* Copies the description, fills the instance id the contract's way and
+ * draws the incarnation. */
+static int publisher_copy_token(struct token *dst, const struct token *src)
 {
-	if (!o || !o->amqp_url || !o->token || o->interval_ms < 0)
-		return false;
-	if (!token_service_is_valid(o->token->service))
-		return false;
-	if (!addr_is_literal(o->token->address))
-		return false;
-	return o->token->port >= 0 && o->token->port <= 65535;
+	char id[TOKEN_DEFAULT_ID_MAX];
+
+	if (token_copy(dst, src) < 0)
+		return -1;
+	free(dst->user_id); /* the broker's to say, not the caller's */
+	dst->user_id = NULL;
+	if (publisher_draw_incarnation(dst->incarnation) < 0)
+		return -1;
+	if (dst->instance_id && dst->instance_id[0])
+		return 0;
+	free(dst->instance_id);
+	token_default_instance_id(dst->address, dst->port, id, sizeof(id));
+	dst->instance_id = strdup(id);
+	return dst->instance_id ? 0 : -1;
 }
 
-/* The largest token this publisher will send must fit the contract. */
-static bool publisher_token_fits(const struct publisher *p)
+/*
+ * Runs the largest token this publisher will send through the registry's
+ * own decoder, so that options the registry would reject fail here, at
+ * start, instead of every token being dropped later.
+ */
+static int publisher_check_token(const struct token *t, int ttl_s, const char *secret,
+				 char *err, size_t errlen)
 {
 	struct announce_message m;
+	struct token back;
+	int rc;
 
-	if (announce_build(&p->token, TOKEN_OUT_OF_SERVICE, p->ttl_s, INT64_MAX, INT64_MAX,
-			   p->secret, &m) < 0)
-		return false;
+	rc = announce_build(t, TOKEN_OUT_OF_SERVICE, ttl_s, TOKEN_SEQ_MAX, TOKEN_SEQ_MAX,
+			    secret, &m);
+	if (rc < 0) {
+		snprintf(err, errlen, "the token cannot be built (%s; at most %d bytes)",
+			 token_error_name(rc), TOKEN_MAX_BODY);
+		return -1;
+	}
+	rc = secret && secret[0] ? token_decode_signed(m.body, m.len, m.routing_key, &back)
+				 : token_decode(m.body, m.len, m.routing_key, &back);
 	announce_message_clear(&m);
-	return true;
+	if (rc < 0) {
+		snprintf(err, errlen, "the registry would reject the token: %s",
+			 token_error_name(rc));
+		return -1;
+	}
+	token_clear(&back);
+	return 0;
+}
+
+int publisher_validate(const struct publisher_options *o, char *err, size_t errlen)
+{
+	struct token t;
+	int rc;
+
+	if (!o || !o->amqp_url || !o->token || o->interval_ms < 0) {
+		snprintf(err, errlen, "missing AMQP URL or token, or a negative interval");
+		return -1;
+	}
+	if (!token_service_is_valid(o->token->service)) {
+		snprintf(err, errlen, "bad service name '%s'", o->token->service);
+		return -1;
+	}
+	if (!addr_is_literal(o->token->address)) {
+		snprintf(err, errlen, "bad address '%s' (an IPv4 or IPv6 literal)",
+			 o->token->address);
+		return -1;
+	}
+	if (o->token->port < 0 || o->token->port > 65535) {
+		snprintf(err, errlen, "bad port %d", o->token->port);
+		return -1;
+	}
+	if (publisher_copy_token(&t, o->token) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = publisher_check_token(&t, announce_ttl_s(o->interval_ms > 0
+							      ? o->interval_ms
+							      : PUBLISHER_DEFAULT_INTERVAL_MS),
+				   o->secret, err, errlen);
+	token_clear(&t);
+	return rc;
 }
 
 struct publisher *publisher_start(const struct publisher_options *opts)
@@ -330,10 +394,11 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	pthread_condattr_t ca;
 	struct publisher *p;
 	char *name = NULL;
+	char err[256];
 	int rc;
 
-	if (!publisher_options_valid(opts)) {
-		log_error("publisher: bad options (url, service, address or port)");
+	if (publisher_validate(opts, err, sizeof(err)) < 0) {
+		log_error("publisher: cannot start: %s", err);
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
@@ -351,13 +416,8 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	p->out_of_service_when_unhealthy = opts->out_of_service_when_unhealthy;
 	p->exchange = publisher_dup(opts->exchange, PUBLISHER_DEFAULT_EXCHANGE);
 	p->secret = publisher_dup(opts->secret, "");
-	if (!p->exchange || !p->secret || publisher_copy_token(p, opts->token) < 0)
+	if (!p->exchange || !p->secret || publisher_copy_token(&p->token, opts->token) < 0)
 		goto fail;
-	if (!publisher_token_fits(p)) {
-		log_error("publisher: the token would exceed %d bytes service=%s", TOKEN_MAX_BODY,
-			  p->token.service);
-		goto fail;
-	}
 	/* seq starts at the wall clock so that a restarted instance with the
 	 * same instanceId never goes backwards. */
 	p->seq = timing_wall_ms();
@@ -365,7 +425,10 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	backoff_init(&p->backoff);
 	log_mask_url(opts->amqp_url, p->url_masked, sizeof(p->url_masked));
 
-	if (asprintf(&name, "discovery:%s:%s", p->token.service, p->token.instance_id) < 0) {
+	/* The registry removes the instance when this very connection closes:
+	 * the name ties it to the service, instanceId and incarnation. */
+	if (asprintf(&name, "discovery:%s:%s:%s", p->token.service, p->token.instance_id,
+		     p->token.incarnation) < 0) {
 		name = NULL;
 		goto fail;
 	}

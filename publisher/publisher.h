@@ -27,14 +27,25 @@ struct publisher_options {
 	const char *secret;       /* NULL or "": tokens are not signed */
 	int64_t interval_ms;      /* 0: 2000; ttl = 3 intervals */
 	/* What to announce: service, address, port, instance_id, hostname,
-	 * health_url, stream_url, metadata. state, ttl, seq and ts are the
-	 * publisher's. The token is copied. */
+	 * health_url, stream_url, metadata. state, ttl, seq, ts and the
+	 * incarnation (random per start) are the publisher's. The token is
+	 * copied. */
 	const struct token *token;
 	/* While unhealthy, tokens say OUT_OF_SERVICE instead of DOWN. */
 	bool out_of_service_when_unhealthy;
 };
 
-/* Copies the options and starts the thread; NULL on bad options. */
+/*
+ * Checks the options without starting anything: 0, or -1 with a sentence in
+ * err. The token the publisher would send goes through the registry's own
+ * decoder (signed mode when a secret is set), so options the registry would
+ * reject (a bad healthUrl, a 300-byte instanceId, ...) fail here.
+ */
+int publisher_validate(const struct publisher_options *opts, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Copies the options and starts the thread; NULL on options that
+ * publisher_validate() refuses (the reason is logged) or no memory. */
 struct publisher *publisher_start(const struct publisher_options *opts)
 	__attribute__((warn_unused_result));
 /* From any thread: the next token (sent at once) carries the new state. */

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 	table = table_new(&(struct table_limits){
 		.max_instances = (size_t)cfg.max_instances,
 		.max_services = (size_t)cfg.max_services,
+		.strict_seq = cfg.secret[0] != '\0',
 	});
 	sub = table ? subscriber_new(&(struct subscriber_options){
 					     .exchange = cfg.exchange,

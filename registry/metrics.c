@@ -65,6 +65,15 @@ static void write_tokens(FILE *f, const struct subscriber_stats *sub)
 	counter(f, "registry_connection_lost_total",
 		"Instances removed because their AMQP connection closed.",
 		sub->connection_lost);
+	fprintf(f, "# HELP registry_connection_events_ignored_total Connection closes that "
+		   "removed nothing, by reason.\n"
+		   "# TYPE registry_connection_events_ignored_total counter\n");
+	for (i = 0; i < SUBSCRIBER_CONN_IGNORED_COUNT; i++)
+		fprintf(f, "registry_connection_events_ignored_total{reason=\"%s\"} %" PRIu64 "\n",
+			subscriber_conn_ignored_name(i), sub->connections_ignored[i]);
+	gauge(f, "registry_connections_tracked",
+	      "Broker connections whose user and vhost are remembered until they close.",
+	      sub->connections_tracked);
 }
 
 static void write_http(FILE *f, const struct rmetrics_http *http)
@@ -113,6 +122,10 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts.leaves);
 	counter(f, "registry_expiries_total", "Instances removed because their ttl ran out.", ts.expiries);
 	counter(f, "registry_refused_total", "New instances refused by a cap.", ts.refused);
+	gauge(f, "registry_tombstones",
+	      "Departed instances whose last seq is kept against replays.", ts.tombstones);
+	counter(f, "registry_tombstones_evicted_total",
+		"Tombstones dropped early because the set was full.", ts.tombstones_evicted);
 	gauge(f, "registry_stale", "1 while the AMQP feed is down (self-preservation).",
 	      ts.stale ? 1 : 0);
 	if (sub)

@@ -9,13 +9,15 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "registry/rconn.h"
 #include "token_decode.h"
 #include "token_sign.h"
 
 #define EVENT_EXCHANGE "amq.rabbitmq.event"
-#define EVENT_KEY "connection.closed"
-#define CONNECTION_PREFIX "discovery:"
+#define EVENT_CREATED "connection.created"
+#define EVENT_CLOSED "connection.closed"
 #define DEFAULT_SKEW_MS 30000
+#define DEFAULT_MAX_CONNECTIONS 100000
 /* Rejections are logged once per source per window, sources kept in a
  * small round-robin set so a flood of distinct keys cannot grow memory. */
 #define LOG_SOURCES 32
@@ -35,6 +37,7 @@ struct subscriber {
 	char legacy_key[160]; /* routing key that names the legacy service */
 	int legacy_ttl_s;
 	bool watch_connections;
+	struct rconn *connections;
 	pthread_mutex_t mu; /* guards stats: read from other threads */
 	struct subscriber_stats stats;
 	struct log_source sources[LOG_SOURCES];
@@ -55,6 +58,15 @@ const char *subscriber_reject_name(int i)
 	}
 }
 
+const char *subscriber_conn_ignored_name(int i)
+{
+	static const char *const names[SUBSCRIBER_CONN_IGNORED_COUNT] = {
+		"not_discovery", "unknown_instance", "other_vhost",
+		"other_user",	 "other_incarnation", "unbound",
+	};
+	return i >= 0 && i < SUBSCRIBER_CONN_IGNORED_COUNT ? names[i] : "unknown";
+}
+
 struct subscriber *subscriber_new(const struct subscriber_options *opts,
 				  struct table *table)
 {
@@ -68,6 +80,10 @@ struct subscriber *subscriber_new(const struct subscriber_options *opts,
 	sub->max_skew_ms = opts->max_skew_ms > 0 ? opts->max_skew_ms : DEFAULT_SKEW_MS;
 	sub->legacy_ttl_s = opts->legacy_ttl_s > 0 ? opts->legacy_ttl_s : 90;
 	sub->watch_connections = opts->watch_connections;
+	sub->connections = rconn_new(opts->max_connections ? opts->max_connections
+							   : DEFAULT_MAX_CONNECTIONS);
+	if (!sub->connections)
+		goto fail;
 	if (opts->secret && *opts->secret) {
 		sub->secret = strdup(opts->secret);
 		if (!sub->secret)
@@ -86,6 +102,7 @@ struct subscriber *subscriber_new(const struct subscriber_options *opts,
 		goto fail;
 	return sub;
 fail:
+	rconn_free(sub->connections);
 	free(sub->secret);
 	free(sub->legacy_queue);
 	free(sub);
@@ -97,6 +114,7 @@ void subscriber_free(struct subscriber *sub)
 	if (!sub)
 		return;
 	pthread_mutex_destroy(&sub->mu);
+	rconn_free(sub->connections);
 	free(sub->secret);
 	free(sub->legacy_queue);
 	free(sub);
@@ -123,7 +141,9 @@ int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 		return rc;
 	rc = amqp_session_declare_queue(s, "", true, queue, sizeof(queue));
 	if (rc == 0)
-		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_KEY);
+		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_CREATED);
+	if (rc == 0)
+		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_CLOSED);
 	if (rc == AMQP_SESSION_ERR_REFUSED) {
 		log_warn("subscriber cannot bind %s (plugin rabbitmq_event_exchange "
 			 "off?): crashed instances leave by ttl only", EVENT_EXCHANGE);
@@ -175,33 +195,90 @@ static void reject(struct subscriber *sub, const char *source, int reason)
 	log_reject(sub, source, reason);
 }
 
-/* connection.closed for "discovery:<service>:<instanceId>". */
-static void handle_connection_event(struct subscriber *sub,
-				    const struct amqp_session *s, int64_t now_ms)
-{
-	char name[512], service[TOKEN_SERVICE_MAX + 1];
-	const char *rest, *colon;
-	size_t n;
+/* What the close event says about the connection, for match_connection. */
+struct closed_connection {
+	bool created_seen;
+	const char *user; /* its broker user, when created_seen */
+	const char *incarnation;
+};
 
-	if (amqp_session_header(s, "user_provided_name", name, sizeof(name)) < 0 ||
-	    strncmp(name, CONNECTION_PREFIX, strlen(CONNECTION_PREFIX)) != 0)
+/* Is the closed connection the one the instance's latest token came over?
+ * 0, or the negated reason (+1) why not. */
+static int match_connection(void *ctx, const struct token *latest)
+{
+	const struct closed_connection *cc = ctx;
+
+	if (!latest->user_id || !latest->incarnation[0])
+		return -(SUBSCRIBER_CONN_UNBOUND + 1);
+	if (strcmp(latest->incarnation, cc->incarnation) != 0)
+		return -(SUBSCRIBER_CONN_OTHER_INCARNATION + 1);
+	if (cc->created_seen && strcmp(latest->user_id, cc->user) != 0)
+		return -(SUBSCRIBER_CONN_OTHER_USER + 1);
+	return 0;
+}
+
+static void count_ignored(struct subscriber *sub, int reason)
+{
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.connections_ignored[reason]++;
+	sub->stats.connections_tracked = rconn_count(sub->connections);
+	pthread_mutex_unlock(&sub->mu);
+}
+
+/* A connection's identity in its events: the pid, else its name. */
+static int event_connection_key(const struct amqp_session *s, char key[RCONN_FIELD_MAX])
+{
+	if (amqp_session_header(s, "pid", key, RCONN_FIELD_MAX) == 0)
+		return 0;
+	return amqp_session_header(s, "name", key, RCONN_FIELD_MAX);
+}
+
+static void handle_connection_event(struct subscriber *sub, const struct amqp_session *s,
+				    const char *event, int64_t now_ms)
+{
+	char key[RCONN_FIELD_MAX], user[RCONN_FIELD_MAX], vhost[RCONN_FIELD_MAX];
+	char name[2 * RCONN_FIELD_MAX];
+	struct rconn_name parsed;
+	struct closed_connection cc = { 0 };
+	int rc;
+
+	if (event_connection_key(s, key) < 0)
 		return;
-	rest = name + strlen(CONNECTION_PREFIX);
-	colon = strchr(rest, ':');
-	if (!colon || colon == rest || colon[1] == '\0')
-		return;
-	n = (size_t)(colon - rest);
-	if (n > TOKEN_SERVICE_MAX)
-		return;
-	memcpy(service, rest, n);
-	service[n] = '\0';
-	if (table_remove(sub->table, service, colon + 1, "connection-lost", now_ms) > 0) {
+	if (strcmp(event, EVENT_CREATED) == 0) {
+		if (amqp_session_header(s, "user", user, sizeof(user)) == 0 &&
+		    amqp_session_header(s, "vhost", vhost, sizeof(vhost)) == 0)
+			rconn_created(sub->connections, key, user, vhost);
 		pthread_mutex_lock(&sub->mu);
-		sub->stats.connection_lost++;
+		sub->stats.connections_tracked = rconn_count(sub->connections);
 		pthread_mutex_unlock(&sub->mu);
-		log_info("instance left service=%s instance=%s reason=connection-lost",
-			 service, colon + 1);
+		return;
 	}
+	if (strcmp(event, EVENT_CLOSED) != 0)
+		return;
+	cc.created_seen = rconn_closed(sub->connections, key, user, vhost);
+	if (amqp_session_header(s, "user_provided_name", name, sizeof(name)) < 0 ||
+	    rconn_parse_name(name, &parsed) < 0) {
+		count_ignored(sub, SUBSCRIBER_CONN_NOT_DISCOVERY);
+		return;
+	}
+	if (cc.created_seen && strcmp(vhost, amqp_session_vhost(s)) != 0) {
+		count_ignored(sub, SUBSCRIBER_CONN_OTHER_VHOST);
+		return;
+	}
+	cc.user = user;
+	cc.incarnation = parsed.incarnation;
+	rc = table_remove(sub->table, parsed.service, parsed.instance_id, match_connection, &cc,
+			  "connection-lost", now_ms);
+	if (rc <= 0) {
+		count_ignored(sub, rc == 0 ? SUBSCRIBER_CONN_UNKNOWN_INSTANCE : -rc - 1);
+		return;
+	}
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.connection_lost++;
+	sub->stats.connections_tracked = rconn_count(sub->connections);
+	pthread_mutex_unlock(&sub->mu);
+	log_info("instance left service=%s instance=%s reason=connection-lost", parsed.service,
+		 parsed.instance_id);
 }
 
 /* A legacy token without its own ttl gets the legacy one. */
@@ -233,11 +310,12 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 {
 	bool legacy = sub->legacy_queue && d->exchange[0] == '\0' &&
 		      strcmp(d->routing_key, sub->legacy_queue) == 0;
+	const char *key;
 	struct token tok;
 	int rc;
 
 	if (strcmp(d->exchange, EVENT_EXCHANGE) == 0) {
-		handle_connection_event(sub, s, now_ms);
+		handle_connection_event(sub, s, d->routing_key, now_ms);
 		return;
 	}
 	if (strcmp(d->routing_key, TOKEN_SYNC_KEY) == 0)
@@ -253,8 +331,16 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 			return;
 		}
 	}
-	rc = token_decode(d->body, d->len, legacy ? sub->legacy_key : d->routing_key,
-			  &tok);
+	key = legacy ? sub->legacy_key : d->routing_key;
+	rc = sub->secret ? token_decode_signed(d->body, d->len, key, &tok)
+			 : token_decode(d->body, d->len, key, &tok);
+	if (rc == 0 && d->user_id) {
+		tok.user_id = strdup(d->user_id);
+		if (!tok.user_id) {
+			token_clear(&tok);
+			rc = TOKEN_ERR_NO_MEMORY;
+		}
+	}
 	if (rc < 0) {
 		reject(sub, d->routing_key, -rc - 1);
 		return;

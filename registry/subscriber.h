@@ -18,9 +18,10 @@
  *
  * Its own exclusive, server-named queue is bound to "discovery.#", so every
  * consumer sees every token. Optionally it also consumes a plain legacy queue
- * of {"state","address"} tokens and RabbitMQ's connection.closed events
- * (an instance whose connection "discovery:<service>:<instanceId>" closed
- * leaves at once with reason "connection-lost").
+ * of {"state","address"} tokens and RabbitMQ's connection.created and
+ * connection.closed events: an instance leaves at once with reason
+ * "connection-lost" only when the closed connection is the one its latest
+ * token came over (docs/registry.md, crash detection).
  */
 struct subscriber;
 
@@ -31,7 +32,8 @@ struct subscriber_options {
 	const char *legacy_queue;   /* NULL or "": none */
 	const char *legacy_service; /* service of legacy tokens */
 	int legacy_ttl_s;           /* ttl of legacy tokens that carry none */
-	bool watch_connections;     /* bind amq.rabbitmq.event connection.closed */
+	bool watch_connections;     /* bind amq.rabbitmq.event connection.* */
+	size_t max_connections;     /* created connections remembered; 0: 100000 */
 };
 
 /* Reasons for rejecting a message: the codec's errors, then the signature's. */
@@ -44,12 +46,27 @@ enum subscriber_reject {
 /* Index i in [0, SUBSCRIBER_REJECT_COUNT): "not_json", …, "stale_ts". */
 const char *subscriber_reject_name(int i);
 
+/* Why a connection.closed event removed nothing. */
+enum subscriber_conn_ignored {
+	SUBSCRIBER_CONN_NOT_DISCOVERY,     /* not a publisher's connection name */
+	SUBSCRIBER_CONN_UNKNOWN_INSTANCE,  /* no such instance in the table */
+	SUBSCRIBER_CONN_OTHER_VHOST,       /* created in another vhost */
+	SUBSCRIBER_CONN_OTHER_USER,        /* created by another broker user */
+	SUBSCRIBER_CONN_OTHER_INCARNATION, /* not the latest token's process */
+	SUBSCRIBER_CONN_UNBOUND,           /* latest token without user_id or incarnation */
+	SUBSCRIBER_CONN_IGNORED_COUNT,
+};
+/* "not_discovery", "unknown_instance", ... for metrics. */
+const char *subscriber_conn_ignored_name(int i);
+
 struct subscriber_stats {
 	uint64_t received;   /* token messages (sync and events excluded) */
 	uint64_t applied;    /* accepted by the table, any outcome */
 	uint64_t outcomes[TABLE_OUTCOME_COUNT];
 	uint64_t rejected[SUBSCRIBER_REJECT_COUNT];
 	uint64_t connection_lost; /* instances removed by connection events */
+	uint64_t connections_ignored[SUBSCRIBER_CONN_IGNORED_COUNT];
+	size_t connections_tracked; /* created, not yet closed */
 };
 
 struct subscriber *subscriber_new(const struct subscriber_options *opts,
@@ -63,7 +80,8 @@ void subscriber_free(struct subscriber *sub);
 int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 	__attribute__((warn_unused_result));
 
-/* Handles one delivery from a queue that subscriber_setup() consumes. */
+/* Handles one delivery from a queue that subscriber_setup() consumes; s is
+ * the session it came from (its headers, user and vhost). */
 void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		       const struct amqp_session_delivery *d, int64_t now_ms);
 

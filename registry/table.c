@@ -16,10 +16,13 @@
 
 #include "registry/rheap.h"
 #include "registry/rring.h"
+#include "registry/rtomb.h"
 
 #define DEFAULT_MAX_INSTANCES 100000
 #define DEFAULT_MAX_SERVICES 10000
 #define DEFAULT_EVENT_CAPACITY 4096
+#define DEFAULT_TOMBSTONE_MS 30000
+#define DEFAULT_MAX_TOMBSTONES 100000
 
 struct svc;
 
@@ -53,6 +56,7 @@ struct table {
 	uint64_t joins, updates, leaves, expiries, refused;
 	bool stale;
 	struct rring ring; /* ids (index - ring.count, index] */
+	struct rtomb tombs;
 	table_notify_fn notify;
 	void *notify_ctx;
 };
@@ -64,6 +68,7 @@ const char *table_outcome_name(enum table_outcome o)
 {
 	static const char *const names[TABLE_OUTCOME_COUNT] = {
 		"joined", "updated", "renewed", "left", "stale_seq", "absent", "full",
+		"replayed",
 	};
 	return (unsigned)o < TABLE_OUTCOME_COUNT ? names[o] : "unknown";
 }
@@ -173,10 +178,14 @@ static struct inst *inst_find(struct svc *s, const char *instance_id)
 	return node ? *(struct inst **)node : NULL;
 }
 
-static void inst_unlink(struct table *t, struct inst *in)
+/* Takes the instance out of every structure; its last seq stays behind as
+ * a tombstone, so a replay of an older token cannot bring it back. */
+static void inst_unlink(struct table *t, struct inst *in, int64_t now_ms)
 {
 	struct svc *s = in->svc;
 
+	rtomb_put(&t->tombs, s->name, in->tok.instance_id, in->tok.seq,
+		  now_ms + (int64_t)in->tok.ttl * 1000 + t->lim.tombstone_ms);
 	tdelete(in, &s->instances, inst_cmp);
 	rheap_remove(&t->heap, &in->expiry);
 	s->count--;
@@ -198,6 +207,11 @@ struct table *table_new(const struct table_limits *limits)
 		t->lim.max_services = DEFAULT_MAX_SERVICES;
 	if (!t->lim.event_capacity)
 		t->lim.event_capacity = DEFAULT_EVENT_CAPACITY;
+	if (!t->lim.tombstone_ms)
+		t->lim.tombstone_ms = DEFAULT_TOMBSTONE_MS;
+	if (!t->lim.max_tombstones)
+		t->lim.max_tombstones = DEFAULT_MAX_TOMBSTONES;
+	rtomb_init(&t->tombs, t->lim.max_tombstones);
 	if (rring_init(&t->ring, t->lim.event_capacity) < 0)
 		goto out_free;
 	if (pthread_mutex_init(&t->mu, NULL) != 0)
@@ -223,6 +237,7 @@ void table_free(struct table *t)
 	if (!t)
 		return;
 	tdestroy(t->services, svc_destroy);
+	rtomb_free(&t->tombs);
 	rring_free(&t->ring);
 	rheap_free(&t->heap);
 	pthread_mutex_destroy(&t->mu);
@@ -271,14 +286,26 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	struct svc *s = svc_find(t, tok->service);
 	struct inst *in = s ? inst_find(s, tok->instance_id) : NULL;
 	struct token copy;
+	int64_t last = in ? in->tok.seq
+			  : rtomb_seq(&t->tombs, tok->service, tok->instance_id, now_ms);
 	bool no_memory, changed;
 
-	if (in && tok->seq >= 0 && in->tok.seq >= 0 && tok->seq < in->tok.seq)
-		return TABLE_STALE_SEQ;
+	/* A DOWN for an instance that is gone changes nothing, whatever its
+	 * seq (the registry's own expiry DOWNs come back this way). */
+	if (!in && tok->state == TOKEN_DOWN)
+		return TABLE_ABSENT;
+	if (tok->seq >= 0 && last >= 0) {
+		if (t->lim.strict_seq && tok->seq <= last)
+			return TABLE_REPLAYED;
+		if (tok->seq < last)
+			return TABLE_STALE_SEQ;
+	}
 	if (tok->state == TOKEN_DOWN) {
 		if (!in)
 			return TABLE_ABSENT;
-		inst_unlink(t, in);
+		if (tok->seq > in->tok.seq) /* the tombstone keeps the DOWN's */
+			in->tok.seq = tok->seq;
+		inst_unlink(t, in, now_ms);
 		t->leaves++;
 		in->last_seen = now_ms;
 		record_change(t, s, EV_LEAVE, in, tok->reason ? tok->reason : "down");
@@ -332,6 +359,7 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	s->by_state[copy.state]++;
 	t->instances++;
 	t->joins++;
+	rtomb_forget(&t->tombs, s->name, copy.instance_id);
 	record_change(t, s, EV_JOIN, in, NULL);
 	return TABLE_JOINED;
 full:
@@ -360,19 +388,26 @@ int table_apply(struct table *t, const struct token *tok, int64_t now_ms)
 }
 
 int table_remove(struct table *t, const char *service, const char *instance_id,
-		 const char *reason, int64_t now_ms)
+		 table_match_fn match, void *match_ctx, const char *reason, int64_t now_ms)
 {
 	struct svc *s;
 	struct inst *in = NULL;
 	table_notify_fn fn;
 	void *ctx;
+	int rc = 0;
 
 	pthread_mutex_lock(&t->mu);
 	s = svc_find(t, service);
 	if (s)
 		in = inst_find(s, instance_id);
+	if (in && match)
+		rc = match(match_ctx, &in->tok);
+	if (rc < 0) {
+		pthread_mutex_unlock(&t->mu);
+		return rc;
+	}
 	if (in) {
-		inst_unlink(t, in);
+		inst_unlink(t, in, now_ms);
 		t->leaves++;
 		in->last_seen = now_ms;
 		record_change(t, s, EV_LEAVE, in, reason);
@@ -403,7 +438,7 @@ size_t table_expire(struct table *t, int64_t now_ms, struct token *out,
 		in = INST_OF_EXPIRY(top);
 		if (token_copy(&out[n], &in->tok) < 0)
 			break; /* retried on the next call */
-		inst_unlink(t, in);
+		inst_unlink(t, in, now_ms);
 		t->expiries++;
 		record_change(t, in->svc, EV_EXPIRE, in, "expired");
 		inst_free(in);
@@ -496,6 +531,8 @@ void table_stats(struct table *t, struct table_stats *out)
 	out->leaves = t->leaves;
 	out->expiries = t->expiries;
 	out->refused = t->refused;
+	out->tombstones = t->tombs.count;
+	out->tombstones_evicted = t->tombs.evicted;
 	out->stale = t->stale;
 	pthread_mutex_unlock(&t->mu);
 }

@@ -29,6 +29,13 @@ struct table_limits {
 	size_t max_instances;  /* 0: 100000 */
 	size_t max_services;   /* 0: 10000 */
 	size_t event_capacity; /* events kept for Last-Event-ID; 0: 4096 */
+	/* Signed mode: a seq not above the last seen is a replay, and a
+	 * token without a seq has none to compare (the decoder refuses it). */
+	bool strict_seq;
+	/* How long a departed instance's last seq is kept beyond its ttl
+	 * (the signed mode's clock-skew window); 0: 30 s. */
+	int64_t tombstone_ms;
+	size_t max_tombstones; /* 0: 100000 */
 };
 
 enum table_outcome {
@@ -39,8 +46,10 @@ enum table_outcome {
 	TABLE_STALE_SEQ,  /* seq lower than the last seen: ignored */
 	TABLE_ABSENT,     /* DOWN for an instance not in the table: no-op */
 	TABLE_FULL,       /* a cap refused a new instance or service */
+	TABLE_REPLAYED,   /* strict_seq: seq not above the last seen, also of one
+			     that left (tombstones): ignored */
 };
-#define TABLE_OUTCOME_COUNT 7
+#define TABLE_OUTCOME_COUNT 8
 const char *table_outcome_name(enum table_outcome o);
 
 struct table_stats {
@@ -48,6 +57,8 @@ struct table_stats {
 	size_t instances;
 	size_t services; /* with at least one instance */
 	uint64_t joins, updates, leaves, expiries, refused;
+	size_t tombstones;
+	uint64_t tombstones_evicted; /* dropped early: the set was full */
 	bool stale;
 };
 
@@ -65,10 +76,15 @@ void table_set_notify(struct table *t, table_notify_fn fn, void *ctx);
 int table_apply(struct table *t, const struct token *tok, int64_t now_ms)
 	__attribute__((warn_unused_result));
 
-/* Removes one instance at once (event "leave" with reason). 1 if it was
- * there, 0 if not. */
+/*
+ * Removes one instance at once (event "leave" with reason) when match,
+ * called under the table's lock with the instance's latest token, returns
+ * 0 (match NULL: always). Returns 1 when removed, 0 when there is no such
+ * instance, or match's negative answer (the instance stays).
+ */
+typedef int (*table_match_fn)(void *ctx, const struct token *latest);
 int table_remove(struct table *t, const char *service, const char *instance_id,
-		 const char *reason, int64_t now_ms);
+		 table_match_fn match, void *ctx, const char *reason, int64_t now_ms);
 
 /*
  * Removes the instances whose expiresAt <= now_ms (event "expire", reason

@@ -48,6 +48,9 @@ struct amqp_session_message {
 	int64_t timestamp_s;       /* 0: none */
 	const struct amqp_session_header *headers;
 	size_t header_count;
+	/* Property user_id, NULL: none. RabbitMQ refuses a message whose
+	 * user_id is not the connection's user: use amqp_session_user(). */
+	const char *user_id;
 };
 
 /* Borrowed from the session until the next amqp_session_next/close. */
@@ -56,6 +59,7 @@ struct amqp_session_delivery {
 	const char *routing_key;
 	const void *body;
 	size_t len;
+	const char *user_id; /* property user_id, NULL when absent */
 };
 
 /* Negative error codes. */
@@ -77,6 +81,9 @@ void amqp_session_free(struct amqp_session *s);
 int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void amqp_session_close(struct amqp_session *s);
+/* The user the URL logs in as, and its vhost ("/" when the URL has none). */
+const char *amqp_session_user(const struct amqp_session *s);
+const char *amqp_session_vhost(const struct amqp_session *s);
 bool amqp_session_is_open(const struct amqp_session *s);
 
 int amqp_session_declare_exchange(struct amqp_session *s, const char *name,

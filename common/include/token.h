@@ -14,6 +14,11 @@
 #define TOKEN_DEFAULT_TTL 6
 #define TOKEN_ROUTING_PREFIX "discovery."
 #define TOKEN_SYNC_KEY "discovery.sync"
+/* The largest seq and ts: 2^53, exact in the double JSON parsers use. */
+#define TOKEN_SEQ_MAX INT64_C(9007199254740992)
+#define TOKEN_INCARNATION_LEN 16 /* hex characters, random per process start */
+/* The longest default instanceId: "[" address "]:65535". */
+#define TOKEN_DEFAULT_ID_MAX (ADDR_TEXT_MAX + sizeof("[]:65535"))
 
 enum token_state { TOKEN_UP, TOKEN_DOWN, TOKEN_STARTING, TOKEN_OUT_OF_SERVICE };
 
@@ -33,6 +38,10 @@ struct token {
 	char *health_url;
 	char *stream_url;
 	char *reason;      /* "expired", "connection-lost" on registry-made DOWNs */
+	char incarnation[TOKEN_INCARNATION_LEN + 1]; /* "" when absent */
+	/* The broker user the token came from (the AMQP user_id property the
+	 * broker checked), NULL when absent. Not a body field: never encoded. */
+	char *user_id;
 	int ttl;           /* seconds; TOKEN_DEFAULT_TTL when absent */
 	int64_t seq;       /* -1 when absent */
 	int64_t ts;        /* ms since epoch; 0 when absent */
@@ -55,8 +64,9 @@ enum token_error {
 	TOKEN_ERR_BAD_ROUTING_KEY = -11,
 	TOKEN_ERR_BAD_FIELD = -12,     /* other field out of range (seq, ts, ...) */
 	TOKEN_ERR_NO_MEMORY = -13,
+	TOKEN_ERR_UNBOUND = -14,       /* signed, but lacks service, instanceId, seq or ts */
 };
-#define TOKEN_ERROR_COUNT 13
+#define TOKEN_ERROR_COUNT 14
 
 /* "too_large", "not_json", ... for metrics and logs; "unknown" otherwise. */
 const char *token_error_name(int err);
@@ -69,6 +79,12 @@ const char *token_state_key(enum token_state state);
 int token_parse_state(const char *text, enum token_state *out)
 	__attribute__((warn_unused_result));
 bool token_service_is_valid(const char *name);
+/* True for exactly TOKEN_INCARNATION_LEN hex digits. */
+bool token_incarnation_is_valid(const char *text);
+
+/* The contract's default instanceId: "address:port", "[v6-address]:port",
+ * or the address alone when port is 0. out needs TOKEN_DEFAULT_ID_MAX. */
+void token_default_instance_id(const char *address, int port, char *out, size_t outlen);
 
 /* Compact JSON of the token (absent optional fields omitted); free() it. */
 char *token_encode(const struct token *t) __attribute__((warn_unused_result));

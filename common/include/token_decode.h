@@ -14,4 +14,10 @@
 int token_decode(const void *body, size_t len, const char *routing_key, struct token *out)
 	__attribute__((warn_unused_result));
 
+/* The same, for a body whose signature was verified: it must also carry
+ * service, instanceId, seq and ts itself (TOKEN_ERR_UNBOUND otherwise), so
+ * that the signature binds them. */
+int token_decode_signed(const void *body, size_t len, const char *routing_key,
+			struct token *out) __attribute__((warn_unused_result));
+
 #endif

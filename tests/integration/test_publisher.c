@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -111,6 +112,8 @@ static int consumer_next(struct amqp_session *s, const char *service, int64_t de
 		assert_true(d.len <= TOKEN_MAX_BODY);
 		memcpy(out->body, d.body, d.len);
 		out->len = d.len;
+		if (d.user_id)
+			out->token.user_id = strdup(d.user_id);
 		out->has_signature = amqp_session_header(s, TOKEN_SIGNATURE_HEADER, out->signature,
 							 sizeof(out->signature)) == 0;
 		return 1;
@@ -367,13 +370,22 @@ static void publisher_set_healthy_should_announce_the_change_at_once(void **stat
 static void publisher_should_never_block_without_a_broker(void **state)
 {
 	struct token t = description("pubtest-nobroker", "i-1");
-	/* Port 1 refuses at once on loopback; 192.0.2.1 (TEST-NET) never
-	 * answers, so connecting to it can only time out. */
-	const char *urls[2] = {"amqp://guest:guest@127.0.0.1:1/",
-			       "amqp://guest:guest@192.0.2.1:5672/"};
+	/* Port 1 refuses at once on loopback; a listener that never accepts
+	 * nor answers is a silent broker, so the login can only time out. */
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sin_len = sizeof(sin);
+	int silent = socket(AF_INET, SOCK_STREAM, 0);
+	char silent_url[64];
+	const char *urls[2] = {"amqp://guest:guest@127.0.0.1:1/", silent_url};
 	struct publisher_options o = {.token = &t, .interval_ms = 100};
 
 	(void)state;
+	assert_true(silent >= 0);
+	assert_int_equal(bind(silent, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(silent, 8), 0);
+	assert_int_equal(getsockname(silent, (struct sockaddr *)&sin, &sin_len), 0);
+	snprintf(silent_url, sizeof(silent_url), "amqp://guest:guest@127.0.0.1:%d/",
+		 ntohs(sin.sin_port));
 	for (int i = 0; i < 2; i++) {
 		struct publisher *p;
 		int64_t t0 = timing_mono_ms();
@@ -390,6 +402,7 @@ static void publisher_should_never_block_without_a_broker(void **state)
 			fail_msg("stop took %lld ms without a broker",
 				 (long long)(timing_mono_ms() - t0));
 	}
+	close(silent);
 }
 
 static void publisher_should_name_its_connection(void **state)
@@ -409,8 +422,13 @@ static void publisher_should_name_its_connection(void **state)
 	unique_service(service, sizeof(service), "name");
 	p = start(service, "i-7", 1000, NULL);
 	assert_int_equal(consumer_next(c, service, timing_mono_ms() + 1000, &s), 1);
+	/* The broker checked user_id against the connection's user. */
+	assert_non_null(s.token.user_id);
+	assert_string_equal(s.token.user_id, "guest");
+	assert_true(token_incarnation_is_valid(s.token.incarnation));
+	snprintf(property, sizeof(property), "{\"connection_name\",\"discovery:%s:i-7:%s\"}",
+		 service, s.token.incarnation);
 	token_clear(&s.token);
-	snprintf(property, sizeof(property), "{\"connection_name\",\"discovery:%s:i-7\"}", service);
 	snprintf(cmd, sizeof(cmd),
 		 "scripts/rabbitmq.sh ctl '%s' list_connections client_properties",
 		 getenv("RABBIT_DIR"));
@@ -578,7 +596,7 @@ static void sidecar_should_read_the_environment(void **state)
 	assert_int_equal(consumer_next(c, service, timing_mono_ms() + 2000, &s), 1);
 	assert_string_equal(s.token.address, "fd00::5");
 	assert_int_equal(s.token.port, 9090);
-	assert_string_equal(s.token.instance_id, "fd00::5:9090");
+	assert_string_equal(s.token.instance_id, "[fd00::5]:9090");
 	assert_int_equal(s.token.metadata_count, 1);
 	assert_true(s.has_signature);
 	assert_true(token_verify("envsecret", s.body, s.len, s.signature));

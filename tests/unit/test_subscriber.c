@@ -59,7 +59,7 @@ static int teardown(void **state)
 
 static void deliver(struct fixture *f, const char *exchange, const char *key, const char *body)
 {
-	struct amqp_session_delivery d = { exchange, key, body, strlen(body) };
+	struct amqp_session_delivery d = { exchange, key, body, strlen(body), NULL };
 
 	subscriber_handle(f->sub, f->session, &d, 1000);
 }

@@ -187,9 +187,96 @@ static void table_set_notify_should_call_back_for_changes_only(void **state)
 	notified = 0;
 	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
 	assert_int_equal(apply(t, "a", "i1", "UP", 2, 6, 0), TABLE_RENEWED);
-	assert_int_equal(table_remove(t, "a", "i1", "connection-lost", 0), 1);
-	assert_int_equal(table_remove(t, "a", "i1", "connection-lost", 0), 0);
+	assert_int_equal(table_remove(t, "a", "i1", NULL, NULL, "connection-lost", 0), 1);
+	assert_int_equal(table_remove(t, "a", "i1", NULL, NULL, "connection-lost", 0), 0);
 	assert_int_equal(notified, 2);
+	table_free(t);
+}
+
+static void table_apply_should_refuse_replays_in_strict_mode_also_after_a_leave(void **state)
+{
+	struct table_limits lim = { .strict_seq = true, .tombstone_ms = 30000 };
+	struct table *t = table_new(&lim);
+	struct token out[1];
+	struct table_stats st;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 5, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i1", "UP", 5, 6, 10), TABLE_REPLAYED);
+	assert_int_equal(apply(t, "a", "i1", "DOWN", 6, 6, 20), TABLE_LEFT);
+	/* The UP captured before the DOWN, replayed 5 s later. */
+	assert_int_equal(apply(t, "a", "i1", "UP", 5, 6, 5000), TABLE_REPLAYED);
+	assert_int_equal(apply(t, "a", "i1", "UP", 6, 6, 5000), TABLE_REPLAYED);
+	assert_int_equal(count_instances(t, "a"), 0);
+	/* After an expiry and after a connection loss, too. */
+	assert_int_equal(apply(t, "a", "i1", "UP", 7, 1, 6000), TABLE_JOINED);
+	assert_int_equal(table_expire(t, 7000, out, 1), 1);
+	token_clear(&out[0]);
+	assert_int_equal(apply(t, "a", "i1", "UP", 7, 1, 7100), TABLE_REPLAYED);
+	assert_int_equal(apply(t, "a", "i1", "UP", 8, 6, 7200), TABLE_JOINED);
+	assert_int_equal(table_remove(t, "a", "i1", NULL, NULL, "connection-lost", 7300), 1);
+	assert_int_equal(apply(t, "a", "i1", "UP", 8, 6, 7400), TABLE_REPLAYED);
+	table_stats(t, &st);
+	assert_int_equal(st.tombstones, 1);
+	/* The tombstone ends after the ttl plus the skew window. */
+	assert_int_equal(apply(t, "a", "i1", "UP", 8, 6, 7300 + 6000 + 30000), TABLE_JOINED);
+	table_stats(t, &st);
+	assert_int_equal(st.tombstones, 0);
+	table_free(t);
+}
+
+static void table_apply_should_keep_a_lower_seq_out_after_a_leave(void **state)
+{
+	struct table *t = table_new(NULL);
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 5, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i1", "DOWN", 6, 6, 0), TABLE_LEFT);
+	assert_int_equal(apply(t, "a", "i1", "UP", 4, 6, 100), TABLE_STALE_SEQ);
+	/* Without strict_seq an equal seq is not a replay. */
+	assert_int_equal(apply(t, "a", "i1", "UP", 6, 6, 100), TABLE_JOINED);
+	table_free(t);
+}
+
+static void table_apply_should_bound_the_tombstones(void **state)
+{
+	struct table_limits lim = { .strict_seq = true, .max_tombstones = 2 };
+	struct table *t = table_new(&lim);
+	struct table_stats st;
+	char id[8];
+	(void)state;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "i%d", i);
+		assert_int_equal(apply(t, "a", id, "UP", 1, 6, i), TABLE_JOINED);
+		assert_int_equal(apply(t, "a", id, "DOWN", 2, 6, i), TABLE_LEFT);
+	}
+	table_stats(t, &st);
+	assert_int_equal(st.tombstones, 2);
+	assert_int_equal(st.tombstones_evicted, 1);
+	/* The one that would have ended first went first. */
+	assert_int_equal(apply(t, "a", "i0", "UP", 1, 6, 10), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i2", "UP", 1, 6, 10), TABLE_REPLAYED);
+	table_free(t);
+}
+
+static int refuse_unless_ctx(void *ctx, const struct token *latest)
+{
+	assert_string_equal(latest->instance_id, "i1");
+	return ctx ? 0 : -7;
+}
+
+static void table_remove_should_keep_an_instance_its_match_refuses(void **state)
+{
+	struct table *t = table_new(NULL);
+	int yes = 1;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(table_remove(t, "a", "i1", refuse_unless_ctx, NULL, "x", 0), -7);
+	assert_int_equal(count_instances(t, "a"), 1);
+	assert_int_equal(table_remove(t, "a", "i1", refuse_unless_ctx, &yes, "x", 0), 1);
+	assert_int_equal(count_instances(t, "a"), 0);
 	table_free(t);
 }
 
@@ -204,6 +291,10 @@ int main(void)
 		cmocka_unit_test(table_set_stale_should_hold_expiry_and_refresh_windows),
 		cmocka_unit_test(table_event_after_should_replay_changes_in_order),
 		cmocka_unit_test(table_set_notify_should_call_back_for_changes_only),
+		cmocka_unit_test(table_apply_should_refuse_replays_in_strict_mode_also_after_a_leave),
+		cmocka_unit_test(table_apply_should_keep_a_lower_seq_out_after_a_leave),
+		cmocka_unit_test(table_apply_should_bound_the_tombstones),
+		cmocka_unit_test(table_remove_should_keep_an_instance_its_match_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

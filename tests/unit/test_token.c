@@ -162,7 +162,7 @@ static void token_error_name_should_label_every_code(void **state)
 	static const char *names[TOKEN_ERROR_COUNT] = {
 		"too_large",	   "not_json",	  "not_object", "bad_type", "bad_state",
 		"bad_address",	   "bad_service", "bad_port",	"bad_ttl",  "bad_metadata",
-		"bad_routing_key", "bad_field",	  "no_memory",
+		"bad_routing_key", "bad_field",	  "no_memory",  "unbound",
 	};
 
 	for (int i = 0; i < TOKEN_ERROR_COUNT; i++)

@@ -133,6 +133,59 @@ static void token_decode_should_default_instance_id_to_address_and_port(void **s
 	token_clear(&t);
 }
 
+static void token_decode_should_accept_only_16_hex_digits_as_incarnation(void **state)
+{
+	(void)state;
+	struct token t;
+
+	assert_int_equal(decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\","
+				"\"incarnation\":\"0123456789abcDEF\"}", KEY, &t), 0);
+	assert_string_equal(t.incarnation, "0123456789abcDEF");
+	token_clear(&t);
+	assert_int_equal(reject_with("\"incarnation\":\"0123456789abcde\""), TOKEN_ERR_BAD_FIELD);
+	assert_int_equal(reject_with("\"incarnation\":\"0123456789abcdef0\""), TOKEN_ERR_BAD_FIELD);
+	assert_int_equal(reject_with("\"incarnation\":\"0123456789abcdeg\""), TOKEN_ERR_BAD_FIELD);
+	assert_int_equal(reject_with("\"incarnation\":1"), TOKEN_ERR_BAD_TYPE);
+}
+
+static void token_decode_signed_should_require_what_the_signature_binds(void **state)
+{
+	(void)state;
+	static const char *const missing[] = {
+		"{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"instanceId\":\"i\",\"seq\":1,\"ts\":1}",
+		"{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"service\":\"acct\",\"seq\":1,\"ts\":1}",
+		"{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"service\":\"acct\",\"instanceId\":\"i\",\"ts\":1}",
+		"{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"service\":\"acct\",\"instanceId\":\"i\",\"seq\":1}",
+	};
+	const char *full = "{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"service\":\"acct\","
+			   "\"instanceId\":\"i\",\"seq\":1,\"ts\":1}";
+	struct token t;
+
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		assert_int_equal(token_decode_signed(missing[i], strlen(missing[i]),
+						     "discovery.acct.up", &t), TOKEN_ERR_UNBOUND);
+		assert_null(t.instance_id);
+	}
+	assert_int_equal(token_decode_signed(full, strlen(full), "discovery.acct.up", &t), 0);
+	token_clear(&t);
+	/* The body's service binds it to its own routing key only. */
+	assert_int_equal(token_decode_signed(full, strlen(full), "discovery.other.up", &t),
+			 TOKEN_ERR_BAD_SERVICE);
+}
+
+static void token_default_instance_id_should_bracket_only_ipv6(void **state)
+{
+	(void)state;
+	char id[TOKEN_DEFAULT_ID_MAX];
+
+	token_default_instance_id("fd00::1", 80, id, sizeof(id));
+	assert_string_equal(id, "[fd00::1]:80");
+	token_default_instance_id("10.0.0.1", 80, id, sizeof(id));
+	assert_string_equal(id, "10.0.0.1:80");
+	token_default_instance_id("fd00::1", 0, id, sizeof(id));
+	assert_string_equal(id, "fd00::1");
+}
+
 static void token_decode_should_default_ttl_and_accept_its_range(void **state)
 {
 	(void)state;
@@ -654,6 +707,12 @@ int main(void)
 		cmocka_unit_test(token_decode_should_accept_every_state),
 		cmocka_unit_test(token_decode_should_accept_ipv6_addresses),
 		cmocka_unit_test(token_decode_should_default_instance_id_to_address_and_port),
+		cmocka_unit_test(token_decode_should_accept_only_16_hex_digits_as_incarnation),
+		cmocka_unit_test(token_decode_signed_should_require_what_the_signature_binds),
+		cmocka_unit_test(token_default_instance_id_should_bracket_only_ipv6),
+		cmocka_unit_test(token_decode_should_accept_only_16_hex_digits_as_incarnation),
+		cmocka_unit_test(token_decode_signed_should_require_what_the_signature_binds),
+		cmocka_unit_test(token_default_instance_id_should_bracket_only_ipv6),
 		cmocka_unit_test(token_decode_should_default_ttl_and_accept_its_range),
 		cmocka_unit_test(token_decode_should_ignore_unknown_fields),
 		cmocka_unit_test(token_decode_should_reject_oversize_bodies),

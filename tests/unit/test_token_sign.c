@@ -66,11 +66,33 @@ static void token_verify_should_accept_only_the_right_signature(void **state)
 	assert_false(token_verify("secret", body, len, hex));
 }
 
+static void token_verify_should_accept_any_key_of_a_list(void **state)
+{
+	(void)state;
+	const char *body = MINIMAL;
+	size_t len = strlen(body);
+	char hex[TOKEN_SIGNATURE_HEX + 1];
+
+	/* The known answer is "secret"'s wherever it stands in the list. */
+	assert_true(token_verify("secret,next", body, len, KAT_HEX));
+	assert_true(token_verify("old,secret", body, len, KAT_HEX));
+	assert_true(token_verify("a,,secret,", body, len, KAT_HEX));
+	assert_false(token_verify("secre,t", body, len, KAT_HEX));
+	assert_false(token_verify("old,next", body, len, KAT_HEX));
+	assert_false(token_verify(",", body, len, KAT_HEX));
+	/* Signing uses the first key only. */
+	token_sign("secret,other", body, len, hex);
+	assert_string_equal(hex, KAT_HEX);
+	token_sign("other,secret", body, len, hex);
+	assert_string_not_equal(hex, KAT_HEX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(token_sign_should_match_openssl),
 		cmocka_unit_test(token_verify_should_accept_only_the_right_signature),
+		cmocka_unit_test(token_verify_should_accept_any_key_of_a_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
