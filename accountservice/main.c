@@ -25,7 +25,7 @@
 
 struct acct_identity {
 	char address[ADDR_TEXT_MAX];
-	char instance_id[ADDR_TEXT_MAX + 8];
+	char instance_id[TOKEN_DEFAULT_ID_MAX];
 	char hostname[256];
 	char health_url[ADDR_TEXT_MAX + 32];
 };
@@ -38,7 +38,8 @@ static void acct_on_health(void *arg, bool healthy)
 static void acct_identity_fill(struct acct_identity *id, int port)
 {
 	bool v6 = strchr(id->address, ':') != NULL;
-	snprintf(id->instance_id, sizeof(id->instance_id), "%s:%d", id->address, port);
+
+	token_default_instance_id(id->address, port, id->instance_id, sizeof(id->instance_id));
 	snprintf(id->health_url, sizeof(id->health_url), "http://%s%s%s:%d/health", v6 ? "[" : "",
 		 id->address, v6 ? "]" : "", port);
 	if (gethostname(id->hostname, sizeof(id->hostname)) != 0)
@@ -46,26 +47,47 @@ static void acct_identity_fill(struct acct_identity *id, int port)
 	id->hostname[sizeof(id->hostname) - 1] = '\0';
 }
 
-static struct publisher *acct_announce(const struct acct_config *cfg,
-				       const struct acct_identity *id)
+/* The publisher's options for this instance; t and po are the caller's. */
+static void acct_publisher_options(const struct acct_config *cfg, const struct acct_identity *id,
+				   struct token *t, struct publisher_options *po)
 {
-	struct token t = {
+	*t = (struct token){
 		.state = TOKEN_UP,
 		.port = cfg->port,
 		.instance_id = (char *)id->instance_id,
 		.hostname = id->hostname[0] != '\0' ? (char *)id->hostname : NULL,
 		.health_url = (char *)id->health_url,
 	};
-	struct publisher_options po = {
+	*po = (struct publisher_options){
 		.amqp_url = cfg->amqp_url,
 		.exchange = cfg->exchange,
 		.secret = cfg->secret,
 		.interval_ms = cfg->interval_ms,
-		.token = &t,
+		.token = t,
 	};
-	snprintf(t.address, sizeof(t.address), "%s", id->address);
-	snprintf(t.service, sizeof(t.service), "%s", cfg->service_name);
+	snprintf(t->address, sizeof(t->address), "%s", id->address);
+	snprintf(t->service, sizeof(t->service), "%s", cfg->service_name);
+}
+
+static struct publisher *acct_announce(const struct acct_config *cfg,
+				       const struct acct_identity *id)
+{
+	struct token t;
+	struct publisher_options po;
+
+	acct_publisher_options(cfg, id, &t, &po);
 	return publisher_start(&po);
+}
+
+/* What the registry would refuse to list fails here, at start. */
+static int acct_check_announcement(const struct acct_config *cfg,
+				   const struct acct_identity *id, char *err, size_t errlen)
+{
+	struct token t;
+	struct publisher_options po;
+
+	acct_publisher_options(cfg, id, &t, &po);
+	return publisher_validate(&po, err, errlen);
 }
 
 /* Each connection may hold two descriptors (the client and its quote
@@ -116,7 +138,6 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		.metrics = &metrics,
 		.on_health = acct_on_health,
 	};
-	acct_identity_fill(id, cfg->port);
 	pub = acct_announce(cfg, id);
 	if (pub == NULL) {
 		log_error("cannot start the discovery publisher");
@@ -171,6 +192,11 @@ int main(int argc, char **argv)
 	if (addr_advertised(cfg.advertise_addr, cfg.advertise_cidr, id.address, sizeof(id.address),
 			    err, sizeof(err)) < 0) {
 		fprintf(stderr, "accountservice: %s\n", err);
+		return EXIT_USAGE;
+	}
+	acct_identity_fill(&id, cfg.port);
+	if (acct_check_announcement(&cfg, &id, err, sizeof(err)) < 0) {
+		fprintf(stderr, "accountservice: cannot announce this instance: %s\n", err);
 		return EXIT_USAGE;
 	}
 	acct_raise_fd_limit();

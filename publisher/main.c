@@ -228,6 +228,18 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	po.amqp_url = c.amqp_url;
+	po.exchange = c.exchange;
+	po.secret = c.secret;
+	po.interval_ms = c.interval_ms;
+	po.token = &t;
+	po.out_of_service_when_unhealthy = c.out_of_service;
+	if (publisher_validate(&po, err, sizeof(err)) < 0) {
+		fprintf(stderr, "publisher: cannot announce this instance: %s\n", err);
+		token_clear(&t);
+		return MAIN_EXIT_USAGE;
+	}
+
 	if (c.check_health) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		healthy = healthcheck_probe(c.health_url, MAIN_HEALTH_TIMEOUT_MS, err, sizeof(err));
@@ -235,12 +247,6 @@ int main(int argc, char **argv)
 			log_warn("health check fails url=%s reason=\"%s\"", c.health_url, err);
 	}
 
-	po.amqp_url = c.amqp_url;
-	po.exchange = c.exchange;
-	po.secret = c.secret;
-	po.interval_ms = c.interval_ms;
-	po.token = &t;
-	po.out_of_service_when_unhealthy = c.out_of_service;
 	p = publisher_start(&po);
 	if (!p) {
 		fprintf(stderr,

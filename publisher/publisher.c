@@ -346,7 +346,7 @@ static int publisher_check_token(const struct token *t, int ttl_s, const char *s
 				 : token_decode(m.body, m.len, m.routing_key, &back);
 	announce_message_clear(&m);
 	if (rc < 0) {
-		snprintf(err, errlen, "the registry would reject the token: %s",
+		snprintf(err, errlen, "the registry would reject the token: %s (docs/token.md)",
 			 token_error_name(rc));
 		return -1;
 	}

@@ -77,6 +77,7 @@ static int publish(struct rlink *l, const char *key, const char *body,
 		.content_type = "application/json",
 		.expiration_ms = expiration_ms,
 		.timestamp_s = timing_wall_ms() / 1000,
+		.user_id = amqp_session_user(l->session),
 	};
 
 	if (l->secret) {

@@ -460,6 +460,26 @@ static void publisher_start_should_refuse_bad_options(void **state)
 	assert_null(publisher_start(&o));
 }
 
+static void publisher_validate_should_refuse_what_the_registry_would_reject(void **state)
+{
+	struct token t = description("pubtest-validate", "i-1");
+	struct publisher_options o = {.amqp_url = amqp_url(), .token = &t};
+	char long_id[301], err[256];
+
+	(void)state;
+	assert_int_equal(publisher_validate(&o, err, sizeof(err)), 0);
+	t.health_url = "HTTP://10.0.0.5/health"; /* the decoder takes lower-case schemes */
+	assert_int_equal(publisher_validate(&o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad_field"));
+	assert_null(publisher_start(&o));
+	t.health_url = NULL;
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	t.instance_id = long_id;
+	assert_int_equal(publisher_validate(&o, err, sizeof(err)), -1);
+	assert_null(publisher_start(&o));
+}
+
 /* ---- the sidecar program --------------------------------------------- */
 
 static char sidecar_path[512];
@@ -652,6 +672,15 @@ static void sidecar_should_exit_2_on_bad_arguments(void **state)
 	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "10.0.0.1",
 				      "--check-health", NULL},
 			   "--health-url");
+	/* Options the registry would reject every token for. */
+	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "10.0.0.1",
+				      "--health-url", "HTTP://10.0.0.1/health", NULL},
+			   "registry would reject");
+	expect_usage_error((char *[]){"--service-name", "x", "--advertise-addr", "10.0.0.1",
+				      "--instance-id",
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				      NULL},
+			   "registry would reject");
 }
 
 /* A tiny HTTP server for the health probe: answers 200 or 503. */
@@ -790,6 +819,7 @@ int main(void)
 		cmocka_unit_test(publisher_should_never_block_without_a_broker),
 		cmocka_unit_test(publisher_should_name_its_connection),
 		cmocka_unit_test(publisher_start_should_refuse_bad_options),
+		cmocka_unit_test(publisher_validate_should_refuse_what_the_registry_would_reject),
 		cmocka_unit_test(sidecar_should_announce_the_given_fields_exactly),
 		cmocka_unit_test(sidecar_should_read_the_environment),
 		cmocka_unit_test(sidecar_should_exit_2_on_bad_arguments),
