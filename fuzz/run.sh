@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the token decoder's libFuzzer target with ASan and UBSan into
-# build-fuzz/ and runs it for FUZZ_SECONDS (default 30) over a scratch copy
-# of fuzz/corpus, so the committed corpus never changes. Exits non-zero
-# when the fuzzer finds a crash; the reproducer lands in build-fuzz/.
+# Builds each libFuzzer target with ASan and UBSan into build-fuzz/ and runs
+# it for FUZZ_SECONDS (default 30) over a scratch copy of its corpus
+# (fuzz/corpus-<target>/), so the committed corpora never change. Exits
+# non-zero when a fuzzer finds a crash; the reproducer lands in build-fuzz/.
+#
+#   fuzz/run.sh [target...]     token, query, conn_event (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,18 +12,41 @@ seconds=${FUZZ_SECONDS:-30}
 out=build-fuzz
 mkdir -p "$out"
 
-# shellcheck disable=SC2046 # pkg-config prints several words on purpose
-clang -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Icommon/include $(pkg-config --cflags libcjson) \
-	fuzz/fuzz_token.c common/token.c common/token_decode.c common/addr.c \
-	$(pkg-config --libs libcjson) -o "$out/fuzz_token"
+# The sources each target links besides its own fuzz/fuzz_<target>.c.
+declare -A sources=(
+	[token]="common/token.c common/token_decode.c common/addr.c"
+	[query]="registry/rquery.c common/timing.c common/token.c common/addr.c"
+	[conn_event]="registry/rconn.c common/token.c common/addr.c"
+)
+# Extra libFuzzer options per target.
+declare -A options=(
+	[token]="-max_len=4200 -dict=fuzz/token.dict"
+	[query]="-max_len=256"
+	[conn_event]="-max_len=4096"
+)
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event)
 
-work=$(mktemp -d /tmp/fuzz-token.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cp fuzz/corpus/* "$work/"
+for t in "${targets[@]}"; do
+	[[ -n "${sources[$t]:-}" ]] || { echo "fuzz: no target $t" >&2; exit 2; }
+	# shellcheck disable=SC2046,SC2086 # word splitting on purpose
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+		-I. -Icommon/include $(pkg-config --cflags libcjson) \
+		"fuzz/fuzz_$t.c" ${sources[$t]} \
+		$(pkg-config --libs libcjson) -o "$out/fuzz_$t"
+done
 
-echo "fuzz: token decoder for ${seconds}s"
-"$out/fuzz_token" -max_total_time="$seconds" -max_len=4200 -timeout=10 \
-	-dict=fuzz/token.dict -print_final_stats=1 -artifact_prefix="$out/" "$work"
+for t in "${targets[@]}"; do
+	work=$(mktemp -d "/tmp/fuzz-$t.XXXXXX")
+	cp "fuzz/corpus-$t"/* "$work/"
+	echo "fuzz: $t for ${seconds}s"
+	# shellcheck disable=SC2086 # options are several words
+	if ! "$out/fuzz_$t" -max_total_time="$seconds" -timeout=10 ${options[$t]} \
+		-print_final_stats=1 -artifact_prefix="$out/$t-" "$work"; then
+		rm -rf "$work"
+		exit 1
+	fi
+	rm -rf "$work"
+done
