@@ -109,8 +109,11 @@ int main(int argc, char **argv)
 	log_info("registry stopping signal=%s", strsignal(sig));
 	result = 0;
 out:
-	rhttp_stop(http);
+	/* The AMQP thread first: once it is joined nothing changes the table,
+	 * so no notify hook can wake a watch that rhttp_stop frees. */
 	rlink_stop(link);
+	rhttp_stop(http);
+	rlink_free(link);
 	subscriber_free(sub);
 	table_free(table);
 	return result;

@@ -27,6 +27,7 @@ struct rlink {
 	struct amqp_session *session;
 	pthread_t thread;
 	atomic_bool stop;
+	bool stopped; /* joined: the main thread's own */
 	pthread_mutex_t mu; /* guards status */
 	struct rlink_status status;
 	bool outage_logged; /* one warning per outage, not one per retry */
@@ -243,10 +244,18 @@ fail:
 
 void rlink_stop(struct rlink *l)
 {
-	if (!l)
+	if (!l || l->stopped)
 		return;
 	atomic_store(&l->stop, true);
 	pthread_join(l->thread, NULL);
+	l->stopped = true;
+}
+
+void rlink_free(struct rlink *l)
+{
+	if (!l)
+		return;
+	rlink_stop(l);
 	amqp_session_free(l->session);
 	pthread_mutex_destroy(&l->mu);
 	free(l->url);

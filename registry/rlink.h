@@ -37,8 +37,12 @@ struct rlink_status {
 /* Starts the thread (the table is stale until the first connect). */
 struct rlink *rlink_start(const struct rlink_options *opts)
 	__attribute__((warn_unused_result));
-/* Stops the thread, closes the session, frees. */
+/* Stops the thread and closes the session: nothing calls into the table
+ * or the subscriber from here on, while rlink_status() still answers (the
+ * HTTP side may still ask until it is stopped too). */
 void rlink_stop(struct rlink *l);
+/* Stops if still running, and frees. */
+void rlink_free(struct rlink *l);
 void rlink_status(struct rlink *l, struct rlink_status *out);
 
 #endif
