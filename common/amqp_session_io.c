@@ -84,8 +84,8 @@ int amqp_session_declare_exchange(struct amqp_session *s, const char *name, cons
 	return session_rpc_result(s, "exchange.declare");
 }
 
-int amqp_session_declare_queue(struct amqp_session *s, const char *name, bool exclusive,
-			       char *out_name, size_t outlen)
+static int session_declare_queue(struct amqp_session *s, const char *name, bool exclusive,
+				 amqp_table_t args, char *out_name, size_t outlen)
 {
 	amqp_queue_declare_ok_t *ok;
 	int rc = session_begin_rpc(s);
@@ -95,7 +95,7 @@ int amqp_session_declare_queue(struct amqp_session *s, const char *name, bool ex
 	/* A shared queue is transient and kept, as the Go services declare
 	 * theirs; an exclusive one goes away with its connection. */
 	ok = amqp_queue_declare(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(name), 0, 0, exclusive,
-				exclusive, amqp_empty_table);
+				exclusive, args);
 	rc = session_rpc_result(s, "queue.declare");
 	if (rc < 0)
 		return rc;
@@ -107,6 +107,26 @@ int amqp_session_declare_queue(struct amqp_session *s, const char *name, bool ex
 		session_copy_bytes(out_name, outlen, ok->queue);
 	}
 	return 0;
+}
+
+int amqp_session_declare_queue(struct amqp_session *s, const char *name, bool exclusive,
+			       char *out_name, size_t outlen)
+{
+	return session_declare_queue(s, name, exclusive, amqp_empty_table, out_name, outlen);
+}
+
+int amqp_session_declare_bounded_queue(struct amqp_session *s, int64_t max_length,
+				       char *out_name, size_t outlen)
+{
+	amqp_table_entry_t limit = {
+		.key = amqp_cstring_bytes("x-max-length"),
+		.value = {.kind = AMQP_FIELD_KIND_I64, .value.i64 = max_length},
+	};
+	amqp_table_t args = {.num_entries = 1, .entries = &limit};
+
+	/* RabbitMQ's default overflow behaviour, drop-head, is the one
+	 * wanted: past the limit the oldest message goes. */
+	return session_declare_queue(s, "", true, args, out_name, outlen);
 }
 
 int amqp_session_bind(struct amqp_session *s, const char *queue, const char *exchange,

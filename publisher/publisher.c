@@ -26,6 +26,8 @@
 #define PUBLISHER_AMQP_TIMEOUT_MS 1000
 #define PUBLISHER_INTERVAL_JITTER 0.10
 #define PUBLISHER_SYNC_JITTER_MS  250
+/* Sync requests waiting for a stalled publisher: one answer serves them all. */
+#define PUBLISHER_SYNC_QUEUE_MAX 16
 
 struct publisher {
 	pthread_t thread;
@@ -146,7 +148,8 @@ static int publisher_connect(struct publisher *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot declare exchange %s", p->exchange);
 		goto fail;
 	}
-	rc = amqp_session_declare_queue(p->session, "", true, queue, sizeof(queue));
+	rc = amqp_session_declare_bounded_queue(p->session, PUBLISHER_SYNC_QUEUE_MAX, queue,
+						sizeof(queue));
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot declare the sync queue");
 		goto fail;

@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 					     .legacy_service = cfg.legacy_service,
 					     .legacy_ttl_s = (int)(cfg.legacy_ttl_ms / 1000),
 					     .watch_connections = true,
+					     .queue_max = cfg.queue_max,
 				     },
 				     table)
 		    : NULL;

@@ -14,6 +14,7 @@ struct rconfig {
 	const char *secret;
 	long max_instances;
 	long max_services;
+	long queue_max;
 	const char *legacy_queue;
 	const char *legacy_service;
 	int64_t legacy_ttl_ms;

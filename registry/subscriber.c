@@ -18,6 +18,7 @@
 #define EVENT_CLOSED "connection.closed"
 #define DEFAULT_SKEW_MS 30000
 #define DEFAULT_MAX_CONNECTIONS 100000
+#define DEFAULT_QUEUE_MAX 100000
 /* Rejections are logged once per source per window, sources kept in a
  * small round-robin set so a flood of distinct keys cannot grow memory. */
 #define LOG_SOURCES 32
@@ -38,6 +39,7 @@ struct subscriber {
 	int legacy_ttl_s;
 	bool watch_connections;
 	struct rconn *connections;
+	int64_t queue_max;
 	pthread_mutex_t mu; /* guards stats: read from other threads */
 	struct subscriber_stats stats;
 	struct log_source sources[LOG_SOURCES];
@@ -80,6 +82,7 @@ struct subscriber *subscriber_new(const struct subscriber_options *opts,
 	sub->max_skew_ms = opts->max_skew_ms > 0 ? opts->max_skew_ms : DEFAULT_SKEW_MS;
 	sub->legacy_ttl_s = opts->legacy_ttl_s > 0 ? opts->legacy_ttl_s : 90;
 	sub->watch_connections = opts->watch_connections;
+	sub->queue_max = opts->queue_max > 0 ? opts->queue_max : DEFAULT_QUEUE_MAX;
 	sub->connections = rconn_new(opts->max_connections ? opts->max_connections
 							   : DEFAULT_MAX_CONNECTIONS);
 	if (!sub->connections)
@@ -127,7 +130,7 @@ int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 
 	rc = amqp_session_declare_exchange(s, sub->exchange, "topic", true);
 	if (rc == 0)
-		rc = amqp_session_declare_queue(s, "", true, queue, sizeof(queue));
+		rc = amqp_session_declare_bounded_queue(s, sub->queue_max, queue, sizeof(queue));
 	if (rc == 0)
 		rc = amqp_session_bind(s, queue, sub->exchange, "discovery.#");
 	if (rc == 0)
@@ -139,7 +142,7 @@ int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 	}
 	if (rc < 0 || !sub->watch_connections)
 		return rc;
-	rc = amqp_session_declare_queue(s, "", true, queue, sizeof(queue));
+	rc = amqp_session_declare_bounded_queue(s, sub->queue_max, queue, sizeof(queue));
 	if (rc == 0)
 		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_CREATED);
 	if (rc == 0)

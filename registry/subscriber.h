@@ -34,6 +34,7 @@ struct subscriber_options {
 	int legacy_ttl_s;           /* ttl of legacy tokens that carry none */
 	bool watch_connections;     /* bind amq.rabbitmq.event connection.* */
 	size_t max_connections;     /* created connections remembered; 0: 100000 */
+	int64_t queue_max;          /* messages the broker keeps queued for us; 0: 100000 */
 };
 
 /* Reasons for rejecting a message: the codec's errors, then the signature's. */

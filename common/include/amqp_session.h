@@ -94,6 +94,12 @@ int amqp_session_declare_exchange(struct amqp_session *s, const char *name,
 int amqp_session_declare_queue(struct amqp_session *s, const char *name,
 			       bool exclusive, char *out_name, size_t outlen)
 	__attribute__((warn_unused_result));
+/* An exclusive, server-named queue that holds at most max_length messages:
+ * past it the broker drops the oldest (a stalled consumer does not make
+ * the broker hoard). */
+int amqp_session_declare_bounded_queue(struct amqp_session *s, int64_t max_length,
+				       char *out_name, size_t outlen)
+	__attribute__((warn_unused_result));
 int amqp_session_bind(struct amqp_session *s, const char *queue,
 		      const char *exchange, const char *routing_key)
 	__attribute__((warn_unused_result));
