@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,28 +74,99 @@ void log_write(enum log_level level, const char *fmt, ...)
 	fprintf(stderr, "%s\n", line);
 }
 
-void log_mask_url(const char *url, char *out, size_t outlen)
-{
-	if (outlen == 0)
-		return;
-	snprintf(out, outlen, "%s", url);
+/* Appends to a fixed buffer, cutting quietly at its end: masked text is
+ * only ever cut, so a short buffer never shows what the mask hides. */
+struct log_out {
+	char *buf;
+	size_t cap, used;
+};
 
-	/* userinfo sits between "://" and the last '@' before the path. */
-	const char *scheme_end = strstr(url, "://");
-	if (!scheme_end)
-		return;
-	const char *auth = scheme_end + 3;
-	const char *path = auth + strcspn(auth, "/?#");
+static void log_out_put(struct log_out *o, const char *text, size_t len)
+{
+	size_t room = o->cap - 1 - o->used;
+	if (len > room)
+		len = room;
+	memcpy(o->buf + o->used, text, len);
+	o->used += len;
+	o->buf[o->used] = '\0';
+}
+
+#define LOG_SCHEME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-"
+/* What a user name may hold (RFC 3986 userinfo without ':', and without
+ * the ',' that separates the URLs of a list). Anything else before the ':'
+ * means the userinfo is not the usual user:password, so all of it goes. */
+#define LOG_USER_CHARS LOG_SCHEME_CHARS "_~%!$&'()*;="
+
+/* Length of a leading "scheme://", or 0. */
+static size_t log_scheme_len(const char *url, const char *end)
+{
+	size_t n = strspn(url, LOG_SCHEME_CHARS);
+	if (n == 0 || !isalpha((unsigned char)url[0]) || (size_t)(end - url) < n + 3 ||
+	    memcmp(url + n, "://", 3) != 0)
+		return 0;
+	return n + 3;
+}
+
+/* The end of the URL that starts at url in a comma-separated list: the
+ * next ',' followed by a "scheme://". A ',' inside a password (where no
+ * "://" follows) does not split the URL, so its tail is masked too. */
+static const char *log_url_end(const char *url)
+{
+	const char *end = url + strlen(url);
+	for (const char *c = strchr(url, ','); c != NULL; c = strchr(c + 1, ','))
+		if (log_scheme_len(c + 1, end) > 0)
+			return c;
+	return end;
+}
+
+/*
+ * One URL. The password may hold any character, '/', '?', '#' and '@'
+ * included, so the userinfo runs from "://" (or from the start, when a
+ * garbage URL has no scheme) to the last '@' of the URL, not to the first
+ * '/': an '@' later in a path or query only makes the mask hide more.
+ */
+static void log_mask_one(struct log_out *o, const char *url, const char *end)
+{
+	const char *auth = url + log_scheme_len(url, end);
 	const char *at = NULL;
-	for (const char *p = auth; p < path; p++)
+	size_t user;
+
+	for (const char *p = auth; p < end; p++)
 		if (*p == '@')
 			at = p;
-	if (!at)
+	if (at == NULL) {
+		log_out_put(o, url, (size_t)(end - url));
 		return;
-	const char *colon = memchr(auth, ':', (size_t)(at - auth));
-	if (!colon)
+	}
+	/* Stops at the first '@' at the latest, so it stays before `at`. */
+	user = strspn(auth, LOG_USER_CHARS);
+	log_out_put(o, url, (size_t)(auth - url));
+	if (auth + user == at) {
+		log_out_put(o, auth, user); /* a user name without a password */
+	} else if (auth[user] == ':') {
+		log_out_put(o, auth, user + 1);
+		log_out_put(o, "***", 3);
+	} else {
+		log_out_put(o, "***", 3);
+	}
+	log_out_put(o, at, (size_t)(end - at));
+}
+
+void log_mask_url(const char *url, char *out, size_t outlen)
+{
+	struct log_out o = {.buf = out, .cap = outlen};
+
+	if (outlen == 0)
 		return;
-	snprintf(out, outlen, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	out[0] = '\0';
+	for (;;) {
+		const char *end = log_url_end(url);
+		log_mask_one(&o, url, end);
+		if (*end == '\0')
+			return;
+		log_out_put(&o, ",", 1);
+		url = end + 1;
+	}
 }
 
 bool log_ratelimit_allow(struct log_ratelimit *rl, int burst, int64_t window_ms)

@@ -28,8 +28,16 @@ void log_write(enum log_level level, const char *fmt, ...)
 #define log_warn(...)  log_write(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
 
-/* Copies url to out with any password replaced by "***":
- * amqp://guest:guest@host:5672/ -> amqp://guest:***@host:5672/ */
+/*
+ * Copies url to out with any password replaced by "***", whatever it holds:
+ *   amqp://guest:guest@host:5672/  -> amqp://guest:***@host:5672/
+ *   amqp://svc:Zm9v/Y@r@host/      -> amqp://svc:***@host/
+ *   amqp://a:x@h1/,amqps://b:y@h2/ -> amqp://a:***@h1/,amqps://b:***@h2/
+ * Everything between "://" and the last '@' of each URL of a comma-separated
+ * list is userinfo; the user name before its first ':' stays when it is a
+ * plain one, anything odder is masked whole. Never writes more than outlen
+ * bytes, and a cut output still hides the password.
+ */
 void log_mask_url(const char *url, char *out, size_t outlen);
 
 /* At most `burst` events per `window_ms`; tells whether this one may be
