@@ -96,6 +96,47 @@ static const struct config_option *config_find(const struct config_option *opts,
 	return NULL;
 }
 
+/* The longest option name that `name` starts with, or NULL. */
+static const struct config_option *config_find_prefix(const struct config_option *opts,
+						      size_t count, const char *name, size_t len)
+{
+	const struct config_option *best = NULL;
+	for (size_t i = 0; i < count; i++) {
+		size_t n = strlen(opts[i].flag);
+		if (n < len && strncmp(opts[i].flag, name, n) == 0 &&
+		    (!best || n > strlen(best->flag)))
+			best = &opts[i];
+	}
+	return best;
+}
+
+/*
+ * The message for an argument that is no option. Neither a stray value nor
+ * the tail of "--flagVALUE" is echoed: either may be a password or a key.
+ */
+static void config_unknown(const struct config_option *opts, size_t count, const char *arg,
+			   int index, char *err, size_t errlen)
+{
+	const char *name;
+	size_t len;
+	const struct config_option *o;
+
+	if (strncmp(arg, "--", 2) != 0) {
+		snprintf(err, errlen, "argument %d is not an option (a value follows its --flag)",
+			 index);
+		return;
+	}
+	name = arg + 2;
+	len = strcspn(name, "=");
+	o = config_find_prefix(opts, count, name, len);
+	if (o)
+		snprintf(err, errlen,
+			 "unknown option '--%s...' (write --%s=VALUE or --%s VALUE)",
+			 o->flag, o->flag, o->flag);
+	else
+		snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)len, name);
+}
+
 static void config_format_default(const struct config_option *o, char *out, size_t outlen)
 {
 	const char *text;
@@ -176,7 +217,7 @@ int config_load(const struct config_option *opts, size_t count, int argc,
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strncmp(arg, "--", 2) != 0) {
-			snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+			config_unknown(opts, count, arg, i, err, errlen);
 			return -1;
 		}
 		const char *name = arg + 2;
@@ -184,7 +225,7 @@ int config_load(const struct config_option *opts, size_t count, int argc,
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const struct config_option *o = config_find(opts, count, name, len);
 		if (!o) {
-			snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)len, name);
+			config_unknown(opts, count, arg, i, err, errlen);
 			return -1;
 		}
 		const char *value = eq ? eq + 1 : NULL;

@@ -147,6 +147,31 @@ static void config_load_should_reject_bad_duration_and_range(void **state)
 	assert_true(load(&s, 3, count, err, sizeof(err)) < 0);
 }
 
+/* A value without its flag, or glued to it, may be a password: the
+ * message names the argument or the option, never the value. */
+static void config_load_should_not_echo_stray_values(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *stray[] = { "prog", "--port", "80", "amqp://u:hunter2@h/" };
+	char *glued_url[] = { "prog", "--amqp-urlamqp://u:hunter2@h/" };
+	char *glued_secret[] = { "prog", "--secrethunter2" };
+	char *glued_eq[] = { "prog", "--secrets=hunter2" };
+	defaults(&s);
+	assert_true(load(&s, 4, stray, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "argument 3 is not an option"));
+	assert_null(strstr(err, "hunter2"));
+	assert_true(load(&s, 2, glued_url, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--amqp-url=VALUE"));
+	assert_null(strstr(err, "hunter2"));
+	assert_true(load(&s, 2, glued_secret, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--secret..."));
+	assert_null(strstr(err, "hunter2"));
+	assert_true(load(&s, 2, glued_eq, err, sizeof(err)) < 0);
+	assert_null(strstr(err, "hunter2"));
+}
+
 static void config_print_help_should_mask_secrets(void **state)
 {
 	(void)state;
@@ -195,6 +220,7 @@ int main(void)
 		cmocka_unit_test_setup(config_load_should_reject_unknown_flag, setup),
 		cmocka_unit_test_setup(config_load_should_reject_missing_value, setup),
 		cmocka_unit_test_setup(config_load_should_reject_bad_duration_and_range, setup),
+		cmocka_unit_test_setup(config_load_should_not_echo_stray_values, setup),
 		cmocka_unit_test_setup(config_print_help_should_mask_secrets, setup),
 		cmocka_unit_test_setup(config_load_should_parse_log_levels, setup),
 	};
