@@ -158,8 +158,10 @@ static void config_format_default(const struct config_option *o, char *out, size
 		snprintf(out, outlen, "%ld", *(long *)o->target);
 		return;
 	case CONFIG_PORT:
-	case CONFIG_FLAG:
 		snprintf(out, outlen, "%d", *(int *)o->target);
+		return;
+	case CONFIG_FLAG:
+		snprintf(out, outlen, "%s", *(int *)o->target ? "on" : "off");
 		return;
 	case CONFIG_DURATION_MS:
 		snprintf(out, outlen, "%lldms", (long long)*(int64_t *)o->target);
@@ -181,12 +183,14 @@ void config_print_help(const struct config_option *opts, size_t count,
 		char def[256];
 		char flag[80];
 		config_format_default(o, def, sizeof(def));
-		snprintf(flag, sizeof(flag), "--%s%s", o->flag,
-			 o->type == CONFIG_FLAG ? "" : " VALUE");
+		if (o->type == CONFIG_FLAG)
+			snprintf(flag, sizeof(flag), "--[no-]%s", o->flag);
+		else
+			snprintf(flag, sizeof(flag), "--%s VALUE", o->flag);
 		fprintf(out, "  %-28s %s", flag, o->help);
 		if (o->env)
 			fprintf(out, " [env %s]", o->env);
-		if (*def && o->type != CONFIG_FLAG)
+		if (*def)
 			fprintf(out, " (default: %s)", def);
 		fputc('\n', out);
 	}
@@ -224,11 +228,18 @@ int config_load(const struct config_option *opts, size_t count, int argc,
 		const char *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const struct config_option *o = config_find(opts, count, name, len);
+		const char *value = eq ? eq + 1 : NULL;
+		/* "--no-NAME" turns off a flag, for those that are on by default. */
+		if (!o && !eq && len > 3 && strncmp(name, "no-", 3) == 0) {
+			o = config_find(opts, count, name + 3, len - 3);
+			if (o && o->type != CONFIG_FLAG)
+				o = NULL;
+			value = "0";
+		}
 		if (!o) {
 			config_unknown(opts, count, arg, i, err, errlen);
 			return -1;
 		}
-		const char *value = eq ? eq + 1 : NULL;
 		if (!value && o->type == CONFIG_FLAG)
 			value = "1";
 		if (!value) {

@@ -9,7 +9,8 @@
  * Table-driven configuration: every option has a long flag, an optional
  * environment variable and a help line. Values come from the defaults the
  * caller stored in the targets, then the environment, then the flags
- * ("--port 6767" or "--port=6767"). --help is generated from the table.
+ * ("--port 6767" or "--port=6767"; "--verbose", "--no-verbose" or
+ * "--verbose=false" for a CONFIG_FLAG). --help is generated from the table.
  */
 enum config_type {
 	CONFIG_STRING,      /* const char **: points into environ or argv */
@@ -18,7 +19,7 @@ enum config_type {
 	CONFIG_INT,         /* long *, within [min, max] */
 	CONFIG_PORT,        /* int *, 1..65535 (0 allowed when min is 0) */
 	CONFIG_DURATION_MS, /* int64_t *, "2", "0.5", "500ms", "2s", "1m" */
-	CONFIG_FLAG,        /* int *, set to 1 by the flag alone; env "1"/"true" */
+	CONFIG_FLAG,        /* int *, 1 by "--flag", 0 by "--no-flag"; env "1"/"true"/"0" */
 	CONFIG_LOG_LEVEL,   /* enum log_level *: debug, info, warn, error */
 };
 

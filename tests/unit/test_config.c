@@ -147,6 +147,29 @@ static void config_load_should_reject_bad_duration_and_range(void **state)
 	assert_true(load(&s, 3, count, err, sizeof(err)) < 0);
 }
 
+/* A flag that is on by default is turned off by "--no-NAME" or "=false";
+ * "--no-" names no option that is not a flag. */
+static void config_load_should_turn_a_flag_off_with_no(void **state)
+{
+	(void)state;
+	struct sample s;
+	char err[256] = "";
+	char *no[] = { "prog", "--no-verbose" };
+	char *eq[] = { "prog", "--verbose=false" };
+	char *no_port[] = { "prog", "--no-port" };
+	char *no_eq[] = { "prog", "--no-verbose=1" };
+	defaults(&s);
+	s.verbose = 1;
+	assert_int_equal(load(&s, 2, no, err, sizeof(err)), 0);
+	assert_int_equal(s.verbose, 0);
+	s.verbose = 1;
+	assert_int_equal(load(&s, 2, eq, err, sizeof(err)), 0);
+	assert_int_equal(s.verbose, 0);
+	assert_true(load(&s, 2, no_port, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--no-port"));
+	assert_true(load(&s, 2, no_eq, err, sizeof(err)) < 0);
+}
+
 /* A value without its flag, or glued to it, may be a password: the
  * message names the argument or the option, never the value. */
 static void config_load_should_not_echo_stray_values(void **state)
@@ -186,6 +209,8 @@ static void config_print_help_should_mask_secrets(void **state)
 	config_print_help(opts, sizeof(opts) / sizeof(opts[0]), "prog", "A test.", out);
 	fclose(out);
 	assert_non_null(strstr(text, "--port VALUE"));
+	assert_non_null(strstr(text, "--[no-]verbose"));
+	assert_non_null(strstr(text, "(default: off)"));
 	assert_non_null(strstr(text, "T_PORT"));
 	assert_non_null(strstr(text, "amqp://guest:***@localhost:5672/"));
 	assert_null(strstr(text, "hunter2"));
@@ -220,6 +245,7 @@ int main(void)
 		cmocka_unit_test_setup(config_load_should_reject_unknown_flag, setup),
 		cmocka_unit_test_setup(config_load_should_reject_missing_value, setup),
 		cmocka_unit_test_setup(config_load_should_reject_bad_duration_and_range, setup),
+		cmocka_unit_test_setup(config_load_should_turn_a_flag_off_with_no, setup),
 		cmocka_unit_test_setup(config_load_should_not_echo_stray_values, setup),
 		cmocka_unit_test_setup(config_print_help_should_mask_secrets, setup),
 		cmocka_unit_test_setup(config_load_should_parse_log_levels, setup),
