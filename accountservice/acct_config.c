@@ -24,6 +24,7 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		.quotes_timeout_ms = 1000,
 		.db_path = "./accounts.db",
 		.log_level = LOG_INFO,
+		.testability = 1,
 	};
 	const struct config_option opts[] = {
 		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
@@ -49,6 +50,9 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		 "LMDB file holding the accounts"},
 		{"log-level", "LOG_LEVEL", CONFIG_LOG_LEVEL, &c->log_level, 0, 0,
 		 "debug, info, warn or error"},
+		{"testability", "ACCOUNT_TESTABILITY", CONFIG_FLAG, &c->testability, 0, 0,
+		 "serve /testability/healthy/{true|false}, which anyone can use to mark the "
+		 "instance down: turn it off in production (then 404)"},
 	};
 	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, ACCT_SUMMARY, err,
 			     errlen);

@@ -20,6 +20,7 @@ struct acct_config {
 	long quotes_timeout_ms;
 	const char *db_path;
 	enum log_level log_level;
+	int testability; /* 0: /testability/healthy/... answers 404 */
 };
 
 /*

@@ -11,7 +11,7 @@
  * The accountservice HTTP API on libmicrohttpd:
  *   GET /accounts/{id}                 the account, servedBy and a quote
  *   GET /health                        200 UP, or 503 DOWN
- *   GET /testability/healthy/{bool}    flips the health flag
+ *   GET /testability/healthy/{bool}    flips the health flag (404 when off)
  *   GET /metrics                       Prometheus text
  * Anything else: JSON 404 (path), 405 (method) or 414 (URL over 2 KiB).
  */
@@ -26,6 +26,8 @@ struct acct_http_options {
 	const char *quotes_url;
 	long quotes_timeout_ms;
 	struct acct_metrics *metrics;
+	/* true: /testability/healthy/... answers 404, for production. */
+	bool testability_off;
 	/* Called from an HTTP thread when /testability/healthy flips the flag. */
 	void (*on_health)(void *arg, bool healthy);
 	void *on_health_arg;

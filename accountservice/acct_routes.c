@@ -292,6 +292,12 @@ static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Co
 	r->route = routes_route_of(url, &param);
 	if (r->route == ACCT_ROUTE_OTHER)
 		return routes_send_static(c, r, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
+	/* Turned off, the route is absent for every method; it stays counted
+	 * under its own name, so that /metrics shows who still calls it. */
+	if (r->route == ACCT_ROUTE_TESTABILITY && routes->o->testability_off)
+		return routes_send_static(
+			c, r, MHD_HTTP_NOT_FOUND,
+			"{\"error\":\"not found: the testability routes are turned off\"}");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		struct MHD_Response *resp = routes_static("{\"error\":\"method not allowed\"}");
 		if (resp != NULL &&

@@ -136,6 +136,7 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		.quotes_url = cfg->quotes_url,
 		.quotes_timeout_ms = cfg->quotes_timeout_ms,
 		.metrics = &metrics,
+		.testability_off = !cfg->testability,
 		.on_health = acct_on_health,
 	};
 	pub = acct_announce(cfg, id);

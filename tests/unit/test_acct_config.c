@@ -13,6 +13,7 @@ static const char *const vars[] = {
 	"AMQP_SERVER_URL",    "SERVICE_NAME",	   "SERVER_PORT",    "DISCOVERY_EXCHANGE",
 	"DISCOVERY_INTERVAL", "DISCOVERY_SECRET",  "ADVERTISE_ADDR", "ADVERTISE_CIDR",
 	"QUOTES_URL",	      "QUOTES_TIMEOUT_MS", "DB_PATH",	     "LOG_LEVEL",
+	"ACCOUNT_TESTABILITY",
 };
 
 static int clear_env(void **state)
@@ -38,6 +39,27 @@ static void acct_config_load_should_give_the_contract_defaults(void **state)
 	assert_int_equal(c.interval_ms, 2000);
 	assert_string_equal(c.exchange, "discovery");
 	assert_int_equal(c.log_level, LOG_INFO);
+	assert_int_equal(c.testability, 1);
+}
+
+static void acct_config_load_should_turn_testability_off(void **state)
+{
+	struct acct_config c;
+	char err[256];
+	char *flag[] = {"accountservice", "--no-testability", NULL};
+	char *none[] = {"accountservice", NULL};
+	char *on[] = {"accountservice", "--testability", NULL};
+	(void)state;
+	assert_int_equal(acct_config_load(&c, 2, flag, err, sizeof(err)), 0);
+	assert_int_equal(c.testability, 0);
+	setenv("ACCOUNT_TESTABILITY", "0", 1);
+	assert_int_equal(acct_config_load(&c, 1, none, err, sizeof(err)), 0);
+	assert_int_equal(c.testability, 0);
+	assert_int_equal(acct_config_load(&c, 2, on, err, sizeof(err)), 0);
+	assert_int_equal(c.testability, 1);
+	setenv("ACCOUNT_TESTABILITY", "off-ish", 1);
+	assert_true(acct_config_load(&c, 1, none, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "ACCOUNT_TESTABILITY"));
 }
 
 static void acct_config_load_should_let_flags_override_the_environment(void **state)
@@ -87,6 +109,7 @@ int main(void)
 		cmocka_unit_test_setup(acct_config_load_should_let_flags_override_the_environment,
 				       clear_env),
 		cmocka_unit_test_setup(acct_config_load_should_reject_bad_values, clear_env),
+		cmocka_unit_test_setup(acct_config_load_should_turn_testability_off, clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

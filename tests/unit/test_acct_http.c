@@ -40,6 +40,7 @@ struct fixture {
 	atomic_int fake_connections;
 	int health_calls;
 	bool last_health;
+	bool testability_off; /* for the next start_service */
 };
 
 static struct fixture fx;
@@ -117,6 +118,7 @@ static struct acct_http *start_service(struct acct_store *store)
 		.quotes_url = fx.quotes_url,
 		.quotes_timeout_ms = QUOTE_TIMEOUT_MS,
 		.metrics = &fx.metrics,
+		.testability_off = fx.testability_off,
 		.on_health = on_health,
 		.on_health_arg = &fx,
 	};
@@ -563,6 +565,39 @@ static void acct_http_testability_should_reject_other_values(void **state)
 	assert_true(acct_http_is_healthy(fx.http));
 }
 
+/* Turned off for production: 404 with a JSON error for every value and
+ * method, and the health flag never moves. */
+static void acct_http_testability_should_answer_404_when_turned_off(void **state)
+{
+	static const char *const paths[] = {"/testability/healthy/false",
+					    "/testability/healthy/true", "/testability/healthy/x"};
+	struct reply r;
+	struct acct_http *h;
+	CURL *curl = curl_easy_init();
+	int calls = fx.health_calls;
+	(void)state;
+	fx.testability_off = true;
+	h = start_service(fx.store);
+	fx.testability_off = false;
+	assert_non_null(h);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		request_on(curl, acct_http_port(h), "GET", paths[i], &r);
+		assert_json_error(&r, 404);
+		assert_non_null(strstr(r.body, "turned off"));
+	}
+	request_on(curl, acct_http_port(h), "POST", paths[0], &r);
+	assert_json_error(&r, 404);
+	assert_true(acct_http_is_healthy(h));
+	assert_int_equal(fx.health_calls, calls);
+	request_on(curl, acct_http_port(h), "GET", "/health", &r);
+	assert_int_equal(r.status, 200);
+	request_on(curl, acct_http_port(h), "GET", "/metrics", &r);
+	assert_non_null(strstr(
+		r.body, "accountservice_http_requests_total{route=\"testability\",status=\"404\"} 4\n"));
+	curl_easy_cleanup(curl);
+	acct_http_stop(h);
+}
+
 static void acct_http_health_should_be_down_without_a_store(void **state)
 {
 	struct reply r;
@@ -649,6 +684,8 @@ int main(void)
 		cmocka_unit_test_setup(acct_http_should_answer_414_for_a_long_url, reset_mode),
 		cmocka_unit_test_setup(acct_http_health_should_flip_with_testability, reset_mode),
 		cmocka_unit_test_setup(acct_http_testability_should_reject_other_values,
+				       reset_mode),
+		cmocka_unit_test_setup(acct_http_testability_should_answer_404_when_turned_off,
 				       reset_mode),
 		cmocka_unit_test_setup(acct_http_health_should_be_down_without_a_store, reset_mode),
 		cmocka_unit_test_setup(acct_http_should_keep_connections_alive, reset_mode),
