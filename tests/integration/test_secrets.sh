@@ -14,9 +14,11 @@ use_broker given
 PW='Pw7qzXk/Ru4mVt@Jd9cNe'
 PW_ENC='Pw7qzXk%2FRu4mVt%40Jd9cNe'
 SECRET='Sk3tQz9Lp/Vw7HnXa@Ry2MbWc'
+# The registry also accepts a next key, as during a rotation.
+NEXT_SECRET='Nx8vRt2Qw/Km5ZpYe@Lb7HsGd'
 # Fragments between the special characters, so that a mask that lets part
-# of either through is caught as well as the whole in any encoding.
-NEEDLES=(Pw7qzXk Ru4mVt Jd9cNe Sk3tQz9Lp Vw7HnXa Ry2MbWc)
+# of one through is caught as well as the whole in any encoding.
+NEEDLES=(Pw7qzXk Ru4mVt Jd9cNe Sk3tQz9Lp Vw7HnXa Ry2MbWc Nx8vRt2Qw Km5ZpYe Lb7HsGd)
 USER_NAME=sec$$
 BROKER=${AMQP_SERVER_URL#*@}
 BROKER=${BROKER%%/*}
@@ -175,7 +177,7 @@ else
 	start_quotes quotes
 	mv "$TMP/quotes.log" "$OUT/quotes.log"
 	QUOTES=$PORT
-	start registry registry
+	DISCOVERY_SECRET="$NEXT_SECRET,$SECRET" start registry registry
 	REG=http://127.0.0.1:$PORT
 	REG_PID=$PID
 	registry_connected() { curl -sf "$REG/health" | jq -e '.amqp == "connected"'; }
@@ -187,7 +189,8 @@ else
 	wait_http "$ACC/health"
 	start publisher publisher
 	PUB_PID=$PID
-	# Both listed: signed with the secret and verified by the registry.
+	# Both listed: signed with the secret and verified by the registry
+	# with the second of its keys.
 	listed() { curl -sf "$REG/services/$1" | jq -e '.instances | length == 1'; }
 	unlisted() { curl -sf "$REG/services/$1" | jq -e '.instances | length == 0'; }
 	wait_for 10000 listed accountservice >/dev/null || fail "accountservice not listed"
