@@ -65,6 +65,9 @@ static void write_tokens(FILE *f, const struct subscriber_stats *sub)
 	counter(f, "registry_connection_lost_total",
 		"Instances removed because their AMQP connection closed.",
 		sub->connection_lost);
+	counter(f, "registry_legacy_bridged_total",
+		"Legacy queue tokens republished as proper tokens on the exchange.",
+		sub->legacy_bridged);
 	fprintf(f, "# HELP registry_connection_events_ignored_total Connection closes that "
 		   "removed nothing, by reason.\n"
 		   "# TYPE registry_connection_events_ignored_total counter\n");

@@ -89,6 +89,16 @@ static int publish(struct rlink *l, const char *key, const char *body,
 	return amqp_session_publish(l->session, &m);
 }
 
+/* The subscriber's republish hook: on the link's own session and thread. */
+static int republish(void *ctx, const char *routing_key, const char *body, int64_t ttl_ms)
+{
+	struct rlink *l = ctx;
+
+	if (!amqp_session_is_open(l->session))
+		return AMQP_SESSION_ERR_NOT_OPEN;
+	return publish(l, routing_key, body, ttl_ms);
+}
+
 /* A DOWN token for an expired instance. Its seq stays the instance's last
  * one, so the instance's own next token (a higher seq) still wins, and the
  * copy that comes back to our own queue is a no-op (the instance is gone). */
@@ -226,6 +236,7 @@ struct rlink *rlink_start(const struct rlink_options *opts)
 		goto fail_session;
 	table_set_stale(opts->table, true, timing_wall_ms());
 	l->status.down_since_ms = timing_wall_ms();
+	subscriber_set_republish(opts->subscriber, republish, l);
 	if (pthread_create(&l->thread, NULL, rlink_main, l) != 0)
 		goto fail_mutex;
 	return l;

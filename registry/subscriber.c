@@ -40,6 +40,8 @@ struct subscriber {
 	bool watch_connections;
 	struct rconn *connections;
 	int64_t queue_max;
+	subscriber_publish_fn republish;
+	void *republish_ctx;
 	pthread_mutex_t mu; /* guards stats: read from other threads */
 	struct subscriber_stats stats;
 	struct log_source sources[LOG_SOURCES];
@@ -110,6 +112,12 @@ fail:
 	free(sub->legacy_queue);
 	free(sub);
 	return NULL;
+}
+
+void subscriber_set_republish(struct subscriber *sub, subscriber_publish_fn fn, void *ctx)
+{
+	sub->republish = fn;
+	sub->republish_ctx = ctx;
 }
 
 void subscriber_free(struct subscriber *sub)
@@ -308,6 +316,34 @@ static int check_signature(struct subscriber *sub, const struct amqp_session *s,
 	return 0;
 }
 
+/*
+ * A plain queue shares its messages out among its consumers, so with M
+ * replicas each would see 1/M of the legacy tokens: whichever reads one
+ * republishes it as a proper token, and every replica applies that copy.
+ * seq and ts are the moment it was bridged. true when it went out.
+ */
+static bool bridge_legacy(struct subscriber *sub, struct token *tok, int64_t now_ms)
+{
+	char key[TOKEN_SERVICE_MAX + 32];
+	char *body;
+	int rc = -1;
+
+	if (!sub->republish)
+		return false;
+	tok->seq = now_ms;
+	tok->ts = now_ms;
+	body = token_encode(tok);
+	if (body && token_routing_key(tok, key, sizeof(key)) == 0)
+		rc = sub->republish(sub->republish_ctx, key, body, (int64_t)tok->ttl * 1000);
+	free(body);
+	if (rc < 0)
+		return false;
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.legacy_bridged++;
+	pthread_mutex_unlock(&sub->mu);
+	return true;
+}
+
 void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		       const struct amqp_session_delivery *d, int64_t now_ms)
 {
@@ -354,8 +390,13 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		reject(sub, d->routing_key, SUBSCRIBER_STALE_TS);
 		return;
 	}
-	if (legacy)
+	if (legacy) {
 		legacy_ttl(sub, d->body, d->len, &tok);
+		if (bridge_legacy(sub, &tok, now_ms)) {
+			token_clear(&tok);
+			return;
+		}
+	}
 	rc = table_apply(sub->table, &tok, now_ms);
 	if (rc >= 0) {
 		pthread_mutex_lock(&sub->mu);

@@ -37,6 +37,17 @@ struct subscriber_options {
 	int64_t queue_max;          /* messages the broker keeps queued for us; 0: 100000 */
 };
 
+/*
+ * How the subscriber publishes a token body on the discovery exchange
+ * (signed when there is a secret), from the thread that calls
+ * subscriber_handle; 0 or negative. A legacy queue's tokens go out this way
+ * as proper tokens, so every replica applies them; without a hook they are
+ * applied here only. Set it before the first subscriber_handle.
+ */
+typedef int (*subscriber_publish_fn)(void *ctx, const char *routing_key, const char *body,
+				     int64_t ttl_ms);
+void subscriber_set_republish(struct subscriber *sub, subscriber_publish_fn fn, void *ctx);
+
 /* Reasons for rejecting a message: the codec's errors, then the signature's. */
 enum subscriber_reject {
 	SUBSCRIBER_UNSIGNED = TOKEN_ERROR_COUNT,
@@ -66,6 +77,7 @@ struct subscriber_stats {
 	uint64_t outcomes[TABLE_OUTCOME_COUNT];
 	uint64_t rejected[SUBSCRIBER_REJECT_COUNT];
 	uint64_t connection_lost; /* instances removed by connection events */
+	uint64_t legacy_bridged;  /* legacy tokens republished on the exchange */
 	uint64_t connections_ignored[SUBSCRIBER_CONN_IGNORED_COUNT];
 	size_t connections_tracked; /* created, not yet closed */
 };
