@@ -8,7 +8,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libcrypto
+PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Ipublisher

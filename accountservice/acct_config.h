@@ -9,6 +9,7 @@
 /* accountservice configuration: defaults, then environment, then flags. */
 struct acct_config {
 	const char *amqp_url;
+	const char *amqp_tls_ca;
 	const char *service_name;
 	int port;
 	const char *exchange;

@@ -60,6 +60,7 @@ static void acct_publisher_options(const struct acct_config *cfg, const struct a
 	};
 	*po = (struct publisher_options){
 		.amqp_url = cfg->amqp_url,
+		.amqp_tls_ca = cfg->amqp_tls_ca,
 		.exchange = cfg->exchange,
 		.secret = cfg->secret,
 		.interval_ms = cfg->interval_ms,

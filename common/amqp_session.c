@@ -25,6 +25,8 @@
 #include <amqp.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "log.h"
 #include "timing.h"
@@ -35,7 +37,7 @@
 /* Closing politely must not hold up a shutdown or a reconnect. */
 #define SESSION_CLOSE_TIMEOUT_MS 1000
 #define SESSION_PRODUCT		 "discovery"
-/* Debian's CA bundle, used for amqps:// when AMQP_TLS_CA is not set. */
+/* Debian's CA bundle, used for amqps:// when no CA file is given. */
 #define SESSION_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
 static char *session_strdup(const char *text)
@@ -162,7 +164,7 @@ struct amqp_session *amqp_session_new(const struct amqp_session_options *opts)
 		s->info.vhost = "/";
 
 	if (s->info.ssl) {
-		ca = getenv("AMQP_TLS_CA");
+		ca = opts->tls_ca;
 		if (!ca || !*ca)
 			ca = access(SESSION_SYSTEM_CA, R_OK) == 0 ? SESSION_SYSTEM_CA : NULL;
 		s->ca_file = session_strdup(ca);
@@ -201,10 +203,35 @@ bool amqp_session_is_open(const struct amqp_session *s)
 	return s && s->conn && s->channel_open;
 }
 
+/*
+ * rabbitmq-c 0.11 reports only "peer cert verification failed": this
+ * callback, which OpenSSL calls for every certificate of the chain, keeps
+ * the first reason and the broker's own subject for the error sentence.
+ * It changes no verdict (rabbitmq-c checks the verify result itself).
+ */
+static int session_tls_verify(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct amqp_session *s = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+	X509 *leaf = X509_STORE_CTX_get0_cert(store); /* the broker's own */
+
+	if (!s)
+		return ok;
+	if (leaf && !s->tls_subject[0])
+		X509_NAME_oneline(X509_get_subject_name(leaf), s->tls_subject,
+				  sizeof(s->tls_subject));
+	if (!ok && !s->tls_error[0])
+		snprintf(s->tls_error, sizeof(s->tls_error), "%s (certificate depth %d)",
+			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)),
+			 X509_STORE_CTX_get_error_depth(store));
+	return ok;
+}
+
 /* Creates the socket for the URL's scheme, with TLS verification on. */
 static int session_new_socket(struct amqp_session *s, char *err, size_t errlen)
 {
 	amqp_socket_t *sock;
+	SSL_CTX *ctx;
 
 	if (!s->info.ssl) {
 		sock = amqp_tcp_socket_new(s->conn);
@@ -226,7 +253,41 @@ static int session_new_socket(struct amqp_session *s, char *err, size_t errlen)
 			 s->masked_url);
 		return AMQP_SESSION_ERR_CONNECT;
 	}
+	s->tls_error[0] = '\0';
+	s->tls_subject[0] = '\0';
+	ctx = amqp_ssl_socket_get_context(sock);
+	SSL_CTX_set_app_data(ctx, s);
+	/* VERIFY_NONE is rabbitmq-c's own mode: the handshake completes and
+	 * the library then refuses an unverified peer. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, session_tls_verify);
 	return 0;
+}
+
+/* The sentence for a failed socket open, naming why TLS refused a broker. */
+static void session_describe_open(const struct amqp_session *s, int status, char *err,
+				  size_t errlen)
+{
+	switch (status) {
+	case AMQP_STATUS_SSL_PEER_VERIFY_FAILED:
+		snprintf(err, errlen,
+			 "cannot connect to %s: TLS: the broker's certificate (%s) does not "
+			 "verify against %s: %s",
+			 s->masked_url, s->tls_subject[0] ? s->tls_subject : "none",
+			 s->ca_file ? s->ca_file : "no CA file",
+			 s->tls_error[0] ? s->tls_error : "no certificate");
+		return;
+	case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED:
+		/* rabbitmq-c 0.11 compares DNS names (subjectAltName, else the
+		 * common name) and never IP addresses. */
+		snprintf(err, errlen,
+			 "cannot connect to %s: TLS: the broker's certificate (%s) is not for "
+			 "host %s (rabbitmq-c checks its DNS names, never IP addresses)",
+			 s->masked_url, s->tls_subject[0] ? s->tls_subject : "none", s->info.host);
+		return;
+	default:
+		snprintf(err, errlen, "cannot connect to %s: %s", s->masked_url,
+			 amqp_error_string2(status));
+	}
 }
 
 static int session_login(struct amqp_session *s, int64_t deadline_ms, char *err, size_t errlen)
@@ -303,8 +364,7 @@ int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
 	status =
 		amqp_socket_open_noblock(amqp_get_socket(s->conn), s->info.host, s->info.port, &tv);
 	if (status != AMQP_STATUS_OK) {
-		snprintf(err, errlen, "cannot connect to %s: %s", s->masked_url,
-			 amqp_error_string2(status));
+		session_describe_open(s, status, err, errlen);
 		rc = AMQP_SESSION_ERR_CONNECT;
 		goto fail;
 	}

@@ -24,6 +24,12 @@ struct amqp_session {
 	char masked_url[512];
 	char *connection_name; /* NULL: none */
 	char *ca_file;	       /* NULL: no CA file to load */
+	/* Why the broker's certificate did not verify, and its subject, from
+	 * OpenSSL's verify callback during the last TLS handshake. */
+	char tls_error[160];
+	char tls_subject[160];
+	/* The broker's reason for the last refusal (amqp_session_refusal). */
+	char refusal[256];
 	int heartbeat_s;
 	int timeout_ms;
 

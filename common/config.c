@@ -5,13 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "timing.h"
 
 static bool config_takes_text(enum config_type type)
 {
-	return type == CONFIG_STRING || type == CONFIG_SECRET || type == CONFIG_URL;
+	return type == CONFIG_STRING || type == CONFIG_SECRET || type == CONFIG_URL ||
+	       type == CONFIG_FILE;
 }
 
 static int config_parse_long(const char *text, long min, long max, long *out)
@@ -36,6 +38,16 @@ static int config_set(const struct config_option *o, const char *value,
 	case CONFIG_STRING:
 	case CONFIG_SECRET:
 	case CONFIG_URL:
+		*(const char **)o->target = value;
+		return 0;
+	case CONFIG_FILE:
+		/* Checked now, so that a typo is a usage error at start and not
+		 * a connection that fails over and over later. */
+		if (*value && access(value, R_OK) != 0) {
+			snprintf(err, errlen, "%s: cannot read '%s': %s", source, value,
+				 strerror(errno));
+			return -1;
+		}
 		*(const char **)o->target = value;
 		return 0;
 	case CONFIG_INT:
@@ -143,6 +155,7 @@ static void config_format_default(const struct config_option *o, char *out, size
 
 	switch (o->type) {
 	case CONFIG_STRING:
+	case CONFIG_FILE:
 		text = *(const char **)o->target;
 		snprintf(out, outlen, "%s", text ? text : "");
 		return;

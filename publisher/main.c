@@ -28,6 +28,7 @@
 
 struct main_config {
 	const char *amqp_url;
+	const char *amqp_tls_ca;
 	const char *service;
 	const char *advertise_addr;
 	const char *advertise_cidr;
@@ -86,6 +87,9 @@ static int main_configure(int argc, char **argv, struct main_config *c, struct t
 	const struct config_option opts[] = {
 		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
 		 "broker URL, amqp:// or amqps://"},
+		{"amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
+		 "amqps://: PEM file of the CA that signed the broker's certificate "
+		 "(default: the system's CA bundle)"},
 		{"service-name", "SERVICE_NAME", CONFIG_STRING, &c->service, 0, 0,
 		 "service to announce (required), [a-z0-9][a-z0-9._-]{0,62}"},
 		{"advertise-addr", "ADVERTISE_ADDR", CONFIG_STRING, &c->advertise_addr, 0, 0,
@@ -229,6 +233,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	po.amqp_url = c.amqp_url;
+	po.amqp_tls_ca = c.amqp_tls_ca;
 	po.exchange = c.exchange;
 	po.secret = c.secret;
 	po.interval_ms = c.interval_ms;

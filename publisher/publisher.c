@@ -436,6 +436,7 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 		goto fail;
 	}
 	so.url = opts->amqp_url;
+	so.tls_ca = opts->amqp_tls_ca;
 	so.connection_name = name;
 	so.timeout_ms = PUBLISHER_AMQP_TIMEOUT_MS;
 	p->session = amqp_session_new(&so);

@@ -23,6 +23,7 @@ struct publisher;
 
 struct publisher_options {
 	const char *amqp_url;     /* required */
+	const char *amqp_tls_ca;  /* amqps://: CA file; NULL: the system's bundle */
 	const char *exchange;     /* NULL: "discovery" */
 	const char *secret;       /* NULL or "": tokens are not signed */
 	int64_t interval_ms;      /* 0: 2000; ttl = 3 intervals */

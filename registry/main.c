@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 	}
 	link = rlink_start(&(struct rlink_options){
 		.url = cfg.amqp_url,
+		.tls_ca = cfg.amqp_tls_ca,
 		.exchange = cfg.exchange,
 		.secret = cfg.secret,
 		.connection_name = conn_name,

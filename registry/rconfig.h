@@ -9,6 +9,7 @@
 /* The registry's configuration: defaults, then environment, then flags. */
 struct rconfig {
 	const char *amqp_url;
+	const char *amqp_tls_ca;
 	int port;
 	const char *exchange;
 	const char *secret;

@@ -226,6 +226,7 @@ struct rlink *rlink_start(const struct rlink_options *opts)
 	if (!l->url || !l->exchange || (opts->secret && *opts->secret && !l->secret))
 		goto fail;
 	so.url = l->url;
+	so.tls_ca = opts->tls_ca;
 	so.connection_name = l->connection_name;
 	so.timeout_ms = CONNECT_TIMEOUT_MS;
 	l->session = amqp_session_new(&so);

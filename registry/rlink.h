@@ -17,6 +17,7 @@ struct rlink;
 
 struct rlink_options {
 	const char *url;
+	const char *tls_ca;          /* NULL: the system's CA bundle */
 	const char *exchange;        /* NULL: "discovery" */
 	const char *secret;          /* signs the registry's own messages */
 	const char *connection_name; /* "discovery-registry:<hostname>" */

@@ -9,6 +9,10 @@
 #                                   every connection drops, the port closes)
 #   scripts/rabbitmq.sh resume DIR  start it again
 #   scripts/rabbitmq.sh ctl DIR ARGS...  rabbitmqctl against the node
+#
+# With RABBIT_TLS_DIR set to a folder holding ca.pem, server.pem and
+# server.key (PEM), start also opens a TLS listener on another free port
+# with that certificate, and DIR/env gets RABBIT_TLS_PORT.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -50,7 +54,8 @@ wait_ready() {
 	# shellcheck disable=SC1091
 	source "$dir/env"
 	for i in $(seq 1 240); do
-		if port_open "$RABBIT_PORT"; then
+		if port_open "$RABBIT_PORT" &&
+			{ [[ -z "${RABBIT_TLS_DIR:-}" ]] || port_open "$RABBIT_TLS_PORT"; }; then
 			ctl "$dir" --timeout 60 await_startup >/dev/null 2>&1 && return 0
 		fi
 		# A node that failed to boot is gone: no need to wait it out.
@@ -60,6 +65,22 @@ wait_ready() {
 		sleep 0.25
 	done
 	return 1
+}
+
+# The TLS listener of RABBIT_TLS_DIR's certificate on PORT, in the node's
+# rabbitmq.conf. The broker asks for no client certificate: clients log in
+# with a user and password, and verify the broker.
+tls_config() {
+	local dir=$1 port=$2
+	cat > "$dir/rabbitmq.conf" <<CONF
+listeners.ssl.default = $port
+ssl_options.cacertfile = $dir/tls/ca.pem
+ssl_options.certfile = $dir/tls/server.pem
+ssl_options.keyfile = $dir/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+CONF
+	echo "export RABBIT_TLS_PORT=$port" >> "$dir/env"
 }
 
 # Starts a node on fresh free ports; 1 when it did not come up in time.
@@ -73,6 +94,8 @@ export RABBIT_NODE=$node
 export RABBIT_PORT=$port
 export AMQP_SERVER_URL=amqp://guest:guest@127.0.0.1:$port/
 ENV
+	rm -f "$dir/rabbitmq.conf"
+	[[ -z "${RABBIT_TLS_DIR:-}" ]] || tls_config "$dir" "$(free_port)"
 	RABBITMQ_NODENAME=$node RABBITMQ_NODE_PORT=$port RABBITMQ_DIST_PORT=$dist \
 	RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log \
 	RABBITMQ_ENABLED_PLUGINS_FILE=$dir/plugins \
@@ -83,15 +106,20 @@ ENV
 }
 
 cmd=${1:-}; dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,12p' "$0"; exit 2; }
+[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,16p' "$0"; exit 2; }
 
 case "$cmd" in
 start)
 	mkdir -p "$dir"/mnesia "$dir"/log
 	dir=$(cd "$dir" && pwd)
-	chown -R rabbitmq:rabbitmq "$dir" 2>/dev/null || true
 	chmod 755 "$dir"
 	echo '[rabbitmq_event_exchange].' > "$dir/plugins"
+	if [[ -n "${RABBIT_TLS_DIR:-}" ]]; then
+		# Inside DIR, so that the broker's user may read them.
+		mkdir -p "$dir/tls"
+		cp "$RABBIT_TLS_DIR"/{ca.pem,server.pem,server.key} "$dir/tls/"
+	fi
+	chown -R rabbitmq:rabbitmq "$dir" 2>/dev/null || true
 	# A port taken between choosing and binding, or a very slow boot on
 	# a loaded machine: give up on that node and try once more.
 	for attempt in 1 2; do
@@ -115,5 +143,5 @@ stop)
 pause) ctl "$dir" stop_app >/dev/null ;;
 resume) ctl "$dir" start_app >/dev/null ;;
 ctl) shift 2; ctl "$dir" "$@" ;;
-*) sed -n '2,12p' "$0"; exit 2 ;;
+*) sed -n '2,16p' "$0"; exit 2 ;;
 esac

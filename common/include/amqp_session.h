@@ -31,6 +31,10 @@ struct amqp_session_options {
 	const char *connection_name; /* client property "connection_name", or NULL */
 	int heartbeat_s;             /* 0: 10 s */
 	int timeout_ms;              /* connect and RPC bound; 0: 5000 */
+	/* amqps://: PEM file of the CA certificate(s) the broker's certificate
+	 * must chain to; NULL or "": the system bundle. Verification of the
+	 * certificate and of the URL's host name is always on. */
+	const char *tls_ca;
 };
 
 struct amqp_session_header {

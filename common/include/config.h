@@ -16,6 +16,7 @@ enum config_type {
 	CONFIG_STRING,      /* const char **: points into environ or argv */
 	CONFIG_SECRET,      /* like CONFIG_STRING, shown as *** in --help */
 	CONFIG_URL,         /* like CONFIG_STRING, password masked in --help */
+	CONFIG_FILE,        /* like CONFIG_STRING; a non-empty one must be readable */
 	CONFIG_INT,         /* long *, within [min, max] */
 	CONFIG_PORT,        /* int *, 1..65535 (0 allowed when min is 0) */
 	CONFIG_DURATION_MS, /* int64_t *, "2", "0.5", "500ms", "2s", "1m" */

@@ -235,6 +235,27 @@ static void config_load_should_parse_log_levels(void **state)
 	assert_int_equal(level, LOG_WARN);
 }
 
+static void config_load_should_reject_an_unreadable_file(void **state)
+{
+	(void)state;
+	const char *ca = "";
+	struct config_option opts[] = {
+		{ "ca", "T_CA", CONFIG_FILE, &ca, 0, 0, "CA file" },
+	};
+	char err[256] = "";
+	char *missing[] = { "prog", "--ca", "/nonexistent/ca.pem" };
+	char *readable[] = { "prog", "--ca", "/dev/null" };
+	char *empty[] = { "prog", "--ca=" };
+	assert_true(config_load(opts, 1, 3, missing, "test", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--ca: cannot read '/nonexistent/ca.pem'"));
+	assert_string_equal(ca, "");
+	assert_int_equal(config_load(opts, 1, 3, readable, "test", err, sizeof(err)), 0);
+	assert_string_equal(ca, "/dev/null");
+	/* Empty means "not set", as for the other text options. */
+	assert_int_equal(config_load(opts, 1, 2, empty, "test", err, sizeof(err)), 0);
+	assert_string_equal(ca, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +270,7 @@ int main(void)
 		cmocka_unit_test_setup(config_load_should_not_echo_stray_values, setup),
 		cmocka_unit_test_setup(config_print_help_should_mask_secrets, setup),
 		cmocka_unit_test_setup(config_load_should_parse_log_levels, setup),
+		cmocka_unit_test_setup(config_load_should_reject_an_unreadable_file, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
