@@ -19,8 +19,9 @@
 #   netns_free_net BASE            prints a BASE.N (e.g. "10.78" -> "10.78.5")
 #                                  that no interface of the host uses yet
 #   netns_balancer_config ...      writes the haproxy configuration (see below)
-#   netns_broker_user RABBIT_DIR USER PASSWORD SERVICE
-#                                  a broker user for instances on the bridge
+#
+# RabbitMQ's guest user only works over loopback: instances on the bridge
+# log in as a user of their own, `scripts/rabbitmq.sh service-user`.
 
 netns_up() {
 	local prefix=$1 net=$2
@@ -108,18 +109,4 @@ netns_balancer_config() {
 			printf '  server q%d %s\n' "$i" "$s"
 		done
 	} >"$file"
-}
-
-# RabbitMQ's guest user only works over loopback, so instances on the bridge
-# need a user of their own. This one may do only what a publisher of SERVICE
-# does (see docs/deployment.md): declare and use the discovery exchange and
-# its own server-named queue, publish under discovery.SERVICE.* and bind only
-# discovery.sync.
-netns_broker_user() {
-	local dir=$1 user=$2 password=$3 service=$4
-	local own='^(discovery|amq\.gen-.*)$'
-	scripts/rabbitmq.sh ctl "$dir" add_user "$user" "$password" >/dev/null
-	scripts/rabbitmq.sh ctl "$dir" set_permissions -p / "$user" "$own" "$own" "$own" >/dev/null
-	scripts/rabbitmq.sh ctl "$dir" set_topic_permissions -p / "$user" discovery \
-		"^discovery\\.${service//./\\.}\\." '^discovery\.sync$' >/dev/null
 }

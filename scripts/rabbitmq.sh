@@ -9,6 +9,8 @@
 #                                   every connection drops, the port closes)
 #   scripts/rabbitmq.sh resume DIR  start it again
 #   scripts/rabbitmq.sh ctl DIR ARGS...  rabbitmqctl against the node
+#   scripts/rabbitmq.sh service-user DIR USER PASSWORD SERVICE
+#                                   a user that may announce only SERVICE
 #
 # With RABBIT_TLS_DIR set to a folder holding ca.pem, server.pem and
 # server.key (PEM), start also opens a TLS listener on another free port
@@ -106,7 +108,7 @@ ENV
 }
 
 cmd=${1:-}; dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,16p' "$0"; exit 2; }
+[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,17p' "$0"; exit 2; }
 
 case "$cmd" in
 start)
@@ -143,5 +145,17 @@ stop)
 pause) ctl "$dir" stop_app >/dev/null ;;
 resume) ctl "$dir" start_app >/dev/null ;;
 ctl) shift 2; ctl "$dir" "$@" ;;
-*) sed -n '2,16p' "$0"; exit 2 ;;
+service-user)
+	# What a publisher of SERVICE does and nothing more (docs/deployment.md):
+	# declare and use the discovery exchange and its own server-named
+	# queue, publish under discovery.SERVICE.* and bind only discovery.sync.
+	[[ $# -eq 5 ]] || { sed -n '2,17p' "$0"; exit 2; }
+	user=$3 password=$4 service=$5
+	own='^(discovery|amq\.gen-.*)$'
+	ctl "$dir" add_user "$user" "$password" >/dev/null
+	ctl "$dir" set_permissions -p / "$user" "$own" "$own" "$own" >/dev/null
+	ctl "$dir" set_topic_permissions -p / "$user" discovery \
+		"^discovery\\.${service//./\\.}\\." '^discovery\.sync$' >/dev/null
+	;;
+*) sed -n '2,17p' "$0"; exit 2 ;;
 esac

@@ -141,7 +141,7 @@ if [[ $mode == netns ]]; then
 	# RabbitMQ's guest user works only over loopback: the instances get a
 	# user of their own, allowed only what an accountservice does.
 	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	netns_broker_user "$RUN_DIR/rabbit" accountservice "$password" accountservice
+	scripts/rabbitmq.sh service-user "$RUN_DIR/rabbit" accountservice "$password" accountservice
 	instance_amqp=amqp://accountservice:$password@$host:$RABBIT_PORT/
 	acct_addrs=() quotes_addrs=()
 	for ((i = 1; i <= INSTANCES; i++)); do

@@ -83,7 +83,7 @@ for n in 1 2; do netns_host "$PREFIX" "$NET" "q$n" $((20 + n)) || fail "host q$n
 [[ $failures -eq 0 ]] || exit 1
 HOST=$NET.1
 password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-netns_broker_user "$RABBIT_DIR" "$broker_user" "$password" accountservice ||
+scripts/rabbitmq.sh service-user "$RABBIT_DIR" "$broker_user" "$password" accountservice ||
 	{ fail "cannot add the broker user"; exit 1; }
 instance_amqp=amqp://$broker_user:$password@$HOST:$RABBIT_PORT/
 # That user may announce accountservice only (docs/deployment.md).
