@@ -49,6 +49,7 @@ static int session_rpc_result(struct amqp_session *s, const char *what)
 	amqp_session__describe_reply(reply, reason, sizeof(reason));
 	if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION) {
 		log_warn("amqp %s refused url=%s reason=\"%s\"", what, s->masked_url, reason);
+		snprintf(s->refusal, sizeof(s->refusal), "%s", reason);
 		if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD)
 			amqp_session__confirm_channel_close(s, SESSION_CHANNEL);
 		else if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD)
@@ -213,6 +214,11 @@ int amqp_session_publish(struct amqp_session *s, const struct amqp_session_messa
 	return 0;
 }
 
+const char *amqp_session_refusal(const struct amqp_session *s)
+{
+	return s->refusal;
+}
+
 /*
  * amqp_consume_message put back a frame that is not a delivery: read it
  * and act on it. The frame is already buffered; the bound only guards
@@ -252,11 +258,15 @@ static int session_handle_frame(struct amqp_session *s)
 	case AMQP_CHANNEL_CLOSE_METHOD: {
 		const amqp_channel_close_t *c = frame.payload.method.decoded;
 
-		log_warn("amqp broker closed the channel url=%s code=%u reason=\"%.*s\"",
-			 s->masked_url, (unsigned)c->reply_code, (int)c->reply_text.len,
+		/* A refusal, not an outage: the owner decides how loudly to
+		 * say it, and when to try again (a publisher retrying at once
+		 * would be refused again at once). */
+		snprintf(s->refusal, sizeof(s->refusal), "broker closed the channel: %u %.*s",
+			 (unsigned)c->reply_code, (int)c->reply_text.len,
 			 (const char *)c->reply_text.bytes);
+		log_debug("amqp refused url=%s reason=\"%s\"", s->masked_url, s->refusal);
 		amqp_session__confirm_channel_close(s, frame.channel);
-		return AMQP_SESSION_ERR_LOST;
+		return AMQP_SESSION_ERR_REFUSED;
 	}
 	case AMQP_CONNECTION_CLOSE_METHOD: {
 		const amqp_connection_close_t *c = frame.payload.method.decoded;

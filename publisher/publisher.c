@@ -59,6 +59,10 @@ struct publisher_timers {
 	int64_t sync_at;
 	int64_t retry_at;
 	int64_t outage_since;
+	/* The broker refused a token (said once until one passes), and a
+	 * token went out since. */
+	bool refused;
+	bool sent_since_refusal;
 };
 
 static void publisher_free(struct publisher *p)
@@ -184,6 +188,24 @@ static void publisher_lost(struct publisher *p, struct publisher_timers *t, cons
 	t->retry_at = now + backoff_next_ms(&p->backoff);
 }
 
+/*
+ * The broker closed the channel over a token: the user may not publish
+ * this routing key (topic permissions), or a property is not its own
+ * (user_id). Not an outage, and retrying at once would be refused again at
+ * once, a reconnect storm: say it once, try again when the next token is
+ * due, so that permissions granted meanwhile take effect within an interval.
+ */
+static void publisher_refused(struct publisher *p, struct publisher_timers *t)
+{
+	if (!t->refused)
+		log_error("publisher: the broker refuses this instance's tokens, retrying every "
+			  "interval url=%s service=%s reason=\"%s\"",
+			  p->url_masked, p->token.service, amqp_session_refusal(p->session));
+	t->refused = true;
+	t->sent_since_refusal = false;
+	t->retry_at = timing_mono_ms() + p->interval_ms;
+}
+
 /* One step while disconnected: connect when due, else wait. */
 static void publisher_step_closed(struct publisher *p, struct publisher_timers *t)
 {
@@ -201,7 +223,7 @@ static void publisher_step_closed(struct publisher *p, struct publisher_timers *
 	if (t->outage_since)
 		log_info("publisher: broker reachable again service=%s outage_ms=%lld",
 			 p->token.service, (long long)(timing_mono_ms() - t->outage_since));
-	else
+	else if (!t->refused)
 		log_info("publisher: connected url=%s service=%s instance=%s", p->url_masked,
 			 p->token.service, p->token.instance_id);
 	t->outage_since = 0;
@@ -221,6 +243,12 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 	int rc;
 
 	due = health_changed || now >= t->next_token_at || (t->sync_at && now >= t->sync_at);
+	if (due && t->refused && t->sent_since_refusal) {
+		/* The last token was not refused before this one was due. */
+		log_info("publisher: the broker accepts this instance's tokens again service=%s",
+			 p->token.service);
+		t->refused = false;
+	}
 	if (due) {
 		/* A token that cannot be built (no memory) is skipped; only a
 		 * closed session means the broker is gone. */
@@ -228,6 +256,7 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 			publisher_lost(p, t, "publish failed");
 			return;
 		}
+		t->sent_since_refusal = t->refused;
 		/* A sync answered by this token needs no second one. */
 		t->sync_at = 0;
 		if (now >= t->next_token_at)
@@ -243,6 +272,10 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 	if (wait < 0)
 		wait = 0;
 	rc = amqp_session_next(p->session, (int)wait, &d);
+	if (rc == AMQP_SESSION_ERR_REFUSED) {
+		publisher_refused(p, t);
+		return;
+	}
 	if (rc < 0) {
 		publisher_lost(p, t, "connection lost");
 		return;

@@ -195,6 +195,9 @@ static void *rlink_main(void *arg)
 			backoff_reset(&b);
 		}
 		rc = amqp_session_next(l->session, POLL_MS, &d);
+		if (rc == AMQP_SESSION_ERR_REFUSED)
+			log_warn("amqp broker refused the registry, reconnecting reason=\"%s\"",
+				 amqp_session_refusal(l->session));
 		if (rc == 1)
 			subscriber_handle(l->opts.subscriber, l->session, &d,
 					  timing_wall_ms());

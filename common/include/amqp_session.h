@@ -66,7 +66,10 @@ struct amqp_session_delivery {
 	const char *user_id; /* property user_id, NULL when absent */
 };
 
-/* Negative error codes. */
+/* Negative error codes. REFUSED: the broker closed the channel over
+ * something this session did (a declare with other options, a publish the
+ * user's permissions forbid, a user_id that is not the connection's user);
+ * the session is closed, and amqp_session_refusal says why. */
 enum amqp_session_error {
 	AMQP_SESSION_ERR_URL = -1,        /* the URL does not parse */
 	AMQP_SESSION_ERR_CONNECT = -2,    /* socket, TLS or login failed */
@@ -115,10 +118,17 @@ int amqp_session_publish(struct amqp_session *s,
 			 const struct amqp_session_message *m)
 	__attribute__((warn_unused_result));
 
+/* The broker's reason for the last AMQP_SESSION_ERR_REFUSED, e.g.
+ * "broker closed the channel: 403 ACCESS_REFUSED - access to topic ...", or
+ * "" before any. */
+const char *amqp_session_refusal(const struct amqp_session *s);
+
 /*
  * Waits up to timeout_ms for a delivery, servicing heartbeats meanwhile.
  * Returns 1 with *d filled, 0 on timeout, or a negative code (the session
- * is then closed). Non-delivery frames are handled inside.
+ * is then closed): AMQP_SESSION_ERR_REFUSED when the broker closed the
+ * channel, say over a publish it refused, AMQP_SESSION_ERR_LOST when the
+ * connection went. Other non-delivery frames are handled inside.
  */
 int amqp_session_next(struct amqp_session *s, int timeout_ms,
 		      struct amqp_session_delivery *d)

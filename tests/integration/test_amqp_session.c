@@ -321,7 +321,8 @@ static void amqp_session_declare_should_report_a_refusal_and_close(void **state)
 	amqp_session_free(s);
 }
 
-/* A publish to a missing exchange closes the channel asynchronously. */
+/* A publish to a missing exchange closes the channel asynchronously: a
+ * refusal, with the broker's reason, not a lost connection. */
 static void amqp_session_next_should_report_a_channel_closed_by_the_broker(void **state)
 {
 	struct amqp_session *s = session_for(server_url(), NULL, 0);
@@ -335,8 +336,10 @@ static void amqp_session_next_should_report_a_channel_closed_by_the_broker(void 
 
 	(void)state;
 	open_or_fail(s);
+	assert_string_equal(amqp_session_refusal(s), "");
 	assert_int_equal(amqp_session_publish(s, &m), 0);
-	assert_int_equal(next_within(s, 3000, &d), AMQP_SESSION_ERR_LOST);
+	assert_int_equal(next_within(s, 3000, &d), AMQP_SESSION_ERR_REFUSED);
+	assert_non_null(strstr(amqp_session_refusal(s), "404 NOT_FOUND"));
 	assert_false(amqp_session_is_open(s));
 	assert_int_equal(amqp_session_publish(s, &m), AMQP_SESSION_ERR_NOT_OPEN);
 	amqp_session_free(s);
