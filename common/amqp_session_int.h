@@ -29,7 +29,7 @@ struct amqp_session {
 	char tls_error[160];
 	char tls_subject[160];
 	/* The broker's reason for the last refusal (amqp_session_refusal). */
-	char refusal[256];
+	char refusal[320];
 	int heartbeat_s;
 	int timeout_ms;
 

@@ -48,8 +48,10 @@ static int session_rpc_result(struct amqp_session *s, const char *what)
 		return 0;
 	amqp_session__describe_reply(reply, reason, sizeof(reason));
 	if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION) {
-		log_warn("amqp %s refused url=%s reason=\"%s\"", what, s->masked_url, reason);
-		snprintf(s->refusal, sizeof(s->refusal), "%s", reason);
+		/* The owner says it (once, not once per retry): it knows
+		 * whether this is news. */
+		snprintf(s->refusal, sizeof(s->refusal), "%s refused: %s", what, reason);
+		log_debug("amqp refused url=%s reason=\"%s\"", s->masked_url, s->refusal);
 		if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD)
 			amqp_session__confirm_channel_close(s, SESSION_CHANNEL);
 		else if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD)

@@ -189,8 +189,9 @@ static void publisher_lost(struct publisher *p, struct publisher_timers *t, cons
 }
 
 /*
- * The broker closed the channel over a token: the user may not publish
- * this routing key (topic permissions), or a property is not its own
+ * The broker closed the channel over what this publisher did: the user may
+ * not publish the token's routing key or bind discovery.sync (topic
+ * permissions), may not use the exchange, or a property is not its own
  * (user_id). Not an outage, and retrying at once would be refused again at
  * once, a reconnect storm: say it once, try again when the next token is
  * due, so that permissions granted meanwhile take effect within an interval.
@@ -198,11 +199,12 @@ static void publisher_lost(struct publisher *p, struct publisher_timers *t, cons
 static void publisher_refused(struct publisher *p, struct publisher_timers *t)
 {
 	if (!t->refused)
-		log_error("publisher: the broker refuses this instance's tokens, retrying every "
-			  "interval url=%s service=%s reason=\"%s\"",
+		log_error("publisher: refused by the broker, retrying every interval url=%s "
+			  "service=%s reason=\"%s\"",
 			  p->url_masked, p->token.service, amqp_session_refusal(p->session));
 	t->refused = true;
 	t->sent_since_refusal = false;
+	t->outage_since = 0; /* it answered: not an outage */
 	t->retry_at = timing_mono_ms() + p->interval_ms;
 }
 
@@ -211,12 +213,18 @@ static void publisher_step_closed(struct publisher *p, struct publisher_timers *
 {
 	char err[256] = "";
 	int64_t now = timing_mono_ms();
+	int rc;
 
 	if (now < t->retry_at) {
 		publisher_wait(p, t->retry_at - now);
 		return;
 	}
-	if (publisher_connect(p, err, sizeof(err)) < 0) {
+	rc = publisher_connect(p, err, sizeof(err));
+	if (rc == AMQP_SESSION_ERR_REFUSED) {
+		publisher_refused(p, t);
+		return;
+	}
+	if (rc < 0) {
 		publisher_lost(p, t, err);
 		return;
 	}
@@ -245,8 +253,7 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 	due = health_changed || now >= t->next_token_at || (t->sync_at && now >= t->sync_at);
 	if (due && t->refused && t->sent_since_refusal) {
 		/* The last token was not refused before this one was due. */
-		log_info("publisher: the broker accepts this instance's tokens again service=%s",
-			 p->token.service);
+		log_info("publisher: accepted by the broker again service=%s", p->token.service);
 		t->refused = false;
 	}
 	if (due) {

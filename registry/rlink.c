@@ -156,7 +156,9 @@ static int connect_once(struct rlink *l)
 		rc = publish(l, TOKEN_SYNC_KEY, "{}", 0);
 	if (rc < 0) {
 		amqp_session_close(l->session);
-		set_connected(l, false, "subscribe failed");
+		set_connected(l, false,
+			      rc == AMQP_SESSION_ERR_REFUSED ? amqp_session_refusal(l->session)
+							     : "subscribe failed");
 		return rc;
 	}
 	/* Expiry resumes with a fresh ttl window for everyone: the publishers

@@ -315,6 +315,8 @@ static void amqp_session_declare_should_report_a_refusal_and_close(void **state)
 	/* The same exchange with another type: the broker closes the channel. */
 	assert_int_equal(amqp_session_declare_exchange(s, EXCHANGE, "fanout", true),
 			 AMQP_SESSION_ERR_REFUSED);
+	assert_non_null(strstr(amqp_session_refusal(s), "exchange.declare refused: "
+							"broker closed the channel: 406"));
 	assert_false(amqp_session_is_open(s));
 	open_or_fail(s);
 	assert_int_equal(amqp_session_declare_exchange(s, EXCHANGE, "topic", true), 0);
