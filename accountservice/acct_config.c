@@ -31,8 +31,8 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
 		 "broker URL, amqp:// or amqps://"},
 		{"amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
-		 "amqps://: PEM file of the CA that signed the broker's certificate "
-		 "(default: the system's CA bundle)"},
+		 "amqps://: PEM file of the CA that signed the broker's certificate; "
+		 "empty: the system's CA bundle"},
 		{"service-name", "SERVICE_NAME", CONFIG_STRING, &c->service_name, 0, 0,
 		 "service name announced in discovery tokens"},
 		{"port", "SERVER_PORT", CONFIG_PORT, &c->port, 1, 65535, "HTTP port"},

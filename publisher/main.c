@@ -88,8 +88,8 @@ static int main_configure(int argc, char **argv, struct main_config *c, struct t
 		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
 		 "broker URL, amqp:// or amqps://"},
 		{"amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
-		 "amqps://: PEM file of the CA that signed the broker's certificate "
-		 "(default: the system's CA bundle)"},
+		 "amqps://: PEM file of the CA that signed the broker's certificate; "
+		 "empty: the system's CA bundle"},
 		{"service-name", "SERVICE_NAME", CONFIG_STRING, &c->service, 0, 0,
 		 "service to announce (required), [a-z0-9][a-z0-9._-]{0,62}"},
 		{"advertise-addr", "ADVERTISE_ADDR", CONFIG_STRING, &c->advertise_addr, 0, 0,

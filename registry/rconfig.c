@@ -28,8 +28,8 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
 		  "broker URL, amqp:// or amqps://" },
 		{ "amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
-		  "amqps://: PEM file of the CA that signed the broker's certificate "
-		  "(default: the system's CA bundle)" },
+		  "amqps://: PEM file of the CA that signed the broker's certificate; "
+		  "empty: the system's CA bundle" },
 		{ "port", "REGISTRY_PORT", CONFIG_PORT, &c->port, 1, 65535,
 		  "HTTP port of the query API" },
 		{ "discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING,
