@@ -23,11 +23,12 @@ all_held() { (($(waiting) >= held && $(streams) >= held / 3)); }
 
 for ((r = 1; r <= rounds; r++)); do
 	start_registry
-	# Still churning when the stop comes (a bounded loop: 50 passes).
+	# Still churning when the stop comes (a bounded loop: 50 passes),
+	# and not after: the round ends it and the publisher it runs.
 	for ((k = 0; k < 50; k++)); do
 		amqp-publish -u "$AMQP_URL" -e discovery -r "discovery.$S.up" -l <"$TMP/churn" || break
 	done &
-	STARTED+=($!)
+	churn=$!
 	index=$(curl -sf "$REG/services" | jq .index)
 	for ((w = 0; w < held; w++)); do
 		curl -s -o /dev/null "$REG/services/other$S?index=$index&wait=60s" &
@@ -41,5 +42,11 @@ for ((r = 1; r <= rounds; r++)); do
 		fail "round $r: held $(waiting) queries and $(streams) streams"
 	[[ $(metric registry_tokens_received_total) -gt 0 ]] || fail "round $r: no churn reached it"
 	stop_registry
+	# Frozen first, so that it starts no other publisher once its
+	# current one is gone.
+	kill -STOP "$churn" 2>/dev/null || true
+	pkill -P "$churn" amqp-publish 2>/dev/null || true
+	kill -KILL "$churn" 2>/dev/null || true
+	wait "$churn" 2>/dev/null || true
 done
 pass "$rounds stops during churn with $held blocking queries and $((held / 3)) streams held: exit 0 each time"

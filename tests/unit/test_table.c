@@ -243,7 +243,7 @@ static void table_apply_should_bound_the_tombstones(void **state)
 	struct table_limits lim = { .strict_seq = true, .max_tombstones = 2 };
 	struct table *t = table_new(&lim);
 	struct table_stats st;
-	char id[8];
+	char id[16];
 	(void)state;
 
 	for (int i = 0; i < 3; i++) {
