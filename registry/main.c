@@ -61,6 +61,8 @@ int main(int argc, char **argv)
 		.max_instances = (size_t)cfg.max_instances,
 		.max_services = (size_t)cfg.max_services,
 		.strict_seq = cfg.secret[0] != '\0',
+		.max_per_service = (size_t)cfg.max_per_service,
+		.max_ttl_s = (int)(cfg.max_ttl_ms / 1000),
 	});
 	sub = table ? subscriber_new(&(struct subscriber_options){
 					     .exchange = cfg.exchange,

@@ -110,6 +110,7 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	struct table_stats ts;
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
+	int i;
 
 	if (!f)
 		return NULL;
@@ -124,7 +125,14 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	counter(f, "registry_updates_total", "Instances whose description changed.", ts.updates);
 	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts.leaves);
 	counter(f, "registry_expiries_total", "Instances removed because their ttl ran out.", ts.expiries);
-	counter(f, "registry_refused_total", "New instances refused by a cap.", ts.refused);
+	fprintf(f, "# HELP registry_refused_total New instances refused, by the cap that refused them.\n"
+		   "# TYPE registry_refused_total counter\n");
+	for (i = 0; i < TABLE_CAP_COUNT; i++)
+		fprintf(f, "registry_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+			table_cap_name((enum table_cap)i), ts.refused_by[i]);
+	counter(f, "registry_ttl_clamped_total",
+		"Tokens whose ttl was above REGISTRY_MAX_TTL (kept that long instead).",
+		ts.ttl_clamped);
 	gauge(f, "registry_tombstones",
 	      "Departed instances whose last seq is kept against replays.", ts.tombstones);
 	counter(f, "registry_tombstones_evicted_total",

@@ -18,6 +18,8 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.secret = "",
 		.max_instances = 100000,
 		.max_services = 10000,
+		.max_per_service = 10000,
+		.max_ttl_ms = 300000,
 		.queue_max = 100000,
 		.legacy_queue = "",
 		.legacy_service = "accountservice",
@@ -40,6 +42,10 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		  &c->max_instances, 1, 10000000, "instances kept at most" },
 		{ "max-services", "REGISTRY_MAX_SERVICES", CONFIG_INT,
 		  &c->max_services, 1, 1000000, "services kept at most" },
+		{ "max-per-service", "REGISTRY_MAX_PER_SERVICE", CONFIG_INT,
+		  &c->max_per_service, 1, 10000000, "instances of one service kept at most" },
+		{ "max-ttl", "REGISTRY_MAX_TTL", CONFIG_DURATION_MS, &c->max_ttl_ms,
+		  1000, 86400000, "longest ttl kept; a longer one is clamped (300, 5m)" },
 		{ "queue-max", "REGISTRY_QUEUE_MAX", CONFIG_INT, &c->queue_max, 100, 100000000,
 		  "messages the broker keeps queued for the registry (past it the oldest go)" },
 		{ "legacy-queue", "REGISTRY_LEGACY_QUEUE", CONFIG_STRING,
@@ -60,6 +66,11 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		return rc;
 	if (c->exchange[0] == '\0') {
 		snprintf(err, errlen, "DISCOVERY_EXCHANGE must not be empty");
+		return -1;
+	}
+	/* Every legacy token would be clamped: say so at start instead. */
+	if (c->legacy_queue[0] && c->legacy_ttl_ms > c->max_ttl_ms) {
+		snprintf(err, errlen, "REGISTRY_LEGACY_TTL must not exceed REGISTRY_MAX_TTL");
 		return -1;
 	}
 	if (c->legacy_queue[0] && !token_service_is_valid(c->legacy_service)) {

@@ -15,6 +15,8 @@ struct rconfig {
 	const char *secret;
 	long max_instances;
 	long max_services;
+	long max_per_service;
+	int64_t max_ttl_ms;
 	long queue_max;
 	const char *legacy_queue;
 	const char *legacy_service;

@@ -20,6 +20,8 @@
 
 #define DEFAULT_MAX_INSTANCES 100000
 #define DEFAULT_MAX_SERVICES 10000
+#define DEFAULT_MAX_PER_SERVICE 10000
+#define DEFAULT_MAX_TTL_S 300
 #define DEFAULT_EVENT_CAPACITY 4096
 #define DEFAULT_TOMBSTONE_MS 30000
 #define DEFAULT_MAX_TOMBSTONES 100000
@@ -54,6 +56,7 @@ struct table {
 	struct rheap heap;
 	uint64_t index;
 	uint64_t joins, updates, leaves, expiries, refused;
+	uint64_t refused_by[TABLE_CAP_COUNT], ttl_clamped;
 	bool stale;
 	struct rring ring; /* ids (index - ring.count, index] */
 	struct rtomb tombs;
@@ -71,6 +74,14 @@ const char *table_outcome_name(enum table_outcome o)
 		"replayed",
 	};
 	return (unsigned)o < TABLE_OUTCOME_COUNT ? names[o] : "unknown";
+}
+
+const char *table_cap_name(enum table_cap c)
+{
+	static const char *const names[TABLE_CAP_COUNT] = {
+		"max_instances", "max_services", "max_per_service",
+	};
+	return (unsigned)c < TABLE_CAP_COUNT ? names[c] : "unknown";
 }
 
 static int svc_cmp(const void *a, const void *b)
@@ -205,6 +216,10 @@ struct table *table_new(const struct table_limits *limits)
 		t->lim.max_instances = DEFAULT_MAX_INSTANCES;
 	if (!t->lim.max_services)
 		t->lim.max_services = DEFAULT_MAX_SERVICES;
+	if (!t->lim.max_per_service)
+		t->lim.max_per_service = DEFAULT_MAX_PER_SERVICE;
+	if (t->lim.max_ttl_s <= 0)
+		t->lim.max_ttl_s = DEFAULT_MAX_TTL_S;
 	if (!t->lim.event_capacity)
 		t->lim.event_capacity = DEFAULT_EVENT_CAPACITY;
 	if (!t->lim.tombstone_ms)
@@ -288,6 +303,7 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	struct token copy;
 	int64_t last = in ? in->tok.seq
 			  : rtomb_seq(&t->tombs, tok->service, tok->instance_id, now_ms);
+	enum table_cap cap;
 	bool no_memory, changed;
 
 	/* A DOWN for an instance that is gone changes nothing, whatever its
@@ -314,6 +330,9 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	}
 	if (token_copy(&copy, tok) < 0)
 		return TOKEN_ERR_NO_MEMORY;
+	/* A ttl of a day would keep a dead instance listed for a day. */
+	if (copy.ttl > t->lim.max_ttl_s)
+		copy.ttl = t->lim.max_ttl_s;
 	if (in) {
 		changed = differs(&in->tok, &copy);
 		s->by_state[in->tok.state]--;
@@ -329,8 +348,14 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 		record_change(t, s, EV_UPDATE, in, NULL);
 		return TABLE_UPDATED;
 	}
+	/* One service's flood must not fill the table for every other one. */
+	cap = TABLE_CAP_PER_SERVICE;
+	if (s && s->count >= t->lim.max_per_service)
+		goto full;
+	cap = TABLE_CAP_INSTANCES;
 	if (t->instances >= t->lim.max_instances)
 		goto full;
+	cap = TABLE_CAP_SERVICES;
 	s = svc_get(t, tok->service, &no_memory);
 	if (!s) {
 		if (no_memory) {
@@ -365,6 +390,7 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 full:
 	token_clear(&copy);
 	t->refused++;
+	t->refused_by[cap]++;
 	return TABLE_FULL;
 no_memory:
 	token_clear(&copy);
@@ -379,6 +405,9 @@ int table_apply(struct table *t, const struct token *tok, int64_t now_ms)
 
 	pthread_mutex_lock(&t->mu);
 	rc = apply_locked(t, tok, now_ms);
+	if ((rc == TABLE_JOINED || rc == TABLE_UPDATED || rc == TABLE_RENEWED) &&
+	    tok->ttl > t->lim.max_ttl_s)
+		t->ttl_clamped++;
 	fn = t->notify;
 	ctx = t->notify_ctx;
 	pthread_mutex_unlock(&t->mu);
@@ -533,6 +562,8 @@ void table_stats(struct table *t, struct table_stats *out)
 	out->refused = t->refused;
 	out->tombstones = t->tombs.count;
 	out->tombstones_evicted = t->tombs.evicted;
+	memcpy(out->refused_by, t->refused_by, sizeof(out->refused_by));
+	out->ttl_clamped = t->ttl_clamped;
 	out->stale = t->stale;
 	pthread_mutex_unlock(&t->mu);
 }

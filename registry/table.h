@@ -26,9 +26,11 @@
 struct table;
 
 struct table_limits {
-	size_t max_instances;  /* 0: 100000 */
-	size_t max_services;   /* 0: 10000 */
-	size_t event_capacity; /* events kept for Last-Event-ID; 0: 4096 */
+	size_t max_instances;   /* 0: 100000 */
+	size_t max_services;    /* 0: 10000 */
+	size_t max_per_service; /* instances of one service; 0: 10000 */
+	int max_ttl_s;          /* a longer ttl is clamped to it; 0: 300 */
+	size_t event_capacity;  /* events kept for Last-Event-ID; 0: 4096 */
 	/* Signed mode: a seq not above the last seen is a replay, and a
 	 * token without a seq has none to compare (the decoder refuses it). */
 	bool strict_seq;
@@ -37,6 +39,16 @@ struct table_limits {
 	int64_t tombstone_ms;
 	size_t max_tombstones; /* 0: 100000 */
 };
+
+/* The cap that refused a new instance (or its new service). */
+enum table_cap {
+	TABLE_CAP_INSTANCES,
+	TABLE_CAP_SERVICES,
+	TABLE_CAP_PER_SERVICE,
+};
+#define TABLE_CAP_COUNT 3
+/* "max_instances", "max_services", "max_per_service". */
+const char *table_cap_name(enum table_cap c);
 
 enum table_outcome {
 	TABLE_JOINED,
@@ -59,6 +71,8 @@ struct table_stats {
 	uint64_t joins, updates, leaves, expiries, refused;
 	size_t tombstones;
 	uint64_t tombstones_evicted; /* dropped early: the set was full */
+	uint64_t refused_by[TABLE_CAP_COUNT]; /* refused, by cap */
+	uint64_t ttl_clamped; /* applied tokens whose ttl was above max_ttl_s */
 	bool stale;
 };
 
@@ -72,7 +86,8 @@ void table_free(struct table *t);
 void table_set_notify(struct table *t, table_notify_fn fn, void *ctx);
 
 /* Applies a decoded token at wall time now_ms: an outcome, or
- * TOKEN_ERR_NO_MEMORY. */
+ * TOKEN_ERR_NO_MEMORY. A ttl above max_ttl_s is kept as max_ttl_s (and
+ * listed so). A new instance past a cap is TABLE_FULL and changes nothing. */
 int table_apply(struct table *t, const struct token *tok, int64_t now_ms)
 	__attribute__((warn_unused_result));
 

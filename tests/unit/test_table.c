@@ -68,7 +68,69 @@ static void table_apply_should_refuse_beyond_the_caps(void **state)
 	assert_int_equal(apply(t, "d", "i1", "UP", 1, 6, 0), TABLE_FULL);
 	table_stats(t, &st);
 	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.refused_by[TABLE_CAP_INSTANCES], 2);
 	assert_int_equal(st.instances, 2);
+	table_free(t);
+}
+
+static void table_apply_should_refuse_past_the_per_service_cap_only(void **state)
+{
+	struct table_limits lim = { .max_per_service = 2 };
+	struct table *t = table_new(&lim);
+	struct table_stats st;
+	uint64_t index;
+	(void)state;
+
+	assert_int_equal(apply(t, "flood", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "flood", "i2", "UP", 1, 6, 0), TABLE_JOINED);
+	index = table_service_index(t, "flood");
+	assert_int_equal(apply(t, "flood", "i3", "UP", 1, 6, 0), TABLE_FULL);
+	/* What is already there renews, changes and leaves as before. */
+	assert_int_equal(apply(t, "flood", "i1", "UP", 2, 6, 1000), TABLE_RENEWED);
+	assert_int_equal(table_service_index(t, "flood"), index);
+	assert_int_equal(apply(t, "flood", "i2", "STARTING", 2, 6, 1000), TABLE_UPDATED);
+	/* Another service is not affected by the full one. */
+	assert_int_equal(apply(t, "other", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(count_instances(t, "flood"), 2);
+	assert_int_equal(apply(t, "flood", "i2", "DOWN", 3, 6, 1000), TABLE_LEFT);
+	assert_int_equal(apply(t, "flood", "i3", "UP", 1, 6, 0), TABLE_JOINED);
+	table_stats(t, &st);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.refused_by[TABLE_CAP_PER_SERVICE], 1);
+	assert_int_equal(st.refused_by[TABLE_CAP_INSTANCES], 0);
+	assert_string_equal(table_cap_name(TABLE_CAP_PER_SERVICE), "max_per_service");
+	table_free(t);
+}
+
+static void count_ttl(void *ctx, const struct token *tok, const struct render_times *tm)
+{
+	(void)tm;
+	*(int *)ctx = tok->ttl;
+}
+
+static void table_apply_should_clamp_a_long_ttl_and_count_it(void **state)
+{
+	struct table_limits lim = { .max_ttl_s = 300 };
+	struct table *t = table_new(&lim);
+	struct table_stats st;
+	int ttl = 0;
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "day", "UP", 1, 86400, 1000), TABLE_JOINED);
+	assert_int_equal(table_next_expiry(t), 1000 + 300 * 1000);
+	table_foreach_instance(t, "a", count_ttl, &ttl, NULL);
+	assert_int_equal(ttl, 300);
+	assert_int_equal(apply(t, "a", "day", "UP", 2, 86400, 2000), TABLE_RENEWED);
+	assert_int_equal(table_next_expiry(t), 2000 + 300 * 1000);
+	/* At the limit is not above it. */
+	assert_int_equal(apply(t, "a", "five", "UP", 1, 300, 2000), TABLE_JOINED);
+	table_stats(t, &st);
+	assert_int_equal(st.ttl_clamped, 2);
+	table_free(t);
+	/* The default is the contract's 5 minutes. */
+	t = table_new(NULL);
+	assert_int_equal(apply(t, "a", "day", "UP", 1, 86400, 0), TABLE_JOINED);
+	assert_int_equal(table_next_expiry(t), 300 * 1000);
 	table_free(t);
 }
 
@@ -286,6 +348,8 @@ int main(void)
 		cmocka_unit_test(table_apply_should_join_renew_update_and_leave),
 		cmocka_unit_test(table_apply_should_ignore_a_lower_seq),
 		cmocka_unit_test(table_apply_should_refuse_beyond_the_caps),
+		cmocka_unit_test(table_apply_should_refuse_past_the_per_service_cap_only),
+		cmocka_unit_test(table_apply_should_clamp_a_long_ttl_and_count_it),
 		cmocka_unit_test(table_service_index_should_move_only_for_its_service),
 		cmocka_unit_test(table_expire_should_remove_only_expired_instances),
 		cmocka_unit_test(table_set_stale_should_hold_expiry_and_refresh_windows),
