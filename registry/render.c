@@ -23,72 +23,68 @@ static int add_int(cJSON *obj, const char *key, int64_t value)
 	return cJSON_AddRawToObject(obj, key, text) ? 0 : -1;
 }
 
-cJSON *render_instance(const struct token *t, const struct render_times *tm,
-		       int with_service)
+/* The keys of the instance object that only a change alters, printed
+ * without the closing brace; *len its length. cJSON_free() it. */
+static char *head_text(const struct token *t, int with_service, size_t *len)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *meta;
+	char *text = NULL;
 	size_t i;
 
 	if (!obj)
 		return NULL;
 	if (with_service && !cJSON_AddStringToObject(obj, "service", t->service))
-		goto fail;
+		goto out;
 	if (add_string_or_null(obj, "instanceId", t->instance_id) < 0 ||
 	    add_string_or_null(obj, "address", t->address) < 0)
-		goto fail;
+		goto out;
 	if (t->port > 0 ? add_int(obj, "port", t->port) < 0
 			: !cJSON_AddNullToObject(obj, "port"))
-		goto fail;
+		goto out;
 	if (add_string_or_null(obj, "state", token_state_name(t->state)) < 0 ||
 	    add_string_or_null(obj, "hostname", t->hostname) < 0 ||
 	    add_string_or_null(obj, "healthUrl", t->health_url) < 0 ||
 	    add_string_or_null(obj, "streamUrl", t->stream_url) < 0)
-		goto fail;
+		goto out;
 	meta = cJSON_AddObjectToObject(obj, "metadata");
 	if (!meta)
-		goto fail;
+		goto out;
 	for (i = 0; i < t->metadata_count; i++)
 		if (!cJSON_AddStringToObject(meta, t->metadata[i].key,
 					     t->metadata[i].value))
-			goto fail;
-	if (add_int(obj, "firstSeen", tm->first_seen) < 0 ||
-	    add_int(obj, "lastSeen", tm->last_seen) < 0 ||
-	    add_int(obj, "expiresAt", tm->expires_at) < 0 ||
-	    add_int(obj, "ttl", t->ttl) < 0)
-		goto fail;
-	if (t->seq >= 0 ? add_int(obj, "seq", t->seq) < 0
-			: !cJSON_AddNullToObject(obj, "seq"))
-		goto fail;
-	if (t->reason && !cJSON_AddStringToObject(obj, "reason", t->reason))
-		goto fail;
-	return obj;
-fail:
+			goto out;
+	text = cJSON_PrintUnformatted(obj);
+	if (text) {
+		*len = strlen(text) - 1; /* the object's '}' */
+		text[*len] = '\0';
+	}
+out:
 	cJSON_Delete(obj);
-	return NULL;
+	return text;
 }
 
-char *render_event(uint64_t id, const char *event, const struct token *t,
+size_t render_tail(char buf[RENDER_TAIL_MAX], int ttl, int64_t seq,
 		   const struct render_times *tm)
 {
-	cJSON *obj = render_instance(t, tm, 1);
-	char *data = obj ? cJSON_PrintUnformatted(obj) : NULL;
-	char *frame = NULL;
+	char seq_text[24] = "null";
+	int n;
 
-	cJSON_Delete(obj);
-	if (!data)
-		return NULL;
-	if (asprintf(&frame, "id: %" PRIu64 "\nevent: %s\ndata: %s\n\n", id, event,
-		     data) < 0)
-		frame = NULL;
-	cJSON_free(data);
-	return frame;
+	if (seq >= 0)
+		snprintf(seq_text, sizeof(seq_text), "%" PRId64, seq);
+	n = snprintf(buf, RENDER_TAIL_MAX,
+		     ",\"firstSeen\":%" PRId64 ",\"lastSeen\":%" PRId64
+		     ",\"expiresAt\":%" PRId64 ",\"ttl\":%d,\"seq\":%s",
+		     tm->first_seen, tm->last_seen, tm->expires_at, ttl, seq_text);
+	return n < 0 ? 0 : (size_t)n;
 }
 
-cJSON *render_turbine(const struct token *t)
+/* Turbine's instance model of t, printed; cJSON_free() it. */
+static char *turbine_text(const struct token *t)
 {
 	cJSON *obj = cJSON_CreateObject();
 	char host[ADDR_TEXT_MAX + 16];
+	char *text = NULL;
 
 	if (!obj)
 		return NULL;
@@ -99,13 +95,73 @@ cJSON *render_turbine(const struct token *t)
 			 strchr(t->address, ':') ? "]" : "", t->port);
 	else
 		snprintf(host, sizeof(host), "%s", t->address);
-	if (!cJSON_AddStringToObject(obj, "hostname", host) ||
-	    !cJSON_AddStringToObject(obj, "cluster", t->service) ||
-	    !cJSON_AddBoolToObject(obj, "isUp", t->state == TOKEN_UP)) {
-		cJSON_Delete(obj);
-		return NULL;
-	}
-	return obj;
+	if (cJSON_AddStringToObject(obj, "hostname", host) &&
+	    cJSON_AddStringToObject(obj, "cluster", t->service) &&
+	    cJSON_AddBoolToObject(obj, "isUp", t->state == TOKEN_UP))
+		text = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	return text;
+}
+
+struct render_frag *render_frag_new(const struct token *t)
+{
+	size_t head_len = 0, turbine_len;
+	char *head = head_text(t, 0, &head_len);
+	char *turbine = head ? turbine_text(t) : NULL;
+	struct render_frag *f = NULL;
+
+	if (!turbine)
+		goto out;
+	turbine_len = strlen(turbine);
+	f = malloc(sizeof(*f) + head_len + turbine_len + 2);
+	if (!f)
+		goto out;
+	atomic_init(&f->refs, 1);
+	f->head_len = head_len;
+	f->turbine_len = turbine_len;
+	memcpy(f->text, head, head_len + 1);
+	memcpy(f->text + head_len + 1, turbine, turbine_len + 1);
+	f->head = f->text;
+	f->turbine = f->text + head_len + 1;
+out:
+	cJSON_free(turbine);
+	cJSON_free(head);
+	return f;
+}
+
+struct render_frag *render_frag_ref(struct render_frag *f)
+{
+	atomic_fetch_add(&f->refs, 1);
+	return f;
+}
+
+void render_frag_release(struct render_frag *f)
+{
+	if (f && atomic_fetch_sub(&f->refs, 1) == 1)
+		free(f);
+}
+
+char *render_event(uint64_t id, const char *event, const struct token *t,
+		   const struct render_times *tm)
+{
+	size_t len;
+	char *head = head_text(t, 1, &len);
+	cJSON *reason = t->reason ? cJSON_CreateString(t->reason) : NULL;
+	char *reason_text = reason ? cJSON_PrintUnformatted(reason) : NULL;
+	char tail[RENDER_TAIL_MAX], *frame = NULL;
+
+	if (!head || (t->reason && !reason_text))
+		goto out;
+	render_tail(tail, t->ttl, t->seq, tm);
+	if (asprintf(&frame, "id: %" PRIu64 "\nevent: %s\ndata: %s%s%s%s}\n\n", id, event,
+		     head, tail, reason_text ? ",\"reason\":" : "",
+		     reason_text ? reason_text : "") < 0)
+		frame = NULL;
+out:
+	cJSON_free(reason_text);
+	cJSON_Delete(reason);
+	cJSON_free(head);
+	return frame;
 }
 
 char *render_error(int status, const char *message)

@@ -1,6 +1,8 @@
 #ifndef DISCOVERY_REGISTRY_RENDER_H
 #define DISCOVERY_REGISTRY_RENDER_H
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -15,23 +17,46 @@ struct render_times {
 };
 
 /*
- * The instance object of /services/{name}: every key of the contract is
- * present, absent optional values are null, metadata is always an object.
- * With with_service, also "service" (the form of /events). NULL on no memory.
+ * What listings need of one instance, rendered when it joins or changes and
+ * shared (refcounted, immutable) by the table and every listing that holds
+ * it, so that a listing copies references under the table's lock and never
+ * renders there. head is the instance object of /services/{name} up to and
+ * including "metadata", without the closing brace: every key of the
+ * contract is present, absent optional values are null, metadata is always
+ * an object; render_tail() completes it. turbine is Turbine's instance
+ * model, {"hostname":"addr:port","cluster":…,"isUp":…}.
  */
-cJSON *render_instance(const struct token *t, const struct render_times *tm,
-		       int with_service) __attribute__((warn_unused_result));
+struct render_frag {
+	atomic_uint refs;
+	size_t head_len, turbine_len;
+	const char *head, *turbine; /* into text */
+	char text[];
+};
+
+/* One reference; NULL on no memory. */
+struct render_frag *render_frag_new(const struct token *t) __attribute__((warn_unused_result));
+struct render_frag *render_frag_ref(struct render_frag *f);
+void render_frag_release(struct render_frag *f);
+
+/* The longest render_tail() text, with its NUL. */
+#define RENDER_TAIL_MAX 160
+
+/*
+ * The keys a renewal changes, which complete a head:
+ * ,"firstSeen":…,"lastSeen":…,"expiresAt":…,"ttl":…,"seq":… (seq null when
+ * negative), no closing brace. Returns the length written into buf, which
+ * holds RENDER_TAIL_MAX bytes.
+ */
+size_t render_tail(char buf[RENDER_TAIL_MAX], int ttl, int64_t seq,
+		   const struct render_times *tm);
 
 /*
  * One change event as an SSE frame, "id: …\nevent: …\ndata: {…}\n\n", the
- * data being the instance object with "service" (and "reason" when t has
- * one). malloc()ed; NULL on no memory.
+ * data being the instance object with "service" first (and "reason" last
+ * when t has one). malloc()ed; NULL on no memory.
  */
 char *render_event(uint64_t id, const char *event, const struct token *t,
 		   const struct render_times *tm) __attribute__((warn_unused_result));
-
-/* Turbine's instance model: {"hostname":"addr:port","cluster":…,"isUp":…}. */
-cJSON *render_turbine(const struct token *t) __attribute__((warn_unused_result));
 
 /* {"error":message,"status":status} printed; cJSON_free() it. NULL on no memory. */
 char *render_error(int status, const char *message)

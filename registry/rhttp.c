@@ -141,21 +141,34 @@ static enum MHD_Result queue_json(struct MHD_Connection *c, struct request *req,
 	return rc;
 }
 
-/* Sends a cached listing without copying it; takes the reference. */
+/* The largest piece a listing is sent in: a 40 MB listing goes out 64 KiB
+ * at a time, interleaved with every other connection of the one thread. */
+#define LISTING_BLOCK (64u << 10)
+
+/* Sends a listing in pieces from its references; takes the reference. */
 static enum MHD_Result queue_listing(struct MHD_Connection *c, struct request *req,
 				     struct rlist_body *b)
 {
 	struct MHD_Response *resp;
+	struct rlist_reader *r;
+	uint64_t index;
+	size_t len;
 
 	if (!b)
 		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->text,
-								     rlist_release, b);
+	index = b->index;
+	len = b->len;
+	r = rlist_reader_new(b);
+	if (!r)
+		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	/* A small listing's block is its size (+ 1: MHD refuses a 0). */
+	resp = MHD_create_response_from_callback(len, len < LISTING_BLOCK ? len + 1 : LISTING_BLOCK,
+						 rlist_reader_read, r, rlist_reader_free);
 	if (!resp) {
-		rlist_release(b);
+		rlist_reader_free(r);
 		return MHD_NO;
 	}
-	return queue_response(c, req, MHD_HTTP_OK, "application/json", resp, b->index);
+	return queue_response(c, req, MHD_HTTP_OK, "application/json", resp, index);
 }
 
 /* ---- routes ---- */
@@ -424,7 +437,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		snprintf(err, errlen, "cannot create a mutex");
 		return NULL;
 	}
-	h->lists = rlist_new(h->table, 0);
+	h->lists = rlist_new(h->table, 0, 0);
 	if (!h->lists) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

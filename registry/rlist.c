@@ -1,154 +1,359 @@
-/* JSON listings of the table and the cache of their rendered text. */
+/* JSON listings of the table, built from references, and their cache. */
 #include "registry/rlist.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "timing.h"
 
 #define DEFAULT_MAX_AGE_MS 250
+#define DEFAULT_MAX_CACHED_BYTES (32u << 20)
 #define SLOTS 64
-/* Cached text at most; a listing that does not fit is served uncached. */
-#define MAX_CACHED_BYTES (32u << 20)
+/* The envelope before the first instance: index, stale, service. */
+#define PREFIX_MAX (64 + TOKEN_SERVICE_MAX)
 
-/* ---- JSON ---- */
+/* ---- bodies ---- */
 
-struct walk {
-	cJSON *array;
+void rlist_release(void *p)
+{
+	struct rlist_body *b = p;
+	size_t i;
+
+	if (!b || atomic_fetch_sub(&b->refs, 1) != 1)
+		return;
+	for (i = 0; i < b->nfrags; i++)
+		render_frag_release(b->frags[i]);
+	free(b->frags);
+	free(b->parts);
+	cJSON_free(b->glue);
+	free(b);
+}
+
+/* An empty body with room for nparts parts; NULL on no memory. */
+static struct rlist_body *body_new(const struct table_view *view, size_t nparts)
+{
+	struct rlist_body *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->parts = malloc(nparts * sizeof(*b->parts));
+	if (!b->parts) {
+		free(b);
+		return NULL;
+	}
+	atomic_init(&b->refs, 1);
+	b->index = view->index;
+	b->stale = view->stale;
+	return b;
+}
+
+static void body_add(struct rlist_body *b, const char *text, size_t len)
+{
+	b->parts[b->nparts].text = text;
+	b->parts[b->nparts].len = len;
+	b->nparts++;
+	b->len += len;
+}
+
+/* ---- what the walks copy under the table's lock ---- */
+
+/* v, or v grown to hold more than n elements of size; NULL (v untouched)
+ * on no memory. */
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t more = *cap ? 2 * *cap : 64;
+
+	if (n < *cap)
+		return v;
+	v = realloc(v, more * size);
+	if (v)
+		*cap = more;
+	return v;
+}
+
+struct entry {
+	struct render_frag *frag; /* a reference */
+	struct render_times tm;
+	int64_t seq;
+	int ttl;
+};
+
+struct collect {
+	struct entry *v;
+	size_t n, cap;
 	const enum token_state *state;
 	bool failed;
 };
 
-static void add_service(void *ctx, const char *service, const size_t counts[4])
+static void collect_instance(void *ctx, const struct token *tok, const struct render_times *tm,
+			     struct render_frag *frag)
 {
-	struct walk *w = ctx;
-	cJSON *obj;
-	size_t n = counts[0] + counts[1] + counts[2] + counts[3];
+	struct collect *c = ctx;
+	struct entry *v;
+
+	if (c->failed || (c->state && tok->state != *c->state))
+		return;
+	v = grow(c->v, &c->cap, c->n, sizeof(*v));
+	if (!v) {
+		c->failed = true;
+		return;
+	}
+	c->v = v;
+	c->v[c->n].frag = render_frag_ref(frag);
+	c->v[c->n].tm = *tm;
+	c->v[c->n].seq = tok->seq;
+	c->v[c->n].ttl = tok->ttl;
+	c->n++;
+}
+
+static void collect_clear(struct collect *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		render_frag_release(c->v[i].frag);
+	free(c->v);
+}
+
+/* Moves the collected references into b. */
+static int take_frags(struct rlist_body *b, struct collect *c)
+{
+	size_t i;
+
+	b->frags = malloc((c->n ? c->n : 1) * sizeof(*b->frags));
+	if (!b->frags)
+		return -1;
+	for (i = 0; i < c->n; i++)
+		b->frags[i] = c->v[i].frag;
+	b->nfrags = c->n;
+	c->n = 0;
+	return 0;
+}
+
+/* ---- the listings ---- */
+
+/* {"index":N,"service":…,"instances":[head tail},head tail}]}: the tails,
+ * separators and envelope are formatted here, outside the table's lock. */
+static struct rlist_body *service_body(struct collect *c, const struct table_view *view,
+				       const char *service)
+{
+	struct rlist_body *b = body_new(view, 2 * c->n + 1);
+	char *g;
+	size_t i, n;
+
+	if (!b)
+		return NULL;
+	b->glue = cJSON_malloc(PREFIX_MAX + c->n * (RENDER_TAIL_MAX + 3) + 3);
+	if (!b->glue || take_frags(b, c) < 0) {
+		rlist_release(b);
+		return NULL;
+	}
+	g = b->glue;
+	n = (size_t)snprintf(g, PREFIX_MAX, "{\"index\":%" PRIu64 "%s,\"service\":\"%s\",\"instances\":[",
+			     view->index, view->stale ? ",\"stale\":true" : "", service);
+	if (b->nfrags == 0) {
+		memcpy(g + n, "]}", 2);
+		body_add(b, g, n + 2);
+		return b;
+	}
+	body_add(b, g, n);
+	g += n;
+	for (i = 0; i < b->nfrags; i++) {
+		const char *end = i + 1 < b->nfrags ? "}," : "}]}";
+		size_t end_len = strlen(end);
+
+		body_add(b, b->frags[i]->head, b->frags[i]->head_len);
+		n = render_tail(g, c->v[i].ttl, c->v[i].seq, &c->v[i].tm);
+		memcpy(g + n, end, end_len);
+		body_add(b, g, n + end_len);
+		g += n + end_len;
+	}
+	return b;
+}
+
+/* [turbine,turbine]: nothing but the references and constant separators. */
+static struct rlist_body *turbine_body(struct collect *c, const struct table_view *view)
+{
+	struct rlist_body *b = body_new(view, 2 * c->n + 2);
+	size_t i;
+
+	if (!b)
+		return NULL;
+	if (take_frags(b, c) < 0) {
+		rlist_release(b);
+		return NULL;
+	}
+	body_add(b, "[", 1);
+	for (i = 0; i < b->nfrags; i++) {
+		if (i)
+			body_add(b, ",", 1);
+		body_add(b, b->frags[i]->turbine, b->frags[i]->turbine_len);
+	}
+	body_add(b, "]", 1);
+	return b;
+}
+
+static struct rlist_body *instances_body(struct table *t, const char *service,
+					 const enum token_state *state, bool turbine)
+{
+	struct collect c = { .state = state };
+	struct table_view view = { 0 };
+	struct rlist_body *b = NULL;
+
+	table_foreach_instance(t, service, collect_instance, &c, &view);
+	if (!c.failed)
+		b = turbine ? turbine_body(&c, &view) : service_body(&c, &view, service);
+	collect_clear(&c);
+	return b;
+}
+
+struct service_count {
+	char name[TOKEN_SERVICE_MAX + 1];
+	size_t n, up;
+};
+
+struct service_walk {
+	struct service_count *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static void collect_service(void *ctx, const char *service, const size_t counts[4])
+{
+	struct service_walk *w = ctx;
+	struct service_count *v;
 
 	if (w->failed)
 		return;
-	obj = cJSON_CreateObject();
-	if (!obj || !cJSON_AddItemToArray(w->array, obj)) {
-		cJSON_Delete(obj);
+	v = grow(w->v, &w->cap, w->n, sizeof(*v));
+	if (!v) {
 		w->failed = true;
 		return;
 	}
-	if (!cJSON_AddStringToObject(obj, "name", service) ||
-	    !cJSON_AddNumberToObject(obj, "instances", (double)n) ||
-	    !cJSON_AddNumberToObject(obj, "up", (double)counts[TOKEN_UP]))
-		w->failed = true;
+	w->v = v;
+	snprintf(w->v[w->n].name, sizeof(w->v[w->n].name), "%s", service);
+	w->v[w->n].n = counts[0] + counts[1] + counts[2] + counts[3];
+	w->v[w->n].up = counts[TOKEN_UP];
+	w->n++;
 }
 
-static void add_item(struct walk *w, cJSON *obj)
+/* Renders the copied counts as the /services envelope. */
+static char *services_text(const struct service_walk *w, const struct table_view *view)
 {
-	if (!obj || !cJSON_AddItemToArray(w->array, obj)) {
-		cJSON_Delete(obj);
-		w->failed = true;
-	}
-}
+	cJSON *root = cJSON_CreateObject();
+	cJSON *list, *obj;
+	char *text = NULL;
+	size_t i;
 
-static void add_instance(void *ctx, const struct token *tok, const struct render_times *tm)
-{
-	struct walk *w = ctx;
-
-	if (!w->failed && (!w->state || tok->state == *w->state))
-		add_item(w, render_instance(tok, tm, 0));
-}
-
-static void add_turbine(void *ctx, const struct token *tok, const struct render_times *tm)
-{
-	struct walk *w = ctx;
-
-	(void)tm;
-	if (!w->failed)
-		add_item(w, render_turbine(tok));
-}
-
-/* Wraps the walked array in its envelope; takes w->array. */
-static cJSON *envelope(struct walk *w, const struct table_view *view, const char *service,
-		       const char *key)
-{
-	cJSON *root = w->failed ? NULL : cJSON_CreateObject();
-
-	if (!root) {
-		cJSON_Delete(w->array);
+	if (!root)
 		return NULL;
-	}
 	if (!cJSON_AddNumberToObject(root, "index", (double)view->index) ||
-	    (view->stale && !cJSON_AddTrueToObject(root, "stale")) ||
-	    (service && !cJSON_AddStringToObject(root, "service", service)) ||
-	    !cJSON_AddItemToObject(root, key, w->array)) {
-		cJSON_Delete(w->array);
-		cJSON_Delete(root);
+	    (view->stale && !cJSON_AddTrueToObject(root, "stale")))
+		goto out;
+	list = cJSON_AddArrayToObject(root, "services");
+	if (!list)
+		goto out;
+	for (i = 0; i < w->n; i++) {
+		obj = cJSON_CreateObject();
+		if (!obj || !cJSON_AddItemToArray(list, obj)) {
+			cJSON_Delete(obj);
+			goto out;
+		}
+		if (!cJSON_AddStringToObject(obj, "name", w->v[i].name) ||
+		    !cJSON_AddNumberToObject(obj, "instances", (double)w->v[i].n) ||
+		    !cJSON_AddNumberToObject(obj, "up", (double)w->v[i].up))
+			goto out;
+	}
+	text = cJSON_PrintUnformatted(root);
+out:
+	cJSON_Delete(root);
+	return text;
+}
+
+static struct rlist_body *services_body(struct table *t)
+{
+	struct service_walk w = { 0 };
+	struct table_view view = { 0 };
+	struct rlist_body *b = NULL;
+	char *text;
+
+	table_foreach_service(t, collect_service, &w, &view);
+	text = w.failed ? NULL : services_text(&w, &view);
+	free(w.v);
+	if (text)
+		b = body_new(&view, 1);
+	if (!b) {
+		cJSON_free(text);
 		return NULL;
 	}
-	return root;
+	b->glue = text;
+	body_add(b, text, strlen(text));
+	return b;
 }
 
-/* The builders, with what their walk saw. */
-static cJSON *services_json(struct table *t, struct table_view *view)
+/* ---- sending ---- */
+
+struct rlist_reader {
+	struct rlist_body *b;
+	size_t part, off; /* the next byte to send */
+	uint64_t pos;     /* its position in the whole text */
+};
+
+struct rlist_reader *rlist_reader_new(struct rlist_body *b)
 {
-	struct walk w = { .array = cJSON_CreateArray() };
+	struct rlist_reader *r = calloc(1, sizeof(*r));
 
-	if (!w.array)
-		return NULL;
-	table_foreach_service(t, add_service, &w, view);
-	return envelope(&w, view, NULL, "services");
-}
-
-static cJSON *service_json(struct table *t, const char *service,
-			   const enum token_state *state, struct table_view *view)
-{
-	struct walk w = { .array = cJSON_CreateArray(), .state = state };
-
-	if (!w.array)
-		return NULL;
-	table_foreach_instance(t, service, add_instance, &w, view);
-	return envelope(&w, view, service, "instances");
-}
-
-static cJSON *turbine_json(struct table *t, const char *service, struct table_view *view)
-{
-	struct walk w = { .array = cJSON_CreateArray() };
-
-	if (!w.array)
-		return NULL;
-	table_foreach_instance(t, service, add_turbine, &w, view);
-	if (w.failed) {
-		cJSON_Delete(w.array);
+	if (!r) {
+		rlist_release(b);
 		return NULL;
 	}
-	return w.array;
+	r->b = b;
+	return r;
 }
 
-cJSON *rlist_services_json(struct table *t, uint64_t *index)
+ssize_t rlist_reader_read(void *reader, uint64_t pos, char *buf, size_t max)
 {
-	struct table_view view = {0};
-	cJSON *root = services_json(t, &view);
+	struct rlist_reader *r = reader;
+	const struct rlist_part *p;
+	size_t n = 0, k;
 
-	*index = view.index;
-	return root;
+	/* libmicrohttpd reads in order; anything else starts over. */
+	if (pos != r->pos) {
+		r->part = r->off = 0;
+		for (r->pos = 0; r->part < r->b->nparts &&
+				 r->pos + r->b->parts[r->part].len <= pos;
+		     r->part++)
+			r->pos += r->b->parts[r->part].len;
+		r->off = (size_t)(pos - r->pos);
+		r->pos = pos;
+	}
+	while (n < max && r->part < r->b->nparts) {
+		p = &r->b->parts[r->part];
+		k = p->len - r->off < max - n ? p->len - r->off : max - n;
+		memcpy(buf + n, p->text + r->off, k);
+		n += k;
+		r->off += k;
+		if (r->off == p->len) {
+			r->part++;
+			r->off = 0;
+		}
+	}
+	r->pos += n;
+	return n ? (ssize_t)n : -1;
 }
 
-cJSON *rlist_service_json(struct table *t, const char *service, const enum token_state *state,
-			  uint64_t *index)
+void rlist_reader_free(void *reader)
 {
-	struct table_view view = {0};
-	cJSON *root = service_json(t, service, state, &view);
+	struct rlist_reader *r = reader;
 
-	*index = view.index;
-	return root;
-}
-
-cJSON *rlist_turbine_json(struct table *t, const char *service, uint64_t *index)
-{
-	struct table_view view = {0};
-	cJSON *root = turbine_json(t, service, &view);
-
-	*index = view.index;
-	return root;
+	if (r)
+		rlist_release(r->b);
+	free(r);
 }
 
 /* ---- cache ---- */
@@ -158,7 +363,6 @@ enum variant { V_SERVICES, V_TURBINE, V_ALL, V_STATE }; /* V_STATE + token_state
 struct slot {
 	char service[TOKEN_SERVICE_MAX + 1];
 	int variant;
-	bool stale;
 	int64_t rendered_ms; /* monotonic */
 	struct rlist_body *body; /* NULL: empty */
 };
@@ -166,22 +370,13 @@ struct slot {
 struct rlist {
 	struct table *table;
 	int64_t max_age_ms;
+	size_t max_cached_bytes;
 	pthread_mutex_t mu;
 	size_t cached_bytes;
 	struct slot slots[SLOTS];
 };
 
-void rlist_release(void *p)
-{
-	struct rlist_body *b = p;
-
-	if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
-		cJSON_free(b->text);
-		free(b);
-	}
-}
-
-struct rlist *rlist_new(struct table *t, int64_t max_age_ms)
+struct rlist *rlist_new(struct table *t, int64_t max_age_ms, size_t max_cached_bytes)
 {
 	struct rlist *l = calloc(1, sizeof(*l));
 
@@ -189,6 +384,7 @@ struct rlist *rlist_new(struct table *t, int64_t max_age_ms)
 		return NULL;
 	l->table = t;
 	l->max_age_ms = max_age_ms > 0 ? max_age_ms : DEFAULT_MAX_AGE_MS;
+	l->max_cached_bytes = max_cached_bytes ? max_cached_bytes : DEFAULT_MAX_CACHED_BYTES;
 	if (pthread_mutex_init(&l->mu, NULL) != 0) {
 		free(l);
 		return NULL;
@@ -208,27 +404,6 @@ void rlist_free(struct rlist *l)
 	free(l);
 }
 
-/* Prints root (deleted here) into a body with one reference. */
-static struct rlist_body *body_of(cJSON *root, uint64_t index)
-{
-	struct rlist_body *b = root ? malloc(sizeof(*b)) : NULL;
-
-	if (b) {
-		b->text = cJSON_PrintUnformatted(root);
-		if (!b->text) {
-			free(b);
-			b = NULL;
-		}
-	}
-	cJSON_Delete(root);
-	if (!b)
-		return NULL;
-	atomic_init(&b->refs, 1);
-	b->index = index;
-	b->len = strlen(b->text);
-	return b;
-}
-
 static struct slot *slot_of(struct rlist *l, const char *service, int variant)
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
@@ -245,7 +420,7 @@ static bool still_valid(const struct rlist *l, const struct slot *s, const char 
 	bool timed = variant >= V_ALL;
 
 	return s->body && s->variant == variant && strcmp(s->service, service) == 0 &&
-	       s->body->index == now->index && s->stale == now->stale &&
+	       s->body->index == now->index && s->body->stale == now->stale &&
 	       (!timed || timing_mono_ms() - s->rendered_ms < l->max_age_ms);
 }
 
@@ -253,9 +428,8 @@ static struct rlist_body *get(struct rlist *l, const char *service,
 			      const enum token_state *state, int variant)
 {
 	struct slot *s = slot_of(l, service ? service : "", variant);
-	struct table_view now, seen = { 0 };
+	struct table_view now;
 	struct rlist_body *b;
-	cJSON *root;
 
 	table_view(l->table, variant == V_SERVICES ? NULL : service, &now);
 	pthread_mutex_lock(&l->mu);
@@ -268,23 +442,19 @@ static struct rlist_body *get(struct rlist *l, const char *service,
 	pthread_mutex_unlock(&l->mu);
 
 	if (variant == V_SERVICES)
-		root = services_json(l->table, &seen);
-	else if (variant == V_TURBINE)
-		root = turbine_json(l->table, service, &seen);
+		b = services_body(l->table);
 	else
-		root = service_json(l->table, service, state, &seen);
-	b = body_of(root, seen.index);
+		b = instances_body(l->table, service, state, variant == V_TURBINE);
 	if (!b)
 		return NULL;
 
 	pthread_mutex_lock(&l->mu);
-	if (l->cached_bytes - (s->body ? s->body->len : 0) + b->len <= MAX_CACHED_BYTES) {
+	if (l->cached_bytes - (s->body ? s->body->len : 0) + b->len <= l->max_cached_bytes) {
 		if (s->body)
 			l->cached_bytes -= s->body->len;
 		rlist_release(s->body);
 		snprintf(s->service, sizeof(s->service), "%s", service ? service : "");
 		s->variant = variant;
-		s->stale = seen.stale;
 		s->rendered_ms = timing_mono_ms();
 		s->body = b;
 		l->cached_bytes += b->len;

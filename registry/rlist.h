@@ -2,60 +2,87 @@
 #define DISCOVERY_REGISTRY_RLIST_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cjson/cJSON.h>
+#include <sys/types.h>
 
 #include "registry/table.h"
 #include "token.h"
 
 /*
  * The JSON listings of the registry (/services, /services/{name},
- * /turbine/{name}) and a cache of their rendered text.
+ * /turbine/{name}) and a cache of them.
  *
- * A cached listing is served again while the index it was rendered at (the
+ * A listing never renders under the table's lock: an instance listing
+ * copies, under the lock, a reference to each instance's render_frag (kept
+ * up to date by the table) and the few numbers a renewal changes; the text
+ * between them is formatted after the lock is released, and the listing is
+ * sent piece by piece (rlist_reader) without ever being one big buffer.
+ * /services copies names and counts under the lock and renders after it.
+ *
+ * A cached listing is served again while the index it was built at (the
  * table's for /services, the service's otherwise) and the table's staleness
  * are unchanged, so every join, update, leave or expiry shows at once. A
  * renewal moves no index but changes lastSeen, expiresAt and seq: an
- * instance listing is therefore also re-rendered once it is older than
+ * instance listing is therefore also built again once it is older than
  * max_age_ms, which bounds how far those three fields lag behind the table.
- * /services and Turbine carry no such fields and are exact.
+ * /services and Turbine carry no such fields and are exact. A listing
+ * longer than the cache's byte budget is built for every request.
  */
 
-/* {"index":N,"services":[{"name","instances","up"}]} (+"stale":true). */
-cJSON *rlist_services_json(struct table *t, uint64_t *index) __attribute__((warn_unused_result));
-/* {"index":N,"service":name,"instances":[…]} sorted by instanceId,
- * filtered by *state when state is not NULL (+"stale":true). */
-cJSON *rlist_service_json(struct table *t, const char *service, const enum token_state *state,
-			  uint64_t *index) __attribute__((warn_unused_result));
-/* Turbine's array of the instances of one service; *index: the service's. */
-cJSON *rlist_turbine_json(struct table *t, const char *service, uint64_t *index)
-	__attribute__((warn_unused_result));
+/* A piece of a listing's text. */
+struct rlist_part {
+	const char *text;
+	size_t len;
+};
 
-/* A rendered listing, shared by the cache and the responses sending it. */
+/* A built listing, shared by the cache and the responses sending it. */
 struct rlist_body {
 	atomic_uint refs;
 	uint64_t index; /* for X-Registry-Index */
-	size_t len;
-	char *text;
+	bool stale;     /* what the walk saw */
+	size_t len;     /* of the whole text */
+	size_t nparts;
+	struct rlist_part *parts; /* the text, in order */
+	size_t nfrags;
+	struct render_frag **frags; /* held: parts point into them */
+	char *glue; /* held: the other parts point into it */
 };
 
 struct rlist;
 
-/* max_age_ms: 0 for the default, 250 ms. NULL on no memory. */
-struct rlist *rlist_new(struct table *t, int64_t max_age_ms) __attribute__((warn_unused_result));
+/* max_age_ms: 0 for the default, 250 ms; max_cached_bytes: the total
+ * length of the listings kept, 0 for the default, 32 MiB. NULL on no
+ * memory. */
+struct rlist *rlist_new(struct table *t, int64_t max_age_ms, size_t max_cached_bytes)
+	__attribute__((warn_unused_result));
 void rlist_free(struct rlist *l);
 
-/* The listing as text, from the cache when still valid; rlist_release()
- * it. NULL on no memory. */
+/* {"index":N,"services":[{"name","instances","up"}]} (+"stale":true),
+ * from the cache when still valid; rlist_release() it. NULL on no memory. */
 struct rlist_body *rlist_services(struct rlist *l) __attribute__((warn_unused_result));
+/* {"index":N,"service":name,"instances":[…]} sorted by instanceId, filtered
+ * by *state when state is not NULL (+"stale":true). */
 struct rlist_body *rlist_service(struct rlist *l, const char *service,
 				 const enum token_state *state) __attribute__((warn_unused_result));
+/* Turbine's array of the instances of one service; index: the service's. */
 struct rlist_body *rlist_turbine(struct rlist *l, const char *service)
 	__attribute__((warn_unused_result));
 
-/* Drops one reference to a struct rlist_body (an MHD free callback). */
+/* Drops one reference to a struct rlist_body. */
 void rlist_release(void *body);
+
+/*
+ * Sends a body in pieces, in the form of libmicrohttpd's content reader:
+ * rlist_reader_read() copies up to max bytes from position pos into buf
+ * and returns how many, or -1 (MHD_CONTENT_READER_END_OF_STREAM) past the
+ * end; rlist_reader_free() is the matching free callback.
+ */
+struct rlist_reader;
+/* Takes the reference to b (released here on failure); NULL on no memory. */
+struct rlist_reader *rlist_reader_new(struct rlist_body *b) __attribute__((warn_unused_result));
+ssize_t rlist_reader_read(void *reader, uint64_t pos, char *buf, size_t max);
+void rlist_reader_free(void *reader);
 
 #endif

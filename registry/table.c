@@ -3,7 +3,8 @@
  * glibc's balanced binary trees (tsearch), which give ordered listings for
  * free; an expiry heap (rheap) finds what expires next without a scan; a
  * ring of preformatted SSE frames (rring) serves /events and Last-Event-ID.
- * The JSON listings are rlist's, built through table_foreach_*().
+ * The JSON listings are rlist's, built through table_foreach_*() from each
+ * instance's render_frag, rendered here when the instance joins or changes.
  */
 #include "registry/table.h"
 
@@ -34,6 +35,7 @@ struct inst {
 	int64_t last_seen;
 	struct rheap_node expiry; /* .at: expiresAt */
 	struct svc *svc;
+	struct render_frag *frag; /* of tok, for listings */
 };
 
 #define INST_OF_EXPIRY(node) \
@@ -120,6 +122,7 @@ static void inst_free(void *p)
 	struct inst *in = p;
 
 	token_clear(&in->tok);
+	render_frag_release(in->frag);
 	free(in);
 }
 
@@ -335,6 +338,13 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 		copy.ttl = t->lim.max_ttl_s;
 	if (in) {
 		changed = differs(&in->tok, &copy);
+		if (changed) {
+			struct render_frag *frag = render_frag_new(&copy);
+			if (!frag)
+				goto no_memory;
+			render_frag_release(in->frag);
+			in->frag = frag;
+		}
 		s->by_state[in->tok.state]--;
 		s->by_state[copy.state]++;
 		token_clear(&in->tok);
@@ -367,16 +377,23 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	in = calloc(1, sizeof(*in));
 	if (!in)
 		goto no_memory;
+	in->frag = render_frag_new(&copy);
+	if (!in->frag) {
+		free(in);
+		goto no_memory;
+	}
 	in->tok = copy;
 	in->svc = s;
 	in->first_seen = in->last_seen = now_ms;
 	in->expiry.at = now_ms + (int64_t)copy.ttl * 1000;
 	if (rheap_push(&t->heap, &in->expiry) < 0) {
+		render_frag_release(in->frag);
 		free(in);
 		goto no_memory;
 	}
 	if (!tsearch(in, &s->instances, inst_cmp)) {
 		rheap_remove(&t->heap, &in->expiry);
+		render_frag_release(in->frag);
 		free(in);
 		goto no_memory;
 	}
@@ -592,7 +609,7 @@ static void visit_instance(const void *nodep, VISIT which, void *closure)
 	struct render_times tm = { in->first_seen, in->last_seen, in->expiry.at };
 
 	if (which == postorder || which == leaf)
-		f->instance_fn(f->ctx, &in->tok, &tm);
+		f->instance_fn(f->ctx, &in->tok, &tm, in->frag);
 }
 
 void table_foreach_service(struct table *t, table_service_fn fn, void *ctx,

@@ -140,12 +140,13 @@ void table_view(struct table *t, const char *service, struct table_view *out);
  * not call into the table. view (may be NULL) gets what the walk saw.
  * table_foreach_service: every service with instances, by name, with its
  * counts by token_state; view->index is the table index.
- * table_foreach_instance: the instances of one service by instanceId;
- * view->index is the service's index.
+ * table_foreach_instance: the instances of one service by instanceId, each
+ * with its rendered fragment (borrowed: render_frag_ref() it to keep it
+ * past the walk); view->index is the service's index.
  */
 typedef void (*table_service_fn)(void *ctx, const char *service, const size_t counts[4]);
 typedef void (*table_instance_fn)(void *ctx, const struct token *tok,
-				  const struct render_times *tm);
+				  const struct render_times *tm, struct render_frag *frag);
 void table_foreach_service(struct table *t, table_service_fn fn, void *ctx,
 			   struct table_view *view);
 void table_foreach_instance(struct table *t, const char *service, table_instance_fn fn,

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,52 +19,72 @@ static struct token decode(const char *body)
 	return t;
 }
 
-static char *print(cJSON *obj)
+/* The instance object of a listing: head, tail and the closing brace. */
+static void instance_text(const struct token *t, const struct render_times *tm, char *out,
+			  size_t len)
 {
-	char *text;
+	struct render_frag *f = render_frag_new(t);
+	char tail[RENDER_TAIL_MAX];
 
-	assert_non_null(obj);
-	text = cJSON_PrintUnformatted(obj);
-	cJSON_Delete(obj);
-	assert_non_null(text);
-	return text;
+	assert_non_null(f);
+	render_tail(tail, t->ttl, t->seq, tm);
+	snprintf(out, len, "%.*s%s}", (int)f->head_len, f->head, tail);
+	render_frag_release(f);
 }
 
-static void render_instance_should_give_every_key_with_nulls_for_absent_values(void **state)
+static void render_frag_should_give_every_key_with_nulls_for_absent_values(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\"}");
 	struct render_times tm = { 1, 2, 3 };
-	char *text = print(render_instance(&t, &tm, 0));
+	char text[1024];
 	(void)state;
 
+	instance_text(&t, &tm, text, sizeof(text));
 	assert_string_equal(text, "{\"instanceId\":\"10.0.0.5\",\"address\":\"10.0.0.5\","
 				  "\"port\":null,\"state\":\"UP\",\"hostname\":null,"
 				  "\"healthUrl\":null,\"streamUrl\":null,\"metadata\":{},"
 				  "\"firstSeen\":1,\"lastSeen\":2,\"expiresAt\":3,\"ttl\":6,"
 				  "\"seq\":null}");
-	cJSON_free(text);
 	token_clear(&t);
 }
 
-static void render_instance_should_add_service_and_reason_for_events(void **state)
+static void render_tail_should_fit_the_longest_numbers(void **state)
+{
+	struct render_times tm = { INT64_MIN, INT64_MIN, INT64_MIN };
+	char tail[RENDER_TAIL_MAX];
+	size_t n;
+	(void)state;
+
+	n = render_tail(tail, INT32_MIN, INT64_MAX, &tm);
+	assert_int_equal(n, strlen(tail));
+	assert_string_equal(tail + strlen(tail) - 26, ",\"seq\":9223372036854775807");
+}
+
+static void render_event_should_add_service_and_reason(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":6767,"
 				"\"seq\":41,\"metadata\":{\"v\":\"1\"}}");
 	struct render_times tm = { 1795705688688, 1795705688688, 1795705694688 };
+	char *frame, *data;
 	cJSON *obj;
-	char *text;
 	(void)state;
 
-	t.reason = strdup("expired");
-	obj = render_instance(&t, &tm, 1);
+	t.reason = strdup("expired \"now\"");
+	frame = render_event(3, "expire", &t, &tm);
+	assert_non_null(frame);
+	data = strstr(frame, "data: ");
+	assert_non_null(data);
+	obj = cJSON_Parse(data + 6);
+	assert_non_null(obj);
 	assert_string_equal(cJSON_GetObjectItem(obj, "service")->valuestring, "acct");
-	assert_string_equal(cJSON_GetObjectItem(obj, "reason")->valuestring, "expired");
-	text = print(obj);
-	assert_non_null(strstr(text, "\"port\":6767,"));
-	assert_non_null(strstr(text, "\"metadata\":{\"v\":\"1\"}"));
-	assert_non_null(strstr(text, "\"expiresAt\":1795705694688,"));
-	assert_non_null(strstr(text, "\"seq\":41"));
-	cJSON_free(text);
+	assert_string_equal(cJSON_GetObjectItem(obj, "reason")->valuestring, "expired \"now\"");
+	assert_int_equal(cJSON_GetObjectItem(obj, "port")->valueint, 6767);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "v")->valuestring,
+			    "1");
+	assert_non_null(strstr(data, "\"expiresAt\":1795705694688,"));
+	assert_non_null(strstr(data, "\"seq\":41,\"reason\""));
+	cJSON_Delete(obj);
+	free(frame);
 	token_clear(&t);
 }
 
@@ -83,15 +104,17 @@ static void render_event_should_frame_one_sse_event(void **state)
 	token_clear(&t);
 }
 
-static void render_turbine_should_bracket_ipv6_hosts(void **state)
+static void render_frag_should_bracket_ipv6_hosts_for_turbine(void **state)
 {
 	struct token t = decode("{\"state\":\"STARTING\",\"address\":\"fd00::5\",\"port\":6767}");
-	char *text = print(render_turbine(&t));
+	struct render_frag *f = render_frag_new(&t);
 	(void)state;
 
-	assert_string_equal(text, "{\"hostname\":\"[fd00::5]:6767\",\"cluster\":\"acct\","
-				  "\"isUp\":false}");
-	cJSON_free(text);
+	assert_non_null(f);
+	assert_string_equal(f->turbine, "{\"hostname\":\"[fd00::5]:6767\",\"cluster\":\"acct\","
+					"\"isUp\":false}");
+	assert_int_equal(f->turbine_len, strlen(f->turbine));
+	render_frag_release(f);
 	token_clear(&t);
 }
 
@@ -107,10 +130,11 @@ static void render_error_should_give_message_and_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(render_instance_should_give_every_key_with_nulls_for_absent_values),
-		cmocka_unit_test(render_instance_should_add_service_and_reason_for_events),
+		cmocka_unit_test(render_frag_should_give_every_key_with_nulls_for_absent_values),
+		cmocka_unit_test(render_tail_should_fit_the_longest_numbers),
+		cmocka_unit_test(render_event_should_add_service_and_reason),
 		cmocka_unit_test(render_event_should_frame_one_sse_event),
-		cmocka_unit_test(render_turbine_should_bracket_ipv6_hosts),
+		cmocka_unit_test(render_frag_should_bracket_ipv6_hosts_for_turbine),
 		cmocka_unit_test(render_error_should_give_message_and_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

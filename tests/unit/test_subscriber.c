@@ -79,11 +79,13 @@ struct seen {
 	char address[64];
 };
 
-static void note(void *ctx, const struct token *tok, const struct render_times *tm)
+static void note(void *ctx, const struct token *tok, const struct render_times *tm,
+		 struct render_frag *frag)
 {
 	struct seen *s = ctx;
 
 	(void)tm;
+	(void)frag;
 	s->count++;
 	s->ttl = tok->ttl;
 	strcpy(s->address, tok->address);

@@ -11,10 +11,12 @@
 #include "registry/table.h"
 #include "tests/unit/table_fixture.h"
 
-static void count_one(void *ctx, const struct token *tok, const struct render_times *tm)
+static void count_one(void *ctx, const struct token *tok, const struct render_times *tm,
+		      struct render_frag *frag)
 {
 	(void)tok;
 	(void)tm;
+	(void)frag;
 	(*(int *)ctx)++;
 }
 
@@ -102,9 +104,11 @@ static void table_apply_should_refuse_past_the_per_service_cap_only(void **state
 	table_free(t);
 }
 
-static void count_ttl(void *ctx, const struct token *tok, const struct render_times *tm)
+static void ttl_of(void *ctx, const struct token *tok, const struct render_times *tm,
+		      struct render_frag *frag)
 {
 	(void)tm;
+	(void)frag;
 	*(int *)ctx = tok->ttl;
 }
 
@@ -118,7 +122,7 @@ static void table_apply_should_clamp_a_long_ttl_and_count_it(void **state)
 
 	assert_int_equal(apply(t, "a", "day", "UP", 1, 86400, 1000), TABLE_JOINED);
 	assert_int_equal(table_next_expiry(t), 1000 + 300 * 1000);
-	table_foreach_instance(t, "a", count_ttl, &ttl, NULL);
+	table_foreach_instance(t, "a", ttl_of, &ttl, NULL);
 	assert_int_equal(ttl, 300);
 	assert_int_equal(apply(t, "a", "day", "UP", 2, 86400, 2000), TABLE_RENEWED);
 	assert_int_equal(table_next_expiry(t), 2000 + 300 * 1000);
