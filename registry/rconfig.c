@@ -16,7 +16,7 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.port = 6868,
 		.exchange = "discovery",
 		.secret = "",
-		.max_instances = 100000,
+		.max_instances = 50000,
 		.max_services = 10000,
 		.max_per_service = 10000,
 		.max_ttl_ms = 300000,

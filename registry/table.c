@@ -19,7 +19,7 @@
 #include "registry/rring.h"
 #include "registry/rtomb.h"
 
-#define DEFAULT_MAX_INSTANCES 100000
+#define DEFAULT_MAX_INSTANCES 50000
 #define DEFAULT_MAX_SERVICES 10000
 #define DEFAULT_MAX_PER_SERVICE 10000
 #define DEFAULT_MAX_TTL_S 300

@@ -26,7 +26,7 @@
 struct table;
 
 struct table_limits {
-	size_t max_instances;   /* 0: 100000 */
+	size_t max_instances;   /* 0: 50000 (about 10 KB each at 4 KB tokens) */
 	size_t max_services;    /* 0: 10000 */
 	size_t max_per_service; /* instances of one service; 0: 10000 */
 	int max_ttl_s;          /* a longer ttl is clamped to it; 0: 300 */

@@ -14,6 +14,7 @@ O=${S}o # everybody else
 FLOOD=20000
 CAP=10000
 start_registry
+rss_before=$(rss_kb "$REG_PID")
 
 refused() { metric 'registry_refused_total{reason="max_per_service"}'; }
 outcomes() {
@@ -47,6 +48,7 @@ while ! flood_done; do
 	sleep 0.02
 done
 flood_ms=$(($(now_ms) - start))
+rss_full=$(rss_kb "$REG_PID")
 wait "$FLOOD_PID" || fail "the flood publisher failed: $(cat "$TMP/flood.log")"
 # A little longer with the flooded service full, still being fetched.
 for _ in $(seq 50); do
@@ -66,7 +68,8 @@ max=$(tail -n 1 "$TMP/latency.sorted" | awk '{ printf "%.1f", $1 * 1000 }')
 big=$(sort -n "$TMP/fetch1" "$TMP/fetch2" | tail -n 1)
 fetches=$(cat "$TMP/fetch1" "$TMP/fetch2" | wc -l)
 echo "flood of $FLOOD tokens applied in $flood_ms ms; $fetches fetches of /services/$F (largest $big B);" \
-	"/services/$O latency over $samples requests: p50 $p50 ms, p99 $p99 ms, max $max ms"
+	"/services/$O latency over $samples requests: p50 $p50 ms, p99 $p99 ms, max $max ms;" \
+	"registry RSS $rss_before kB before, $rss_full kB with $CAP flooded instances"
 awk '$1 >= 1.0 { bad = 1 } END { exit bad }' "$TMP/latency.sorted" ||
 	fail "/services/$O took $max ms during the flood"
 ((big > 30000000)) || fail "the flooded listing was never fetched whole ($big B)"
