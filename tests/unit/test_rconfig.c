@@ -1,0 +1,81 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "registry/rconfig.h"
+
+static int load(struct rconfig *c, char **argv, char *err, size_t errlen)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	return rconfig_load(c, argc, argv, err, errlen);
+}
+
+static void rconfig_load_should_default_to_the_contract_limits(void **state)
+{
+	char *argv[] = { "registry", NULL };
+	struct rconfig c;
+	char err[256];
+	(void)state;
+
+	unsetenv("REGISTRY_MAX_PER_SERVICE");
+	unsetenv("REGISTRY_MAX_TTL");
+	assert_int_equal(load(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.max_per_service, 10000);
+	assert_int_equal(c.max_ttl_ms, 300000);
+	assert_int_equal(c.max_instances, 50000);
+}
+
+static void rconfig_load_should_take_the_limits_from_env_and_flags(void **state)
+{
+	char *argv[] = { "registry", "--max-ttl", "2m", NULL };
+	struct rconfig c;
+	char err[256];
+	(void)state;
+
+	setenv("REGISTRY_MAX_PER_SERVICE", "25", 1);
+	setenv("REGISTRY_MAX_TTL", "10m", 1);
+	assert_int_equal(load(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.max_per_service, 25);
+	assert_int_equal(c.max_ttl_ms, 120000); /* the flag wins */
+	setenv("REGISTRY_MAX_TTL", "500ms", 1); /* under the 1 s a ttl can be */
+	argv[1] = NULL;
+	assert_true(load(&c, argv, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "REGISTRY_MAX_TTL"));
+	unsetenv("REGISTRY_MAX_PER_SERVICE");
+	unsetenv("REGISTRY_MAX_TTL");
+}
+
+static void rconfig_load_should_refuse_a_legacy_ttl_above_the_max_ttl(void **state)
+{
+	char *argv[] = { "registry", "--legacy-queue", "discovery", "--max-ttl", "60", NULL };
+	char *no_legacy[] = { "registry", "--max-ttl", "60", NULL };
+	struct rconfig c;
+	char err[256];
+	(void)state;
+
+	unsetenv("REGISTRY_LEGACY_TTL");
+	assert_true(load(&c, argv, err, sizeof(err)) < 0); /* the legacy default is 90 s */
+	assert_non_null(strstr(err, "REGISTRY_LEGACY_TTL"));
+	/* Without the legacy queue the legacy ttl is unused. */
+	assert_int_equal(load(&c, no_legacy, err, sizeof(err)), 0);
+	assert_int_equal(c.max_ttl_ms, 60000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rconfig_load_should_default_to_the_contract_limits),
+		cmocka_unit_test(rconfig_load_should_take_the_limits_from_env_and_flags),
+		cmocka_unit_test(rconfig_load_should_refuse_a_legacy_ttl_above_the_max_ttl),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
