@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "registry/rlist.h"
+
 const char *const rmetrics_route_names[RMETRICS_ROUTES] = {
 	"/", "/services", "/services/{name}", "/events", "/turbine/{service}",
 	"/health", "/metrics", "other",
@@ -21,14 +23,20 @@ size_t rmetrics_code_slot(int status)
 	return RMETRICS_CODES - 1;
 }
 
-static void service_lines(void *ctx, const char *service, const size_t counts[4])
+/* The counts are copied under the table's lock and printed after it. */
+static void service_lines(FILE *f, struct table *t)
 {
-	FILE *f = ctx;
+	struct rlist_count *v = NULL;
+	size_t n = 0, i;
 	int s;
 
-	for (s = 0; s < 4; s++)
-		fprintf(f, "registry_instances{service=\"%s\",state=\"%s\"} %zu\n",
-			service, token_state_name((enum token_state)s), counts[s]);
+	if (rlist_counts(t, &v, &n, NULL) < 0)
+		return; /* no memory: the other metrics still go out */
+	for (i = 0; i < n; i++)
+		for (s = 0; s < 4; s++)
+			fprintf(f, "registry_instances{service=\"%s\",state=\"%s\"} %zu\n",
+				v[i].name, token_state_name((enum token_state)s), v[i].by_state[s]);
+	free(v);
 }
 
 static void counter(FILE *f, const char *name, const char *help, uint64_t v)
@@ -120,7 +128,7 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	gauge(f, "registry_services", "Services with at least one instance.", ts.services);
 	fprintf(f, "# HELP registry_instances Instances by service and state.\n"
 		   "# TYPE registry_instances gauge\n");
-	table_foreach_service(t, service_lines, f, NULL);
+	service_lines(f, t);
 	counter(f, "registry_joins_total", "Instances that joined.", ts.joins);
 	counter(f, "registry_updates_total", "Instances whose description changed.", ts.updates);
 	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts.leaves);

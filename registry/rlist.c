@@ -212,13 +212,8 @@ static struct rlist_body *instances_body(struct table *t, const char *service,
 	return b;
 }
 
-struct service_count {
-	char name[TOKEN_SERVICE_MAX + 1];
-	size_t n, up;
-};
-
 struct service_walk {
-	struct service_count *v;
+	struct rlist_count *v;
 	size_t n, cap;
 	bool failed;
 };
@@ -226,7 +221,7 @@ struct service_walk {
 static void collect_service(void *ctx, const char *service, const size_t counts[4])
 {
 	struct service_walk *w = ctx;
-	struct service_count *v;
+	struct rlist_count *v;
 
 	if (w->failed)
 		return;
@@ -236,18 +231,33 @@ static void collect_service(void *ctx, const char *service, const size_t counts[
 		return;
 	}
 	w->v = v;
-	snprintf(w->v[w->n].name, sizeof(w->v[w->n].name), "%s", service);
-	w->v[w->n].n = counts[0] + counts[1] + counts[2] + counts[3];
-	w->v[w->n].up = counts[TOKEN_UP];
+	snprintf(v[w->n].name, sizeof(v[w->n].name), "%s", service);
+	memcpy(v[w->n].by_state, counts, sizeof(v[w->n].by_state));
 	w->n++;
 }
 
+int rlist_counts(struct table *t, struct rlist_count **out, size_t *n, struct table_view *view)
+{
+	struct service_walk w = { 0 };
+
+	table_foreach_service(t, collect_service, &w, view);
+	if (w.failed) {
+		free(w.v);
+		return -1;
+	}
+	*out = w.v;
+	*n = w.n;
+	return 0;
+}
+
 /* Renders the copied counts as the /services envelope. */
-static char *services_text(const struct service_walk *w, const struct table_view *view)
+static char *services_text(const struct rlist_count *v, size_t count,
+			   const struct table_view *view)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *list, *obj;
 	char *text = NULL;
+	const size_t *c;
 	size_t i;
 
 	if (!root)
@@ -258,15 +268,16 @@ static char *services_text(const struct service_walk *w, const struct table_view
 	list = cJSON_AddArrayToObject(root, "services");
 	if (!list)
 		goto out;
-	for (i = 0; i < w->n; i++) {
+	for (i = 0; i < count; i++) {
+		c = v[i].by_state;
 		obj = cJSON_CreateObject();
 		if (!obj || !cJSON_AddItemToArray(list, obj)) {
 			cJSON_Delete(obj);
 			goto out;
 		}
-		if (!cJSON_AddStringToObject(obj, "name", w->v[i].name) ||
-		    !cJSON_AddNumberToObject(obj, "instances", (double)w->v[i].n) ||
-		    !cJSON_AddNumberToObject(obj, "up", (double)w->v[i].up))
+		if (!cJSON_AddStringToObject(obj, "name", v[i].name) ||
+		    !cJSON_AddNumberToObject(obj, "instances", (double)(c[0] + c[1] + c[2] + c[3])) ||
+		    !cJSON_AddNumberToObject(obj, "up", (double)c[TOKEN_UP]))
 			goto out;
 	}
 	text = cJSON_PrintUnformatted(root);
@@ -277,14 +288,15 @@ out:
 
 static struct rlist_body *services_body(struct table *t)
 {
-	struct service_walk w = { 0 };
 	struct table_view view = { 0 };
+	struct rlist_count *v = NULL;
 	struct rlist_body *b = NULL;
-	char *text;
+	char *text = NULL;
+	size_t n = 0;
 
-	table_foreach_service(t, collect_service, &w, &view);
-	text = w.failed ? NULL : services_text(&w, &view);
-	free(w.v);
+	if (rlist_counts(t, &v, &n, &view) == 0)
+		text = services_text(v, n, &view);
+	free(v);
 	if (text)
 		b = body_new(&view, 1);
 	if (!b) {

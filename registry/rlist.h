@@ -70,6 +70,18 @@ struct rlist_body *rlist_service(struct rlist *l, const char *service,
 struct rlist_body *rlist_turbine(struct rlist *l, const char *service)
 	__attribute__((warn_unused_result));
 
+/* One service's instance counts by token_state. */
+struct rlist_count {
+	char name[TOKEN_SERVICE_MAX + 1];
+	size_t by_state[4];
+};
+
+/* Copies, under the table's lock, the counts of every service with
+ * instances, by name, into *out (free() it); view gets what the walk saw.
+ * 0, or -1 on no memory. Renders nothing: that is the caller's, after. */
+int rlist_counts(struct table *t, struct rlist_count **out, size_t *n, struct table_view *view)
+	__attribute__((warn_unused_result));
+
 /* Drops one reference to a struct rlist_body. */
 void rlist_release(void *body);
 
