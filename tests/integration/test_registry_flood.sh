@@ -78,6 +78,8 @@ awk '$1 >= 1.0 { bad = 1 } END { exit bad }' "$TMP/latency.sorted" ||
 [[ $(count "$F") == "$CAP" ]] || fail "$F lists $(count "$F"), not $CAP"
 [[ $(refused) == $((FLOOD - CAP)) ]] || fail "refused max_per_service: $(refused)"
 [[ $(metric 'registry_refused_total{reason="max_instances"}') == 0 ]] || fail "refused by max_instances"
+[[ $(metric "registry_instances{service=\"$F\",state=\"UP\"}") == "$CAP" ]] ||
+	fail "registry_instances of $F: $(metric "registry_instances{service=\"$F\",state=\"UP\"}")"
 [[ $(count "$O") == 1 ]] || fail "the instance that joined during the flood is not listed"
 publish "discovery.$O.up" '{"state":"UP","address":"10.9.0.2","port":80,"instanceId":"after","seq":1,"ttl":120}'
 wait_for 2000 has_count "$O" 2 >/dev/null || fail "a new instance of $O was refused after the flood"
