@@ -98,7 +98,9 @@ void amqp_session__teardown(struct amqp_session *s, bool graceful)
 	amqp_session__release_envelope(s);
 	if (!s->conn)
 		return;
-	if (graceful) {
+	/* A blocked connection is not read by the broker: a polite close
+	 * could sit in a full socket, so it is dropped instead. */
+	if (graceful && !s->blocked) {
 		struct timeval tv = amqp_session__timeval(SESSION_CLOSE_TIMEOUT_MS);
 
 		/* Ignoring the replies: the connection is destroyed anyway. */
@@ -110,6 +112,7 @@ void amqp_session__teardown(struct amqp_session *s, bool graceful)
 	(void)amqp_destroy_connection(s->conn);
 	s->conn = NULL;
 	s->channel_open = false;
+	s->blocked = false;
 }
 
 /* The broker sent connection.close: confirm it and drop the socket. */
@@ -191,6 +194,11 @@ void amqp_session_free(struct amqp_session *s)
 const char *amqp_session_user(const struct amqp_session *s)
 {
 	return s->info.user;
+}
+
+bool amqp_session_is_blocked(const struct amqp_session *s)
+{
+	return amqp_session_is_open(s) && s->blocked;
 }
 
 const char *amqp_session_vhost(const struct amqp_session *s)
@@ -292,7 +300,15 @@ static void session_describe_open(const struct amqp_session *s, int status, char
 
 static int session_login(struct amqp_session *s, int64_t deadline_ms, char *err, size_t errlen)
 {
-	amqp_table_entry_t entries[2];
+	/* connection.blocked and basic.cancel reach only a client that says
+	 * it understands them; rabbitmq-c merges this table into its own. */
+	amqp_table_entry_t caps[] = {
+		{.key = amqp_cstring_bytes("connection.blocked"),
+		 .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
+		{.key = amqp_cstring_bytes("consumer_cancel_notify"),
+		 .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
+	};
+	amqp_table_entry_t entries[3];
 	amqp_table_t props = {.num_entries = 0, .entries = entries};
 	struct timeval tv = amqp_session__timeval(deadline_ms - timing_mono_ms());
 	amqp_rpc_reply_t reply;
@@ -301,6 +317,11 @@ static int session_login(struct amqp_session *s, int64_t deadline_ms, char *err,
 	entries[props.num_entries].key = amqp_cstring_bytes("product");
 	entries[props.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
 	entries[props.num_entries].value.value.bytes = amqp_cstring_bytes(SESSION_PRODUCT);
+	props.num_entries++;
+	entries[props.num_entries].key = amqp_cstring_bytes("capabilities");
+	entries[props.num_entries].value.kind = AMQP_FIELD_KIND_TABLE;
+	entries[props.num_entries].value.value.table =
+		(amqp_table_t){.num_entries = 2, .entries = caps};
 	props.num_entries++;
 	if (s->connection_name) {
 		entries[props.num_entries].key = amqp_cstring_bytes("connection_name");

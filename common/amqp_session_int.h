@@ -17,6 +17,8 @@
 #define SESSION_CHANNEL 1
 /* An AMQP short string (exchange, routing key, queue name) is <= 255 bytes. */
 #define SESSION_SHORTSTR 256
+/* Room a publish leaves in the socket buffer beyond twice its body. */
+#define SESSION_PUBLISH_MARGIN 16384
 
 struct amqp_session {
 	char *url; /* parsed in place: info points into it */
@@ -35,6 +37,7 @@ struct amqp_session {
 
 	amqp_connection_state_t conn; /* NULL while closed */
 	bool channel_open;
+	bool blocked; /* connection.blocked seen, unblocked not yet */
 
 	bool have_envelope;
 	amqp_envelope_t envelope;

@@ -14,12 +14,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <linux/sockios.h>
 
 #include <amqp.h>
 
 #include "log.h"
 #include "timing.h"
+
+/*
+ * rabbitmq-c 0.11 publishes with no deadline: once the socket's buffer is
+ * full (the broker stopped reading, as it does with a blocked connection)
+ * amqp_basic_publish waits forever. So a message goes out only when the
+ * buffer has room for it with a wide margin (frames, TLS records), which
+ * the kernel takes without waiting.
+ */
+static bool session_socket_has_room(const struct amqp_session *s, size_t body_len)
+{
+	int fd = amqp_get_sockfd(s->conn), queued = 0, sndbuf = 0;
+	socklen_t optlen = sizeof(sndbuf);
+	size_t need = 2 * body_len + SESSION_PUBLISH_MARGIN;
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &queued) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &optlen) != 0)
+		return true; /* cannot tell: the heartbeat timeout is the net */
+	/* Linux reports twice the buffer it accounts payload against. */
+	return queued >= 0 && (size_t)queued + need <= (size_t)sndbuf / 2;
+}
 
 static void session_copy_bytes(char *out, size_t outlen, amqp_bytes_t bytes)
 {
@@ -166,6 +190,8 @@ int amqp_session_publish(struct amqp_session *s, const struct amqp_session_messa
 
 	if (!amqp_session_is_open(s))
 		return AMQP_SESSION_ERR_NOT_OPEN;
+	if (s->blocked || !session_socket_has_room(s, m->len))
+		return AMQP_SESSION_ERR_BLOCKED;
 	memset(&props, 0, sizeof(props));
 	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
 	props.delivery_mode = 1; /* transient */
@@ -257,6 +283,24 @@ static int session_handle_frame(struct amqp_session *s)
 		log_warn("amqp broker returned an unroutable message url=%s", s->masked_url);
 		amqp_destroy_message(&returned);
 		return 0;
+	case AMQP_CONNECTION_BLOCKED_METHOD: {
+		const amqp_connection_blocked_t *b = frame.payload.method.decoded;
+
+		s->blocked = true;
+		log_warn("amqp broker blocked the connection url=%s reason=\"%.*s\"", s->masked_url,
+			 (int)b->reason.len, (const char *)b->reason.bytes);
+		return 0;
+	}
+	case AMQP_CONNECTION_UNBLOCKED_METHOD:
+		s->blocked = false;
+		log_info("amqp broker unblocked the connection url=%s", s->masked_url);
+		return 0;
+	case AMQP_BASIC_CANCEL_METHOD:
+		/* The queue went (deleted, or its node left the cluster): a new
+		 * connection declares and consumes everything again. */
+		log_warn("amqp broker cancelled a consumer url=%s", s->masked_url);
+		amqp_session__teardown(s, true);
+		return AMQP_SESSION_ERR_LOST;
 	case AMQP_CHANNEL_CLOSE_METHOD: {
 		const amqp_channel_close_t *c = frame.payload.method.decoded;
 

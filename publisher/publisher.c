@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ struct publisher {
 	struct rng rng;
 	int64_t seq;
 	char url_masked[256];
+	_Atomic uint64_t sent, dropped_blocked; /* read by publisher_stats */
 };
 
 /* The thread's timers, all on the monotonic clock (0: none due). */
@@ -63,6 +65,7 @@ struct publisher_timers {
 	 * token went out since. */
 	bool refused;
 	bool sent_since_refusal;
+	int64_t blocked_since; /* the broker blocked the connection (0: not) */
 };
 
 static void publisher_free(struct publisher *p)
@@ -131,9 +134,13 @@ static int publisher_announce(struct publisher *p, bool stopping)
 		.user_id = amqp_session_user(p->session),
 	};
 	rc = amqp_session_publish(p->session, &msg);
-	if (rc == 0)
+	if (rc == 0) {
+		atomic_fetch_add(&p->sent, 1);
 		log_debug("publisher: token sent key=%s seq=%lld", m.routing_key,
 			  (long long)p->seq);
+	} else if (rc == AMQP_SESSION_ERR_BLOCKED) {
+		atomic_fetch_add(&p->dropped_blocked, 1);
+	}
 	announce_message_clear(&m);
 	return rc;
 }
@@ -240,6 +247,30 @@ static void publisher_step_closed(struct publisher *p, struct publisher_timers *
 	t->next_token_at = timing_mono_ms(); /* announce at once */
 }
 
+/*
+ * A memory or disk alarm: the broker stops reading publishing connections.
+ * Tokens due meanwhile are dropped (the session never waits on a full
+ * socket), said once; once unblocked, the current token goes out at once.
+ */
+static void publisher_track_blocked(struct publisher *p, struct publisher_timers *t)
+{
+	bool blocked = amqp_session_is_blocked(p->session);
+
+	if (blocked && !t->blocked_since) {
+		t->blocked_since = timing_mono_ms();
+		log_warn("publisher: the broker blocked the connection (resource alarm), tokens "
+			 "dropped until it unblocks service=%s",
+			 p->token.service);
+	} else if (!blocked && t->blocked_since) {
+		log_info("publisher: the broker unblocked the connection service=%s blocked_ms=%lld "
+			 "dropped=%llu",
+			 p->token.service, (long long)(timing_mono_ms() - t->blocked_since),
+			 (unsigned long long)atomic_load(&p->dropped_blocked));
+		t->blocked_since = 0;
+		t->next_token_at = timing_mono_ms();
+	}
+}
+
 /* One step while connected: send what is due, then wait for a sync. */
 static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 				bool health_changed)
@@ -250,6 +281,7 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 	bool due;
 	int rc;
 
+	publisher_track_blocked(p, t);
 	due = health_changed || now >= t->next_token_at || (t->sync_at && now >= t->sync_at);
 	if (due && t->refused && t->sent_since_refusal) {
 		/* The last token was not refused before this one was due. */
@@ -284,6 +316,7 @@ static void publisher_step_open(struct publisher *p, struct publisher_timers *t,
 		return;
 	}
 	if (rc < 0) {
+		t->blocked_since = 0;
 		publisher_lost(p, t, "connection lost");
 		return;
 	}
@@ -505,6 +538,12 @@ void publisher_set_healthy(struct publisher *p, bool healthy)
 		pthread_cond_signal(&p->wake);
 	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+void publisher_stats(struct publisher *p, struct publisher_stats *out)
+{
+	out->sent = atomic_load(&p->sent);
+	out->dropped_blocked = atomic_load(&p->dropped_blocked);
 }
 
 void publisher_stop(struct publisher *p)

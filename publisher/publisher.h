@@ -51,6 +51,13 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	__attribute__((warn_unused_result));
 /* From any thread: the next token (sent at once) carries the new state. */
 void publisher_set_healthy(struct publisher *p, bool healthy);
+struct publisher_stats {
+	uint64_t sent;            /* tokens the broker's socket took */
+	uint64_t dropped_blocked; /* tokens dropped while the broker blocked the connection */
+};
+/* From any thread. */
+void publisher_stats(struct publisher *p, struct publisher_stats *out);
+
 /* Sends DOWN when connected (waits at most about a second for that), stops
  * the thread and frees everything. */
 void publisher_stop(struct publisher *p);

@@ -82,6 +82,8 @@ static void write_tokens(FILE *f, const struct subscriber_stats *sub)
 	for (i = 0; i < SUBSCRIBER_CONN_IGNORED_COUNT; i++)
 		fprintf(f, "registry_connection_events_ignored_total{reason=\"%s\"} %" PRIu64 "\n",
 			subscriber_conn_ignored_name(i), sub->connections_ignored[i]);
+	gauge(f, "registry_broker_alarms",
+	      "Broker resource alarms on (alarm.set seen, not cleared).", sub->alarms_active);
 	gauge(f, "registry_connections_tracked",
 	      "Broker connections whose user and vhost are remembered until they close.",
 	      sub->connections_tracked);
@@ -150,6 +152,9 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	if (sub)
 		write_tokens(f, sub);
 	if (link) {
+		gauge(f, "registry_amqp_blocked",
+		      "1 while the broker blocks the connection (a resource alarm).",
+		      link->blocked ? 1 : 0);
 		gauge(f, "registry_amqp_connected", "1 while the AMQP connection is up.",
 		      link->connected ? 1 : 0);
 		counter(f, "registry_amqp_reconnects_total",

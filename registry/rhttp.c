@@ -265,8 +265,15 @@ static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *re
 	/* A broker outage keeps 200: the table is still the best answer there
 	 * is, and an orchestrator restarting the registry would lose it. */
 	cJSON_AddStringToObject(root, "status", ts.stale ? "STALE" : "UP");
-	cJSON_AddStringToObject(root, "amqp", st.connected ? "connected" : "down");
-	if (ts.stale) {
+	cJSON_AddStringToObject(root, "amqp",
+				st.blocked ? "blocked" : st.connected ? "connected" : "down");
+	if (ts.stale && st.blocked) {
+		cJSON_AddTrueToObject(root, "stale");
+		cJSON_AddStringToObject(root, "reason",
+					"the broker blocked the feed (a resource alarm): "
+					"self-preservation, nothing expires until one ttl after it ends");
+		cJSON_AddNumberToObject(root, "blockedSince", (double)st.blocked_since_ms);
+	} else if (ts.stale) {
 		cJSON_AddTrueToObject(root, "stale");
 		cJSON_AddStringToObject(root, "reason",
 					"AMQP connection down: self-preservation, "

@@ -44,6 +44,7 @@ static void set_connected(struct rlink *l, bool connected, const char *error)
 		l->outage_logged = false;
 	} else if (!connected && l->status.connected) {
 		l->status.down_since_ms = timing_wall_ms();
+		l->status.blocked = false;
 		log_warn("amqp connection down: self-preservation on, nothing expires");
 		l->outage_logged = true;
 	} else if (!connected && error && !l->outage_logged) {
@@ -178,6 +179,34 @@ static void sleep_unless_stopped(struct rlink *l, int64_t ms)
 					until - timing_mono_ms() : POLL_MS);
 }
 
+/*
+ * A resource alarm blocks the publishers' connections, so renewals stop
+ * arriving: the silence is the broker's, not the instances'. While the
+ * feed is blocked nothing expires and answers say stale; when it is
+ * unblocked every instance gets a fresh ttl window from then, so nothing
+ * expires before the publishers had one ttl to renew.
+ */
+static void track_blocked(struct rlink *l)
+{
+	bool blocked = amqp_session_is_blocked(l->session) ||
+		       subscriber_alarmed(l->opts.subscriber),
+	     was;
+
+	pthread_mutex_lock(&l->mu);
+	was = l->status.blocked;
+	l->status.blocked = blocked;
+	if (blocked && !was)
+		l->status.blocked_since_ms = timing_wall_ms();
+	pthread_mutex_unlock(&l->mu);
+	if (blocked && !was) {
+		table_set_stale(l->opts.table, true, timing_wall_ms());
+		log_warn("amqp feed blocked by the broker: self-preservation on, nothing expires");
+	} else if (!blocked && was) {
+		table_set_stale(l->opts.table, false, timing_wall_ms());
+		log_info("amqp feed unblocked: expiry resumes one ttl from now");
+	}
+}
+
 static void *rlink_main(void *arg)
 {
 	struct rlink *l = arg;
@@ -203,8 +232,10 @@ static void *rlink_main(void *arg)
 		if (rc == 1)
 			subscriber_handle(l->opts.subscriber, l->session, &d,
 					  timing_wall_ms());
-		if (amqp_session_is_open(l->session))
+		if (amqp_session_is_open(l->session)) {
+			track_blocked(l);
 			run_expiry(l);
+		}
 	}
 	amqp_session_close(l->session);
 	return NULL;

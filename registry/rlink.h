@@ -27,6 +27,8 @@ struct rlink_options {
 
 struct rlink_status {
 	bool connected;
+	bool blocked;             /* the broker blocked the connection (an alarm) */
+	int64_t blocked_since_ms; /* wall ms, while blocked */
 	int64_t down_since_ms; /* wall ms, 0 while connected */
 	uint64_t connects;     /* successful (re)connects */
 	uint64_t reconnects;   /* connects after a loss */

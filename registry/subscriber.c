@@ -16,6 +16,10 @@
 #define EVENT_EXCHANGE "amq.rabbitmq.event"
 #define EVENT_CREATED "connection.created"
 #define EVENT_CLOSED "connection.closed"
+#define EVENT_ALARM_SET "alarm.set"
+#define EVENT_ALARM_CLEARED "alarm.cleared"
+/* Alarms told apart by node and source (memory, disk): a few per node. */
+#define MAX_ALARMS 32
 #define DEFAULT_SKEW_MS 30000
 #define DEFAULT_MAX_CONNECTIONS 100000
 #define DEFAULT_QUEUE_MAX 100000
@@ -39,6 +43,7 @@ struct subscriber {
 	int legacy_ttl_s;
 	bool watch_connections;
 	struct rconn *connections;
+	char alarms[MAX_ALARMS][RCONN_FIELD_MAX]; /* "<node> <source>", "" free */
 	int64_t queue_max;
 	subscriber_publish_fn republish;
 	void *republish_ctx;
@@ -136,6 +141,12 @@ int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 	char queue[256];
 	int rc;
 
+	/* Alarms cleared while disconnected are not told: start afresh, and
+	 * one still on blocks the first publish (the sync request) anyway. */
+	pthread_mutex_lock(&sub->mu);
+	memset(sub->alarms, 0, sizeof(sub->alarms));
+	sub->stats.alarms_active = 0;
+	pthread_mutex_unlock(&sub->mu);
 	rc = amqp_session_declare_exchange(s, sub->exchange, "topic", true);
 	if (rc == 0)
 		rc = amqp_session_declare_bounded_queue(s, sub->queue_max, queue, sizeof(queue));
@@ -155,6 +166,10 @@ int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_CREATED);
 	if (rc == 0)
 		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_CLOSED);
+	if (rc == 0)
+		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_ALARM_SET);
+	if (rc == 0)
+		rc = amqp_session_bind(s, queue, EVENT_EXCHANGE, EVENT_ALARM_CLEARED);
 	if (rc == AMQP_SESSION_ERR_REFUSED) {
 		log_warn("subscriber cannot bind %s (plugin rabbitmq_event_exchange "
 			 "off?): crashed instances leave by ttl only", EVENT_EXCHANGE);
@@ -242,6 +257,51 @@ static int event_connection_key(const struct amqp_session *s, char key[RCONN_FIE
 	if (amqp_session_header(s, "pid", key, RCONN_FIELD_MAX) == 0)
 		return 0;
 	return amqp_session_header(s, "name", key, RCONN_FIELD_MAX);
+}
+
+/*
+ * A resource alarm on any node blocks the publishers' connections at
+ * their next publish, well before this registry publishes anything and is
+ * told so itself: the event exchange says it at once.
+ */
+static void handle_alarm_event(struct subscriber *sub, const struct amqp_session *s,
+			       const char *event)
+{
+	char node[RCONN_FIELD_MAX / 2], source[64], key[RCONN_FIELD_MAX];
+	bool set = strcmp(event, EVENT_ALARM_SET) == 0;
+	size_t i, active = 0, free_slot = MAX_ALARMS;
+
+	if (amqp_session_header(s, "node", node, sizeof(node)) < 0 ||
+	    amqp_session_header(s, "source", source, sizeof(source)) < 0)
+		return;
+	snprintf(key, sizeof(key), "%s %s", node, source);
+	pthread_mutex_lock(&sub->mu);
+	for (i = 0; i < MAX_ALARMS; i++) {
+		if (sub->alarms[i][0] && strcmp(sub->alarms[i], key) == 0) {
+			if (!set)
+				sub->alarms[i][0] = '\0';
+			set = false; /* already known */
+		} else if (!sub->alarms[i][0] && free_slot == MAX_ALARMS) {
+			free_slot = i;
+		}
+	}
+	if (set && free_slot < MAX_ALARMS)
+		snprintf(sub->alarms[free_slot], sizeof(sub->alarms[free_slot]), "%s", key);
+	for (i = 0; i < MAX_ALARMS; i++)
+		active += sub->alarms[i][0] != '\0';
+	sub->stats.alarms_active = active;
+	pthread_mutex_unlock(&sub->mu);
+	log_warn("broker %s node=%s source=%s", event, node, source);
+}
+
+bool subscriber_alarmed(struct subscriber *sub)
+{
+	bool alarmed;
+
+	pthread_mutex_lock(&sub->mu);
+	alarmed = sub->stats.alarms_active > 0;
+	pthread_mutex_unlock(&sub->mu);
+	return alarmed;
 }
 
 static void handle_connection_event(struct subscriber *sub, const struct amqp_session *s,
@@ -354,7 +414,10 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 	int rc;
 
 	if (strcmp(d->exchange, EVENT_EXCHANGE) == 0) {
-		handle_connection_event(sub, s, d->routing_key, now_ms);
+		if (strncmp(d->routing_key, "alarm.", 6) == 0)
+			handle_alarm_event(sub, s, d->routing_key);
+		else
+			handle_connection_event(sub, s, d->routing_key, now_ms);
 		return;
 	}
 	if (strcmp(d->routing_key, TOKEN_SYNC_KEY) == 0)

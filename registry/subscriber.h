@@ -80,6 +80,7 @@ struct subscriber_stats {
 	uint64_t legacy_bridged;  /* legacy tokens republished on the exchange */
 	uint64_t connections_ignored[SUBSCRIBER_CONN_IGNORED_COUNT];
 	size_t connections_tracked; /* created, not yet closed */
+	size_t alarms_active;       /* broker resource alarms set, not cleared */
 };
 
 struct subscriber *subscriber_new(const struct subscriber_options *opts,
@@ -99,5 +100,9 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		       const struct amqp_session_delivery *d, int64_t now_ms);
 
 void subscriber_stats(struct subscriber *sub, struct subscriber_stats *out);
+
+/* A resource alarm (alarm.set on the event exchange, not yet cleared) is on
+ * somewhere in the broker: publishers are being blocked. */
+bool subscriber_alarmed(struct subscriber *sub);
 
 #endif

@@ -77,6 +77,10 @@ enum amqp_session_error {
 	AMQP_SESSION_ERR_REFUSED = -4,    /* broker refused an operation */
 	AMQP_SESSION_ERR_NO_MEMORY = -5,
 	AMQP_SESSION_ERR_NOT_OPEN = -6,
+	/* Not sent, and the session stays open: the broker blocked the
+	 * connection (a resource alarm), or the socket is too full for the
+	 * message to go out without waiting. */
+	AMQP_SESSION_ERR_BLOCKED = -7,
 };
 
 /* Copies the options; NULL on bad URL or no memory. */
@@ -92,6 +96,10 @@ void amqp_session_close(struct amqp_session *s);
 const char *amqp_session_user(const struct amqp_session *s);
 const char *amqp_session_vhost(const struct amqp_session *s);
 bool amqp_session_is_open(const struct amqp_session *s);
+/* Between the broker's connection.blocked (a memory or disk alarm: it
+ * stops reading from publishing connections) and connection.unblocked, as
+ * far as the frames read so far tell. */
+bool amqp_session_is_blocked(const struct amqp_session *s);
 
 int amqp_session_declare_exchange(struct amqp_session *s, const char *name,
 				  const char *type, bool durable)
@@ -114,6 +122,9 @@ int amqp_session_bind(struct amqp_session *s, const char *queue,
 int amqp_session_consume(struct amqp_session *s, const char *queue)
 	__attribute__((warn_unused_result));
 
+/* Sends without ever waiting for the broker: AMQP_SESSION_ERR_BLOCKED
+ * (nothing sent, session open) while the connection is blocked or the
+ * socket could not take the message at once. */
 int amqp_session_publish(struct amqp_session *s,
 			 const struct amqp_session_message *m)
 	__attribute__((warn_unused_result));
