@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A private RabbitMQ node for tests and `make run`, beside any other node:
-# its own node name, free ports and data folder, with the event exchange.
+# its own node name, free ports, data folder and epmd (Erlang's port mapper,
+# on a port of its own, so that stopping the node can stop it too without
+# touching the epmd of any other node), with the event exchange.
 #
 #   scripts/rabbitmq.sh start DIR   start a node in DIR; writes DIR/env
-#                                   (AMQP_SERVER_URL, RABBIT_NODE, RABBIT_PORT)
+#                                   (AMQP_SERVER_URL, RABBIT_NODE, RABBIT_PORT,
+#                                   ERL_EPMD_PORT)
 #   scripts/rabbitmq.sh stop DIR    stop it and remove DIR
 #   scripts/rabbitmq.sh pause DIR   stop the broker application (an outage:
 #                                   every connection drops, the port closes)
@@ -11,6 +14,7 @@
 #   scripts/rabbitmq.sh ctl DIR ARGS...  rabbitmqctl against the node
 #   scripts/rabbitmq.sh service-user DIR USER PASSWORD SERVICE
 #                                   a user that may announce only SERVICE
+#   scripts/rabbitmq.sh pids DIR    the node's processes, its epmd included
 #
 # With RABBIT_TLS_DIR set to a folder holding ca.pem, server.pem and
 # server.key (PEM), start also opens a TLS listener on another free port
@@ -27,14 +31,12 @@ ctl() {
 }
 
 # The node's processes, found by the name in their environment (the Erlang
-# command line does not carry it); never epmd, which the first node started
-# and every node on this machine shares.
+# command line does not carry it), its own epmd included.
 node_pids() {
 	local f pid
 	for f in $(grep -l -z -x "RABBITMQ_NODENAME=$1" /proc/[0-9]*/environ 2>/dev/null); do
 		pid=${f#/proc/}
-		pid=${pid%/environ}
-		[[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == epmd ]] || echo "$pid"
+		echo "${pid%/environ}"
 	done
 }
 
@@ -87,17 +89,22 @@ CONF
 
 # Starts a node on fresh free ports; 1 when it did not come up in time.
 start_node() {
-	local dir=$1 port dist node
+	local dir=$1 port dist epmd node
 	port=$(free_port)
 	dist=$(free_port)
+	epmd=$(free_port)
 	node="disc$$-$port@localhost"
+	# ERL_EPMD_PORT is exported for rabbitmqctl, which finds the node
+	# through that epmd.
 	cat > "$dir/env" <<ENV
 export RABBIT_NODE=$node
 export RABBIT_PORT=$port
+export ERL_EPMD_PORT=$epmd
 export AMQP_SERVER_URL=amqp://guest:guest@127.0.0.1:$port/
 ENV
 	rm -f "$dir/rabbitmq.conf"
 	[[ -z "${RABBIT_TLS_DIR:-}" ]] || tls_config "$dir" "$(free_port)"
+	ERL_EPMD_PORT=$epmd \
 	RABBITMQ_NODENAME=$node RABBITMQ_NODE_PORT=$port RABBITMQ_DIST_PORT=$dist \
 	RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log \
 	RABBITMQ_ENABLED_PLUGINS_FILE=$dir/plugins \
@@ -108,7 +115,7 @@ ENV
 }
 
 cmd=${1:-}; dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,17p' "$0"; exit 2; }
+[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,21p' "$0"; exit 2; }
 
 case "$cmd" in
 start)
@@ -149,7 +156,7 @@ service-user)
 	# What a publisher of SERVICE does and nothing more (docs/deployment.md):
 	# declare and use the discovery exchange and its own server-named
 	# queue, publish under discovery.SERVICE.* and bind only discovery.sync.
-	[[ $# -eq 5 ]] || { sed -n '2,17p' "$0"; exit 2; }
+	[[ $# -eq 5 ]] || { sed -n '2,21p' "$0"; exit 2; }
 	user=$3 password=$4 service=$5
 	own='^(discovery|amq\.gen-.*)$'
 	ctl "$dir" add_user "$user" "$password" >/dev/null
@@ -157,5 +164,10 @@ service-user)
 	ctl "$dir" set_topic_permissions -p / "$user" discovery \
 		"^discovery\\.${service//./\\.}\\." '^discovery\.sync$' >/dev/null
 	;;
-*) sed -n '2,17p' "$0"; exit 2 ;;
+pids)
+	# shellcheck disable=SC1091
+	source "$dir/env"
+	node_pids "$RABBIT_NODE"
+	;;
+*) sed -n '2,21p' "$0"; exit 2 ;;
 esac
