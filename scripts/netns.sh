@@ -10,6 +10,9 @@
 # characters: interface names are capped at 15), so netns_down can remove it
 # all, also what a crashed run left behind.
 #
+#   netns_probe NAME               whether a namespace can be made here (not
+#                                  in a chroot or most containers): makes
+#                                  NAME and deletes it; ip's error if not
 #   netns_up PREFIX NET            bridge PREFIX-br with NET.1/24, NET as "10.77.0"
 #   netns_host PREFIX NET NAME N   namespace PREFIX-NAME at NET.N, its veth PREFIX-vN
 #   netns_exec PREFIX NAME CMD...  runs CMD in the namespace (exec: same PID)
@@ -22,6 +25,11 @@
 #
 # RabbitMQ's guest user only works over loopback: instances on the bridge
 # log in as a user of their own, `scripts/rabbitmq.sh service-user`.
+
+netns_probe() {
+	ip netns add "$1" || return 1
+	ip netns del "$1"
+}
 
 netns_up() {
 	local prefix=$1 net=$2

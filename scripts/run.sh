@@ -6,10 +6,12 @@
 # a balancer in front of the accountservices playing Swarm's published port
 # (routing mesh). Each accountservice needs its own address for `servedBy` to
 # differ: as root every instance runs in its own network namespace on a
-# bridge (10.77.0.0/24, the host is 10.77.0.1); otherwise they advertise
-# distinct loopback addresses (127.0.0.2, 127.0.0.3, ...) on distinct ports.
-# Ctrl-C (or SIGTERM) stops everything; a run after a crash first clears
-# what the crashed one left (all named discovery-run / sdrun).
+# bridge (10.77.0.0/24, the host is 10.77.0.1); otherwise, or where no
+# namespace can be made (a chroot, a container), they advertise distinct
+# loopback addresses (127.0.0.2, 127.0.0.3, ...) on distinct ports.
+# One run at a time per RUN_DIR: a second one says which is running and
+# exits 1, touching nothing. Ctrl-C (or SIGTERM) stops everything; a run
+# after a crash first clears what the crashed one left.
 #
 # Environment: BUILD (binaries in $BUILD/bin), ACCOUNTS_PORT (6767),
 # REGISTRY_PORT (6868), QUOTES_VIP_PORT (8080), RUN_DIR (/tmp/discovery-run),
@@ -29,23 +31,34 @@ PREFIX=sdrun
 NET=10.77.0
 INSTANCES=3
 QUOTES=2
+REG=http://127.0.0.1:$REGISTRY_PORT
 
-if [[ $(id -u) -eq 0 && "${NETNS:-1}" != 0 ]]; then
-	mode=netns
-else
-	mode=loopback
+say() { printf '\033[1mrun:\033[0m %s\n' "$*"; }
+
+# --- one run at a time ---------------------------------------------------------
+# The lock lives beside RUN_DIR (which a run clears) on fd 9, which no program
+# started here inherits: it is released when this script ends, however it
+# ends, and a run that was SIGKILLed does not block the next one.
+LOCK=$RUN_DIR.lock
+exec 9>>"$LOCK"
+if ! flock -n 9; then
+	holder=$(cat "$LOCK" 2>/dev/null || true)
+	echo "run.sh: another run is already running (pid ${holder:-unknown}, logs in $RUN_DIR/logs):" \
+		"stop it with Ctrl-C in its terminal or kill ${holder:-it}; or give this one" \
+		"another RUN_DIR and ports (ACCOUNTS_PORT, REGISTRY_PORT, QUOTES_VIP_PORT)" >&2
+	exit 1
 fi
+echo $$ >"$LOCK"
 
 for b in registry accountservice quotes-standin; do
 	[[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b is missing: run make first" >&2; exit 1; }
 done
 command -v haproxy >/dev/null || { echo "run.sh: haproxy is missing (scripts/deps.sh)" >&2; exit 1; }
 
-say() { printf '\033[1mrun:\033[0m %s\n' "$*"; }
-
 # --- leftovers of a previous run ---------------------------------------------
-# Only processes this script started: their PIDs are in RUN_DIR/pids, and each
-# still runs one of our binaries or haproxy on our configuration.
+# Only what a run of this RUN_DIR started: the PIDs in RUN_DIR/pids, each
+# still running one of our binaries or haproxy on our configuration, its
+# broker node, and the namespaces it recorded in RUN_DIR/netns.
 clear_leftovers() {
 	local pid cmd
 	if [[ -f "$RUN_DIR/pids" ]]; then
@@ -57,11 +70,42 @@ clear_leftovers() {
 		done <"$RUN_DIR/pids"
 	fi
 	scripts/rabbitmq.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
-	if [[ $(id -u) -eq 0 ]]; then netns_down "$PREFIX"; fi
+	if [[ -f "$RUN_DIR/netns" ]]; then netns_down "$(cat "$RUN_DIR/netns")"; fi
 	rm -rf "$RUN_DIR"
 }
 clear_leftovers
 mkdir -p "$RUN_DIR/logs"
+
+# --- namespaces or loopback ------------------------------------------------------
+mode=loopback
+if [[ $(id -u) -eq 0 && "${NETNS:-1}" != 0 ]]; then
+	if ! err=$(netns_probe "$PREFIX-p$$" 2>&1); then
+		say "no network namespace can be made here (${err//$'\n'/; }):" \
+			"using loopback addresses instead (NETNS=0 does so without trying)"
+	elif ip link show "$PREFIX-br" >/dev/null 2>&1; then
+		echo "run.sh: the bridge $PREFIX-br exists: another run (with another RUN_DIR)" \
+			"uses the namespaces; stop it, or run this one with NETNS=0 and other ports" >&2
+		exit 1
+	else
+		mode=netns
+	fi
+fi
+
+# The ports this run listens on in the root namespace: a taken one is said
+# now, with who holds it, before anything starts.
+host_ports=("$ACCOUNTS_PORT" "$REGISTRY_PORT" "$QUOTES_VIP_PORT")
+if [[ $mode == loopback ]]; then
+	for ((i = 1; i <= INSTANCES; i++)); do host_ports+=($((ACCOUNTS_PORT + i))); done
+	for ((i = 1; i <= QUOTES; i++)); do host_ports+=($((QUOTES_VIP_PORT + i))); done
+fi
+for port in "${host_ports[@]}"; do
+	holder=$(ss -Hltnp "sport = :$port" | head -n 1)
+	if [[ -n "$holder" ]]; then
+		echo "run.sh: port $port is taken: $holder" >&2
+		echo "run.sh: choose others with ACCOUNTS_PORT, REGISTRY_PORT, QUOTES_VIP_PORT" >&2
+		exit 1
+	fi
+done
 
 # --- processes ----------------------------------------------------------------
 declare -A pid_of
@@ -69,14 +113,14 @@ order=()
 
 # start NAME [NAMESPACE|-] COMMAND...: runs COMMAND with its log in RUN_DIR,
 # in a session of its own: Ctrl-C reaches only this script, which then stops
-# the programs in order.
+# the programs in order. The lock's fd 9 stays here.
 start() {
 	local name=$1 ns=$2
 	shift 2
 	if [[ "$ns" == - ]]; then
-		setsid "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+		setsid "$@" >"$RUN_DIR/logs/$name.log" 2>&1 9>&- &
 	else
-		netns_exec "$PREFIX" "$ns" setsid "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+		netns_exec "$PREFIX" "$ns" setsid "$@" >"$RUN_DIR/logs/$name.log" 2>&1 9>&- &
 	fi
 	pid_of[$name]=$!
 	order+=("$name")
@@ -84,7 +128,8 @@ start() {
 }
 
 # SIGTERM in reverse order of start (accountservices before the registry and
-# the broker, so that their DOWN tokens are seen), SIGKILL after 5 s.
+# the broker, so that their DOWN tokens are seen), SIGKILL after 5 s; then the
+# broker with its epmd, and the namespaces if this run made them.
 stopping=0
 stop_all() {
 	local i name pid t
@@ -105,8 +150,8 @@ stop_all() {
 		wait "$pid" 2>/dev/null || true
 	done
 	scripts/rabbitmq.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
-	if [[ $mode == netns ]]; then netns_down "$PREFIX"; fi
-	rm -f "$RUN_DIR/pids" "$RUN_DIR"/*.db "$RUN_DIR"/*.db-lock
+	if [[ -f "$RUN_DIR/netns" ]]; then netns_down "$PREFIX"; fi
+	rm -f "$RUN_DIR/pids" "$RUN_DIR/netns" "$RUN_DIR"/*.db "$RUN_DIR"/*.db-lock
 	say "stopped; logs are in $RUN_DIR/logs"
 }
 trap stop_all EXIT
@@ -129,13 +174,15 @@ wait_http() {
 
 # --- broker -------------------------------------------------------------------
 say "starting RabbitMQ in $RUN_DIR/rabbit"
-scripts/rabbitmq.sh start "$RUN_DIR/rabbit"
+scripts/rabbitmq.sh start "$RUN_DIR/rabbit" 9>&-
 # shellcheck disable=SC1091
 source "$RUN_DIR/rabbit/env"
 local_amqp=$AMQP_SERVER_URL
 
 # --- hosts --------------------------------------------------------------------
 if [[ $mode == netns ]]; then
+	# Recorded first: whatever part of the topology is made is undone.
+	echo "$PREFIX" >"$RUN_DIR/netns"
 	netns_up "$PREFIX" "$NET"
 	host=$NET.1
 	# RabbitMQ's guest user works only over loopback: the instances get a
@@ -157,11 +204,13 @@ else
 	host=127.0.0.1
 	instance_amqp=$local_amqp
 	acct_addrs=() quotes_addrs=()
+	# Each program binds all addresses: distinct ports, next to the
+	# balancers' own.
 	for ((i = 1; i <= INSTANCES; i++)); do
-		acct_addrs+=("127.0.0.$((1 + i)):$((6700 + i))")
+		acct_addrs+=("127.0.0.$((1 + i)):$((ACCOUNTS_PORT + i))")
 	done
 	for ((i = 1; i <= QUOTES; i++)); do
-		quotes_addrs+=("127.0.0.1:$((8080 + i))")
+		quotes_addrs+=("127.0.0.1:$((QUOTES_VIP_PORT + i))")
 	done
 	quotes_vip=127.0.0.1:$QUOTES_VIP_PORT
 fi
@@ -182,7 +231,7 @@ start balancer - haproxy -db -f "$RUN_DIR/haproxy.cfg"
 # --- registry and accountservices -------------------------------------------------
 say "starting the registry on :$REGISTRY_PORT"
 AMQP_SERVER_URL=$local_amqp REGISTRY_PORT=$REGISTRY_PORT start registry - "$BIN/registry"
-wait_http "http://127.0.0.1:$REGISTRY_PORT/health" registry
+wait_http "$REG/health" registry
 
 for ((i = 1; i <= INSTANCES; i++)); do
 	addr=${acct_addrs[$((i - 1))]}
@@ -201,20 +250,34 @@ for ((i = 1; i <= QUOTES; i++)); do
 	wait_http "http://${quotes_addrs[$((i - 1))]}/api/quote?strength=1" "quotes$i"
 done
 
+# The banner's blocking query quotes the service's index once every instance
+# is listed UP: from then on only a change moves it (renewals do not), so
+# the query blocks until one happens.
+all_up() {
+	curl -sf --max-time 1 "$REG/services/accountservice?state=UP" |
+		jq -e --argjson n "$INSTANCES" '.instances | length == $n' >/dev/null
+}
+for ((i = 0; i < 150; i++)); do
+	all_up && break
+	sleep 0.1
+done
+all_up || say "the registry does not list all $INSTANCES accountservices UP yet"
+index=$(curl -sf --max-time 1 "$REG/services/accountservice" | jq .index)
+
 cat <<EOF
 
   The system is up ($mode mode). Logs: $RUN_DIR/logs/
 
   accountservice (balanced over ${INSTANCES} instances):  http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000
-  registry:                                     http://127.0.0.1:$REGISTRY_PORT/services/accountservice
+  registry:                                     $REG/services/accountservice
   quotes-service VIP (2 stand-ins):             http://$quotes_vip/api/quote?strength=4
 
   Try (servedBy and the quote's ipAddress change from call to call):
     for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000; echo; done
-    curl -s http://127.0.0.1:$REGISTRY_PORT/services/accountservice
-    curl -s "http://127.0.0.1:$REGISTRY_PORT/services/accountservice?index=1&wait=30s"   # blocks until a change
-    curl -sN http://127.0.0.1:$REGISTRY_PORT/events                                       # live events
+    curl -s $REG/services/accountservice
+    curl -s "$REG/services/accountservice?index=$index&wait=30s"   # blocks until a change, e.g.:
     kill ${pid_of[acct1]}    # acct1 says goodbye; watch it leave the registry
+    curl -sN $REG/events    # live events
 
   Ctrl-C stops everything.
 EOF

@@ -4,7 +4,8 @@
 # balancers); 3 accountservice hosts, later a 4th; 2 quotes-service hosts
 # behind a round-robin TCP balancer (Swarm's VIP). Everything runs the real
 # binaries; everything is created here with unique names and removed on exit,
-# also on failure. Needs root (namespaces); skips otherwise.
+# also on failure. Needs root where namespaces can be made (not in a chroot);
+# skips otherwise.
 #
 # Uses the harness's RabbitMQ (RABBIT_DIR) when there is one, else its own.
 set -uo pipefail
@@ -16,6 +17,10 @@ source scripts/netns.sh
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "test_e2e_netns: skipped: network namespaces need root"
+	exit 0
+fi
+if ! err=$(netns_probe "sde$$-probe" 2>&1); then
+	echo "test_e2e_netns: skipped: no network namespace can be made here: $err"
 	exit 0
 fi
 BIN=$(cd "${BUILD:-build}/bin" && pwd) || exit 1
