@@ -48,6 +48,10 @@ count() { curl -sf "$REG/services/$1${2:+?state=$2}" | jq '.instances | length';
 has_count() { [[ "$(count "$1")" == "$2" ]]; }
 service_index() { curl -sf "$REG/services/$1" | jq '.index'; }
 metric() { curl -sf "$REG/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+metric_at_least() { (($(metric "$1") >= $2)); }
+# Blocking queries held by the registry now, at least N: a query started in
+# the background is waiting once this holds (no guess of how long it takes).
+queries_waiting() { metric_at_least registry_blocking_queries_waiting "$1"; }
 
 # start_publisher SERVICE ADDRESS [flags...]: the sidecar; sets PUB_PID.
 start_publisher() {

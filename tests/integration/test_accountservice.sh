@@ -35,17 +35,21 @@ A=$PORT
 A_PID=$PID
 
 # Tokens of every accountservice instance, one JSON body per line. The
-# exchange exists once the first instance's publisher has connected: retry
-# the binding until then.
-for i in $(seq 40); do
+# exchange exists once the first instance's publisher has connected, and
+# the consumer is bound once a token (one a second) reaches it: until then,
+# a consumer that fails to bind exits and another is started.
+bound() { grep -q '"state"' "$TMP/tokens.txt" 2>/dev/null; }
+bound_or_gone() { bound || ! kill -0 "$consumer"; }
+for _ in $(seq 10); do
 	amqp-consume -u "$AMQP_URL" -e discovery -r 'discovery.accountservice.*' -x -A -- \
 		sh -c 'cat; echo' >>"$TMP/tokens.txt" 2>"$TMP/consumer.log" &
 	consumer=$!
-	sleep 0.25
-	kill -0 "$consumer" 2>/dev/null && break
+	wait_for 5000 bound_or_gone >/dev/null || true
+	bound && break
+	kill "$consumer" 2>/dev/null || true
 	wait "$consumer" || true
 done
-kill -0 "$consumer" 2>/dev/null || fail "cannot bind a consumer to the discovery exchange"
+bound || fail "no token reached a consumer of the discovery exchange"
 STARTED+=("$consumer")
 
 body=$(curl -fsS "http://127.0.0.1:$A/accounts/10000")
@@ -134,12 +138,14 @@ pass "a DOWN token after SIGTERM, then exit code 0"
 # --- a slow quotes-service: accounts still served, with the fallback ---------
 start_account slow "http://127.0.0.1:$QSLOW/api/quote?strength=1" --quotes-timeout-ms 500
 S=$PORT
+slow=()
 for i in $(seq 0 9); do
-	curl -s -o "$TMP/slow$i" -w '%{http_code} %{time_total}\n' \
+	curl -s --max-time 30 -o "$TMP/slow$i" -w '%{http_code} %{time_total}\n' \
 		"http://127.0.0.1:$S/accounts/1000$i" >"$TMP/slow$i.status" &
+	slow+=($!)
 done
 for i in $(seq 0 9); do
-	while [[ ! -s "$TMP/slow$i.status" ]]; do sleep 0.05; done
+	wait "${slow[$i]}" || fail "slow quotes: no answer for 1000$i within 30 s"
 	read -r code secs <"$TMP/slow$i.status"
 	[[ "$code" == 200 ]] || fail "slow quotes: account 1000$i got $code"
 	[[ $(jq -r .quote.ipAddress "$TMP/slow$i") == circuit-breaker ]] ||

@@ -381,7 +381,8 @@ static void amqp_session_open_should_fail_fast_on_a_closed_port(void **state)
 	s = session_for(url, NULL, 2000);
 	start = timing_mono_ms();
 	assert_int_equal(amqp_session_open(s, err, sizeof(err)), AMQP_SESSION_ERR_CONNECT);
-	assert_true(timing_mono_ms() - start < 500);
+	/* Not the connect timeout (2 s): room for a slow machine below it. */
+	assert_true(timing_mono_ms() - start < 1500);
 	assert_false(amqp_session_is_open(s));
 	assert_non_null(strstr(err, "amqp://guest:***@127.0.0.1:"));
 	assert_null(strstr(err, "s3cr3tpw"));
