@@ -145,7 +145,13 @@ if grep -A2 -E '^event: (leave|expire)$' "$TMP/sse" | grep '^data:' | grep -q -v
 fi
 grep -q '"reason":"expired"' "$TMP/sse" || fail "expire event without reason"
 first_id=$(awk '/^id:/ { print $2; exit }' "$TMP/sse")
-curl -sN --max-time 1 -H "Last-Event-ID: $first_id" "$REG/events" >"$TMP/sse2" || true
+# The replay comes at once; the stream then stays open, so it is read until
+# the last event replayed (the expiry) is in, or 5 s pass, and closed.
+curl -sN --max-time 10 -H "Last-Event-ID: $first_id" "$REG/events" >"$TMP/sse2" &
+resume=$!
+STARTED+=("$resume")
+wait_for 5000 grep -q '^event: expire' "$TMP/sse2" >/dev/null || true
+kill "$resume" 2>/dev/null || true
 resumed=$(awk '/^event:/ { printf "%s ", $2 }' "$TMP/sse2")
 [[ $resumed == "leave join expire " ]] || fail "Last-Event-ID resume: '$resumed'"
 pass "SSE: join leave join expire in order, Last-Event-ID resumes"
