@@ -133,7 +133,7 @@ static void run_expiry(struct rlink *l)
 	size_t n, i;
 
 	do {
-		n = table_expire(l->opts.table, timing_wall_ms(), expired, EXPIRE_BATCH);
+		n = table_expire(l->opts.table, timing_mono_ms(), expired, EXPIRE_BATCH);
 		for (i = 0; i < n; i++) {
 			announce_expired(l, &expired[i]);
 			token_clear(&expired[i]);
@@ -164,7 +164,7 @@ static int connect_once(struct rlink *l)
 	}
 	/* Expiry resumes with a fresh ttl window for everyone: the publishers
 	 * answer the sync within a second and renew from there. */
-	table_set_stale(l->opts.table, false, timing_wall_ms());
+	table_set_stale(l->opts.table, false, timing_mono_ms());
 	set_connected(l, true, NULL);
 	log_info("amqp connected, sync requested");
 	return 0;
@@ -199,10 +199,10 @@ static void track_blocked(struct rlink *l)
 		l->status.blocked_since_ms = timing_wall_ms();
 	pthread_mutex_unlock(&l->mu);
 	if (blocked && !was) {
-		table_set_stale(l->opts.table, true, timing_wall_ms());
+		table_set_stale(l->opts.table, true, timing_mono_ms());
 		log_warn("amqp feed blocked by the broker: self-preservation on, nothing expires");
 	} else if (!blocked && was) {
-		table_set_stale(l->opts.table, false, timing_wall_ms());
+		table_set_stale(l->opts.table, false, timing_mono_ms());
 		log_info("amqp feed unblocked: expiry resumes one ttl from now");
 	}
 }
@@ -217,7 +217,7 @@ static void *rlink_main(void *arg)
 	backoff_init(&b);
 	while (!atomic_load(&l->stop)) {
 		if (!amqp_session_is_open(l->session)) {
-			table_set_stale(l->opts.table, true, timing_wall_ms());
+			table_set_stale(l->opts.table, true, timing_mono_ms());
 			set_connected(l, false, NULL);
 			if (connect_once(l) < 0) {
 				sleep_unless_stopped(l, backoff_next_ms(&b));
@@ -271,7 +271,7 @@ struct rlink *rlink_start(const struct rlink_options *opts)
 	atomic_init(&l->stop, false);
 	if (pthread_mutex_init(&l->mu, NULL) != 0)
 		goto fail_session;
-	table_set_stale(opts->table, true, timing_wall_ms());
+	table_set_stale(opts->table, true, timing_mono_ms());
 	l->status.down_since_ms = timing_wall_ms();
 	subscriber_set_republish(opts->subscriber, republish, l);
 	if (pthread_create(&l->thread, NULL, rlink_main, l) != 0)

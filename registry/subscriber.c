@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "registry/rconn.h"
+#include "timing.h"
 #include "token_decode.h"
 #include "token_sign.h"
 
@@ -305,7 +306,7 @@ bool subscriber_alarmed(struct subscriber *sub)
 }
 
 static void handle_connection_event(struct subscriber *sub, const struct amqp_session *s,
-				    const char *event, int64_t now_ms)
+				    const char *event)
 {
 	char key[RCONN_FIELD_MAX], user[RCONN_FIELD_MAX], vhost[RCONN_FIELD_MAX];
 	char name[2 * RCONN_FIELD_MAX];
@@ -339,7 +340,7 @@ static void handle_connection_event(struct subscriber *sub, const struct amqp_se
 	cc.user = user;
 	cc.incarnation = parsed.incarnation;
 	rc = table_remove(sub->table, parsed.service, parsed.instance_id, match_connection, &cc,
-			  "connection-lost", now_ms);
+			  "connection-lost", timing_mono_ms());
 	if (rc <= 0) {
 		count_ignored(sub, rc == 0 ? SUBSCRIBER_CONN_UNKNOWN_INSTANCE : -rc - 1);
 		return;
@@ -417,7 +418,7 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		if (strncmp(d->routing_key, "alarm.", 6) == 0)
 			handle_alarm_event(sub, s, d->routing_key);
 		else
-			handle_connection_event(sub, s, d->routing_key, now_ms);
+			handle_connection_event(sub, s, d->routing_key);
 		return;
 	}
 	if (strcmp(d->routing_key, TOKEN_SYNC_KEY) == 0)
@@ -460,7 +461,7 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 			return;
 		}
 	}
-	rc = table_apply(sub->table, &tok, now_ms);
+	rc = table_apply(sub->table, &tok, timing_mono_ms());
 	if (rc >= 0) {
 		pthread_mutex_lock(&sub->mu);
 		sub->stats.applied++;

@@ -95,7 +95,9 @@ int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 	__attribute__((warn_unused_result));
 
 /* Handles one delivery from a queue that subscriber_setup() consumes; s is
- * the session it came from (its headers, user and vhost). */
+ * the session it came from (its headers, user and vhost). now_ms is the
+ * wall clock, which tokens' ts are compared with; the table's deadlines
+ * run on the monotonic clock. */
 void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		       const struct amqp_session_delivery *d, int64_t now_ms);
 

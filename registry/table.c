@@ -18,6 +18,7 @@
 #include "registry/rheap.h"
 #include "registry/rring.h"
 #include "registry/rtomb.h"
+#include "timing.h"
 
 #define DEFAULT_MAX_INSTANCES 50000
 #define DEFAULT_MAX_SERVICES 10000
@@ -31,9 +32,10 @@ struct svc;
 
 struct inst {
 	struct token tok;
-	int64_t first_seen;
+	int64_t first_seen;   /* wall ms, as are the two below */
 	int64_t last_seen;
-	struct rheap_node expiry; /* .at: expiresAt */
+	int64_t expires_wall; /* what expiry.at means on the wall clock */
+	struct rheap_node expiry; /* .at: the deadline, monotonic ms */
 	struct svc *svc;
 	struct render_frag *frag; /* of tok, for listings */
 };
@@ -103,7 +105,7 @@ static int inst_cmp(const void *a, const void *b)
 static void record_change(struct table *t, struct svc *s, enum event_kind kind,
 			  const struct inst *in, const char *reason)
 {
-	struct render_times tm = { in->first_seen, in->last_seen, in->expiry.at };
+	struct render_times tm = { in->first_seen, in->last_seen, in->expires_wall };
 	struct token view = in->tok;
 
 	s->index = ++t->index;
@@ -223,6 +225,8 @@ struct table *table_new(const struct table_limits *limits)
 		t->lim.max_per_service = DEFAULT_MAX_PER_SERVICE;
 	if (t->lim.max_ttl_s <= 0)
 		t->lim.max_ttl_s = DEFAULT_MAX_TTL_S;
+	if (!t->lim.wall_ms)
+		t->lim.wall_ms = timing_wall_ms;
 	if (!t->lim.event_capacity)
 		t->lim.event_capacity = DEFAULT_EVENT_CAPACITY;
 	if (!t->lim.tombstone_ms)
@@ -299,6 +303,14 @@ static bool differs(const struct token *a, const struct token *b)
 	return false;
 }
 
+/* A fresh ttl window from now: the deadline, and what people read of it. */
+static void inst_renew(struct table *t, struct inst *in, int64_t now_ms)
+{
+	in->last_seen = t->lim.wall_ms();
+	in->expiry.at = now_ms + (int64_t)in->tok.ttl * 1000;
+	in->expires_wall = in->last_seen + (int64_t)in->tok.ttl * 1000;
+}
+
 static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms)
 {
 	struct svc *s = svc_find(t, tok->service);
@@ -326,7 +338,7 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 			in->tok.seq = tok->seq;
 		inst_unlink(t, in, now_ms);
 		t->leaves++;
-		in->last_seen = now_ms;
+		in->last_seen = t->lim.wall_ms();
 		record_change(t, s, EV_LEAVE, in, tok->reason ? tok->reason : "down");
 		inst_free(in);
 		return TABLE_LEFT;
@@ -349,8 +361,7 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 		s->by_state[copy.state]++;
 		token_clear(&in->tok);
 		in->tok = copy;
-		in->last_seen = now_ms;
-		in->expiry.at = now_ms + (int64_t)copy.ttl * 1000;
+		inst_renew(t, in, now_ms);
 		rheap_fix(&t->heap, &in->expiry);
 		if (!changed)
 			return TABLE_RENEWED;
@@ -384,8 +395,8 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	}
 	in->tok = copy;
 	in->svc = s;
-	in->first_seen = in->last_seen = now_ms;
-	in->expiry.at = now_ms + (int64_t)copy.ttl * 1000;
+	inst_renew(t, in, now_ms);
+	in->first_seen = in->last_seen;
 	if (rheap_push(&t->heap, &in->expiry) < 0) {
 		render_frag_release(in->frag);
 		free(in);
@@ -455,7 +466,7 @@ int table_remove(struct table *t, const char *service, const char *instance_id,
 	if (in) {
 		inst_unlink(t, in, now_ms);
 		t->leaves++;
-		in->last_seen = now_ms;
+		in->last_seen = t->lim.wall_ms();
 		record_change(t, s, EV_LEAVE, in, reason);
 		inst_free(in);
 	}
@@ -517,9 +528,14 @@ void table_set_stale(struct table *t, bool stale, int64_t now_ms)
 	pthread_mutex_lock(&t->mu);
 	if (t->stale && !stale) {
 		/* Every instance keeps its order: all windows start now. */
-		for (i = 0; i < t->heap.len; i++)
-			t->heap.v[i]->at =
-				now_ms + (int64_t)INST_OF_EXPIRY(t->heap.v[i])->tok.ttl * 1000;
+		int64_t wall = t->lim.wall_ms();
+
+		for (i = 0; i < t->heap.len; i++) {
+			struct inst *in = INST_OF_EXPIRY(t->heap.v[i]);
+
+			in->expiry.at = now_ms + (int64_t)in->tok.ttl * 1000;
+			in->expires_wall = wall + (int64_t)in->tok.ttl * 1000;
+		}
 		rheap_rebuild(&t->heap);
 	}
 	t->stale = stale;
@@ -606,7 +622,7 @@ static void visit_instance(const void *nodep, VISIT which, void *closure)
 {
 	struct foreach *f = closure;
 	const struct inst *in = *(struct inst *const *)nodep;
-	struct render_times tm = { in->first_seen, in->last_seen, in->expiry.at };
+	struct render_times tm = { in->first_seen, in->last_seen, in->expires_wall };
 
 	if (which == postorder || which == leaf)
 		f->instance_fn(f->ctx, &in->tok, &tm, in->frag);

@@ -38,6 +38,11 @@ struct table_limits {
 	 * (the signed mode's clock-skew window); 0: 30 s. */
 	int64_t tombstone_ms;
 	size_t max_tombstones; /* 0: 100000 */
+	/* The clock of the fields people read (firstSeen, lastSeen,
+	 * expiresAt); NULL: timing_wall_ms. Every deadline runs on the now_ms
+	 * the callers pass, a monotonic clock, so that a step of the wall
+	 * clock (NTP, a resumed VM) expires nothing early and nothing late. */
+	int64_t (*wall_ms)(void);
 };
 
 /* The cap that refused a new instance (or its new service). */

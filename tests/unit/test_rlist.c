@@ -246,15 +246,24 @@ static void rlist_service_should_serve_the_cache_until_the_index_moves(void **st
 	table_free(t);
 }
 
+/* The wall clock of the table's readable fields, set by the test. */
+static int64_t test_wall;
+static int64_t test_wall_ms(void)
+{
+	return test_wall;
+}
+
 static void rlist_service_should_render_renewals_again_after_max_age(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct table *t = table_new(&(struct table_limits){ .wall_ms = test_wall_ms });
 	struct rlist *l = rlist_new(t, 30, 0);
 	struct rlist_body *a, *b;
 	(void)state;
 
+	test_wall = 1000;
 	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 1000), TABLE_JOINED);
 	a = rlist_service(l, "a", NULL);
+	test_wall = 2000;
 	assert_int_equal(apply(t, "a", "i1", "UP", 2, 6, 2000), TABLE_RENEWED);
 	b = rlist_service(l, "a", NULL);
 	assert_ptr_equal(a, b); /* a renewal moves no index */

@@ -346,6 +346,43 @@ static void table_remove_should_keep_an_instance_its_match_refuses(void **state)
 	table_free(t);
 }
 
+static int64_t stepped_wall;
+static int64_t stepped_wall_ms(void)
+{
+	return stepped_wall;
+}
+
+static void collect_times(void *ctx, const struct token *tok, const struct render_times *tm,
+			  struct render_frag *frag)
+{
+	(void)tok;
+	(void)frag;
+	*(struct render_times *)ctx = *tm;
+}
+
+static void table_expire_should_ignore_steps_of_the_wall_clock(void **state)
+{
+	struct table *t = table_new(&(struct table_limits){ .wall_ms = stepped_wall_ms });
+	struct render_times tm;
+	struct token out[1];
+	(void)state;
+
+	stepped_wall = 1795700000000;
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 500), TABLE_JOINED);
+	table_foreach_instance(t, "a", collect_times, &tm, NULL);
+	assert_int_equal(tm.last_seen, 1795700000000);
+	assert_int_equal(tm.expires_at, 1795700006000);
+	/* An hour forward, an hour back: the deadline is 6 s after the
+	 * token on the monotonic clock either way. */
+	stepped_wall += 3600 * 1000;
+	assert_int_equal(table_expire(t, 6499, out, 1), 0);
+	stepped_wall -= 2 * 3600 * 1000;
+	assert_int_equal(table_next_expiry(t), 6500);
+	assert_int_equal(table_expire(t, 6500, out, 1), 1);
+	token_clear(&out[0]);
+	table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +400,7 @@ int main(void)
 		cmocka_unit_test(table_apply_should_keep_a_lower_seq_out_after_a_leave),
 		cmocka_unit_test(table_apply_should_bound_the_tombstones),
 		cmocka_unit_test(table_remove_should_keep_an_instance_its_match_refuses),
+		cmocka_unit_test(table_expire_should_ignore_steps_of_the_wall_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
