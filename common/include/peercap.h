@@ -1,0 +1,45 @@
+#ifndef DISCOVERY_PEERCAP_H
+#define DISCOVERY_PEERCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/*
+ * Connections per client address, for an HTTP server that one client must
+ * not exhaust. Thread-safe: the servers' event loops share one.
+ *
+ * libmicrohttpd's MHD_OPTION_PER_IP_CONNECTION_LIMIT counts per daemon (the
+ * accountservice runs one daemon per event loop, so a client would get the
+ * cap once per loop) and refuses without telling anyone, so nothing could
+ * count the refusals. Here the accept policy callback asks peercap_admit()
+ * and the connection notifications call peercap_open() and peercap_close().
+ *
+ * The count moves when a connection starts, after the admission: two event
+ * loops admitting the same address at the same instant may each let one
+ * connection through, so a client holds at most the cap plus the number of
+ * loops less one (exactly the cap with one loop, as in the registry).
+ */
+struct peercap;
+struct peercap_peer;
+
+/* max_per_peer 0: no cap (connections are still counted). */
+struct peercap *peercap_new(size_t max_per_peer) __attribute__((warn_unused_result));
+void peercap_free(struct peercap *p);
+
+/* True when the address holds fewer connections than the cap; a refusal
+ * is counted. Other address families (not IP) are always admitted. */
+bool peercap_admit(struct peercap *p, const struct sockaddr *sa, socklen_t len);
+/* A connection from sa started: its peer, to give back to peercap_close(),
+ * or NULL (not IP, or no memory: then it is not counted). */
+struct peercap_peer *peercap_open(struct peercap *p, const struct sockaddr *sa, socklen_t len);
+/* The connection closed; NULL does nothing. */
+void peercap_close(struct peercap *p, struct peercap_peer *peer);
+
+/* Connections refused so far. */
+uint64_t peercap_refused(struct peercap *p);
+/* Connections the address holds now (for tests and logs). */
+size_t peercap_count(struct peercap *p, const struct sockaddr *sa, socklen_t len);
+
+#endif
