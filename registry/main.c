@@ -94,6 +94,14 @@ int main(int argc, char **argv)
 	}
 	http = rhttp_start(&(struct rhttp_options){
 				   .port = cfg.port,
+				   .limits = {
+					   .max_connections = (size_t)cfg.max_connections,
+					   .max_per_client = (size_t)cfg.max_per_client,
+					   .max_waiting = (size_t)cfg.max_waiting,
+					   .max_streams = (size_t)cfg.max_streams,
+					   .request_timeout_ms = cfg.request_timeout_ms,
+					   .max_body = (uint64_t)cfg.max_body,
+				   },
 				   .table = table,
 				   .subscriber = sub,
 				   .link = link,

@@ -11,7 +11,10 @@ const char *const rmetrics_route_names[RMETRICS_ROUTES] = {
 	"/", "/services", "/services/{name}", "/events", "/turbine/{service}",
 	"/health", "/metrics", "other",
 };
-const int rmetrics_codes[RMETRICS_CODES] = { 200, 400, 404, 405, 414, 500, 503, 0 };
+const int rmetrics_codes[RMETRICS_CODES] = { 200, 400, 404, 405, 413, 414, 500, 503, 0 };
+static const char *const refusal_names[RMETRICS_REFUSALS] = {
+	"per_client", "request_timeout", "waiting", "streams", "body_too_large",
+};
 
 size_t rmetrics_code_slot(int status)
 {
@@ -107,10 +110,20 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 				fprintf(f, "registry_http_requests_total{route=\"%s\",code=\"other\"} %" PRIu64 "\n",
 					rmetrics_route_names[r], http->requests[r][c]);
 		}
+	fprintf(f, "# HELP registry_http_refused_total Connections and requests refused by a limit, by reason.\n"
+		   "# TYPE registry_http_refused_total counter\n");
+	for (r = 0; r < RMETRICS_REFUSALS; r++)
+		fprintf(f, "registry_http_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+			refusal_names[r], http->refused[r]);
+	counter(f, "registry_http_clients_gone_total",
+		"Held queries and streams whose client hung up, freed at once.",
+		http->clients_gone);
+	gauge(f, "registry_http_connections", "HTTP connections open now.", http->connections);
 	gauge(f, "registry_blocking_queries_waiting",
 	      "Blocking queries held open now.", http->queries_waiting);
+	gauge(f, "registry_event_streams_open", "Event streams open now.", http->streams_open);
 	gauge(f, "registry_event_streams_waiting",
-	      "Event streams idle and suspended now.", http->streams_open);
+	      "Event streams idle and suspended now.", http->streams_waiting);
 }
 
 char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,

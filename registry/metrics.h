@@ -10,14 +10,28 @@
 
 /* HTTP request counts by route and status, kept by rhttp. */
 #define RMETRICS_ROUTES 8
-#define RMETRICS_CODES 8
+#define RMETRICS_CODES 9
 extern const char *const rmetrics_route_names[RMETRICS_ROUTES];
 extern const int rmetrics_codes[RMETRICS_CODES]; /* last slot: "other" (0) */
 
+/* Why a connection or a request was refused by a limit. */
+enum rmetrics_refusal {
+	RMETRICS_REFUSED_PER_CLIENT,	  /* connection: the client holds its cap */
+	RMETRICS_REFUSED_REQUEST_TIMEOUT, /* connection: request not in within the time */
+	RMETRICS_REFUSED_WAITING,	  /* 503: blocking queries at their cap */
+	RMETRICS_REFUSED_STREAMS,	  /* 503: event streams at their cap */
+	RMETRICS_REFUSED_BODY,		  /* 413: a request body too large */
+	RMETRICS_REFUSALS
+};
+
 struct rmetrics_http {
 	uint64_t requests[RMETRICS_ROUTES][RMETRICS_CODES];
+	uint64_t refused[RMETRICS_REFUSALS];
+	uint64_t clients_gone; /* held connections whose client hung up */
+	size_t connections;
 	size_t queries_waiting;
 	size_t streams_open;
+	size_t streams_waiting;
 };
 
 /* Index of status in rmetrics_codes (the "other" slot when not listed). */

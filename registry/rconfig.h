@@ -18,6 +18,12 @@ struct rconfig {
 	long max_per_service;
 	int64_t max_ttl_ms;
 	long queue_max;
+	long max_connections;
+	long max_per_client;
+	long max_waiting;
+	long max_streams;
+	int64_t request_timeout_ms;
+	long max_body;
 	const char *legacy_queue;
 	const char *legacy_service;
 	int64_t legacy_ttl_ms;

@@ -2,11 +2,18 @@
  * HTTP routes of the registry.
  *
  * Threading: MHD_USE_INTERNAL_POLLING_THREAD with epoll, one thread for all
- * connections, plus rwatch's timer thread. Handlers only read the table
+ * connections, plus rwatch's watcher thread. Handlers only read the table
  * (under its lock) and never touch AMQP. Responses are queued on the second
  * call of the access handler, after MHD has read the whole request, so
  * keep-alive connections stay open (queuing on the first call makes 0.9.75
- * close them).
+ * close them); only a request with a body too large is answered on the
+ * first call, so that MHD closes the connection instead of reading it.
+ *
+ * One client cannot exhaust the server: it holds at most
+ * max_per_client connections (refused at accept), a connection must deliver
+ * each request within the request timeout (rwatch shuts it down), held
+ * queries and open streams are capped (503), and a held connection whose
+ * client hung up is freed at once (rwatch).
  */
 #include "registry/rhttp.h"
 
@@ -17,6 +24,7 @@
 
 #include <microhttpd.h>
 
+#include "hguard.h"
 #include "log.h"
 #include "registry/dashboard.h"
 #include "registry/metrics.h"
@@ -28,7 +36,6 @@
 #include "timing.h"
 
 #define MAX_URL 2048
-#define DEFAULT_MAX_CONNECTIONS 20000
 #define DEFAULT_KEEPALIVE_MS 15000
 
 enum route {
@@ -43,7 +50,9 @@ struct rhttp {
 	struct subscriber *subscriber;
 	struct rlink *link;
 	struct rlist *lists;
+	struct peercap *peers;
 	int64_t keepalive_ms;
+	uint64_t max_body;
 	pthread_mutex_t mu; /* guards counts */
 	struct rmetrics_http counts;
 };
@@ -55,6 +64,7 @@ struct request {
 	struct rquery q;
 	bool waited;
 	struct rwatch_entry entry;
+	struct hguard_conn *conn; /* NULL when it had no memory */
 };
 
 
@@ -62,6 +72,13 @@ static void count(struct rhttp *h, enum route r, int status)
 {
 	pthread_mutex_lock(&h->mu);
 	h->counts.requests[r][rmetrics_code_slot(status)]++;
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void count_refusal(struct rhttp *h, enum rmetrics_refusal why)
+{
+	pthread_mutex_lock(&h->mu);
+	h->counts.refused[why]++;
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -241,8 +258,16 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 			req->entry.kind = RWATCH_QUERY;
 			req->entry.service = req->route == R_SERVICE ? req->service : NULL;
 			req->entry.deadline_ms = timing_mono_ms() + req->q.wait_ms;
-			if (rwatch_suspend(h->watch, &req->entry, still_waiting, req))
+			switch (rwatch_suspend(h->watch, &req->entry, still_waiting, req)) {
+			case RWATCH_SUSPENDED:
 				return MHD_YES;
+			case RWATCH_FULL:
+				count_refusal(h, RMETRICS_REFUSED_WAITING);
+				return queue_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+						   "too many blocking queries held; retry later");
+			default:
+				break; /* ready, closing, or cannot wait: answer now */
+			}
 		}
 	}
 	if (req->route == R_SERVICES)
@@ -293,7 +318,9 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 	struct rhttp *h = req->h;
 	struct subscriber_stats ss;
 	struct rlink_status ls;
+	const union MHD_DaemonInfo *conns;
 	struct rmetrics_http hs;
+	struct rwatch_stats ws;
 	enum MHD_Result rc;
 	size_t len = 0;
 	char *text;
@@ -305,8 +332,15 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 	pthread_mutex_lock(&h->mu);
 	hs = h->counts;
 	pthread_mutex_unlock(&h->mu);
-	hs.queries_waiting = rwatch_count(h->watch, RWATCH_QUERY);
-	hs.streams_open = rwatch_count(h->watch, RWATCH_STREAM);
+	rwatch_stats(h->watch, &ws);
+	hs.queries_waiting = ws.waiting[RWATCH_QUERY];
+	hs.streams_waiting = ws.waiting[RWATCH_STREAM];
+	hs.streams_open = ws.streams_open;
+	hs.clients_gone = ws.gone;
+	hs.refused[RMETRICS_REFUSED_REQUEST_TIMEOUT] = ws.request_timeouts;
+	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = peercap_refused(h->peers);
+	conns = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	hs.connections = conns ? conns->num_connections : 0;
 	text = rmetrics_render(h->table, h->subscriber ? &ss : NULL,
 			       h->link ? &ls : NULL, &hs, &len);
 	if (!text)
@@ -323,16 +357,25 @@ static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *re
 {
 	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
 	struct MHD_Response *resp;
+	enum rsse_refusal why;
 	enum MHD_Result rc;
-	bool bad_id = false;
 
 	resp = rsse_response(c, req->h->table, req->h->watch, req->h->keepalive_ms,
-			     last, &bad_id);
-	if (!resp)
-		return bad_id ? queue_error(c, req, MHD_HTTP_BAD_REQUEST,
-					    "Last-Event-ID must be an event id")
-			      : queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
-					    "out of memory");
+			     last, &why);
+	if (!resp) {
+		switch (why) {
+		case RSSE_BAD_ID:
+			return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+					   "Last-Event-ID must be an event id");
+		case RSSE_FULL:
+			count_refusal(req->h, RMETRICS_REFUSED_STREAMS);
+			return queue_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+					   "too many event streams open; retry later");
+		default:
+			return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					   "out of memory");
+		}
+	}
 	rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	count(req->h, req->route, MHD_HTTP_OK);
@@ -357,13 +400,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!req)
 			return MHD_NO;
 		req->h = cls;
+		req->conn = hguard_conn_of(c);
 		*req_cls = req;
-		return MHD_YES;
+		req->route = route_of(url, req->service, &bad_name);
+		if (!hguard_body_too_large(c, req->h->max_body))
+			return MHD_YES;
+		count_refusal(req->h, RMETRICS_REFUSED_BODY);
+		return queue_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "no route takes a request body");
 	}
 	if (*upload_data_size) {
-		*upload_data_size = 0; /* bodies are ignored */
+		*upload_data_size = 0; /* small bodies are read and ignored */
 		return MHD_YES;
 	}
+	/* The whole request is in: its deadline no longer applies (a held
+	 * query or stream lasts as long as it needs). */
+	if (req->conn)
+		rwatch_deadline_disarm(req->h->watch, &req->conn->deadline);
 	req->route = route_of(url, req->service, &bad_name);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_length, &url_len);
 	if (url_len > MAX_URL)
@@ -398,13 +451,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 }
 
+/* The response went out: the connection's next request is due within the
+ * request timeout, as an idle keep-alive connection is. */
 static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
+	struct rhttp *h = cls;
+	struct request *req = *req_cls;
+
 	(void)c;
 	(void)toe;
-	free(*req_cls);
+	if (req && req->conn)
+		rwatch_deadline_arm(h->watch, &req->conn->deadline);
+	free(req);
 	*req_cls = NULL;
 }
 
@@ -412,11 +471,21 @@ static void connection_event(void *cls, struct MHD_Connection *c, void **socket_
 			     enum MHD_ConnectionNotificationCode toe)
 {
 	struct rhttp *h = cls;
+	struct hguard_conn *hc;
 
-	(void)c;
-	(void)socket_ctx;
-	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-		rwatch_connection_closed(h->watch);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		hc = hguard_conn_start(h->peers, c, socket_ctx);
+		if (hc)
+			rwatch_deadline_arm(h->watch, &hc->deadline);
+		return;
+	}
+	hc = *socket_ctx;
+	/* MHD closes the socket after this returns: the deadline must not
+	 * outlive it. */
+	if (hc)
+		rwatch_deadline_disarm(h->watch, &hc->deadline);
+	hguard_conn_end(h->peers, socket_ctx);
+	rwatch_connection_closed(h->watch);
 }
 
 static void on_change(void *ctx, const char *service)
@@ -426,8 +495,8 @@ static void on_change(void *ctx, const char *service)
 
 struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t errlen)
 {
+	const struct rhttp_limits *l = &opts->limits;
 	struct rhttp *h = calloc(1, sizeof(*h));
-	unsigned int limit;
 
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
@@ -437,31 +506,38 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 	h->subscriber = opts->subscriber;
 	h->link = opts->link;
 	h->keepalive_ms = opts->keepalive_ms > 0 ? opts->keepalive_ms : DEFAULT_KEEPALIVE_MS;
-	limit = (unsigned)(opts->max_connections ? opts->max_connections
-						 : DEFAULT_MAX_CONNECTIONS);
+	h->max_body = l->max_body;
 	if (pthread_mutex_init(&h->mu, NULL) != 0) {
 		free(h);
 		snprintf(err, errlen, "cannot create a mutex");
 		return NULL;
 	}
 	h->lists = rlist_new(h->table, 0, 0);
-	if (!h->lists) {
+	h->peers = peercap_new(l->max_per_client);
+	if (!h->lists || !h->peers) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	h->watch = rwatch_new();
+	h->watch = rwatch_new(&(struct rwatch_limits){
+		.max_waiting = l->max_waiting,
+		.max_streams = l->max_streams,
+		.request_timeout_ms = l->request_timeout_ms,
+	});
 	if (!h->watch) {
-		snprintf(err, errlen, "cannot start the timer thread");
-		goto fail_lists;
+		snprintf(err, errlen, "cannot start the watcher thread");
+		goto fail;
 	}
 	table_set_notify(h->table, on_change, h->watch);
 	h->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-		(uint16_t)opts->port, NULL, NULL, handle, h,
+		(uint16_t)opts->port, hguard_accept, h->peers, handle, h,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, connection_event, h,
-		MHD_OPTION_CONNECTION_LIMIT, limit,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)l->max_connections,
+		/* Inactivity of a connection sending its request is the
+		 * request deadline's business; this one ends a client that
+		 * stops reading its answer. */
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 		/* Requests are small GETs (URLs over 2 KiB get 414): an 8 KiB
 		 * pool holds one with its headers, and keeps each of thousands
@@ -477,9 +553,9 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 fail_notify:
 	table_set_notify(h->table, NULL, NULL);
 	rwatch_free(h->watch);
-fail_lists:
-	rlist_free(h->lists);
 fail:
+	peercap_free(h->peers);
+	rlist_free(h->lists);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 	return NULL;
@@ -494,6 +570,7 @@ void rhttp_stop(struct rhttp *h)
 	rwatch_close(h->watch);
 	MHD_stop_daemon(h->daemon);
 	rwatch_free(h->watch);
+	peercap_free(h->peers);
 	rlist_free(h->lists);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

@@ -16,10 +16,20 @@
  */
 struct rhttp;
 
+/* What one client may hold; every cap is an option (rconfig.c). */
+struct rhttp_limits {
+	size_t max_connections;	    /* over all clients */
+	size_t max_per_client;	    /* connections per client address; 0: no cap */
+	size_t max_waiting;	    /* blocking queries held at once; 0: no cap */
+	size_t max_streams;	    /* event streams open at once; 0: no cap */
+	int64_t request_timeout_ms; /* a whole request, from accept or the last response */
+	uint64_t max_body;	    /* bytes of an (ignored) request body */
+};
+
 struct rhttp_options {
 	int port;
-	size_t max_connections; /* 0: 20000 */
-	int64_t keepalive_ms;   /* SSE comment interval; 0: 15000 */
+	struct rhttp_limits limits;
+	int64_t keepalive_ms; /* SSE comment interval; 0: 15000 */
 	struct table *table;
 	struct subscriber *subscriber; /* for /metrics; may be NULL */
 	struct rlink *link;            /* for /health and /metrics; may be NULL */

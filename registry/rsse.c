@@ -50,6 +50,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			}
 			return (ssize_t)n;
 		}
+		if (s->entry.gone)
+			return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes */
 		if (rwatch_closed(s->watch))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		rc = table_event_after(s->table, s->last_id, &s->frame, &id);
@@ -71,9 +73,14 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			s->entry.deadline_ms = s->keepalive_due;
 			/* Returning 0 is allowed only with the connection
 			 * suspended: MHD would call again at once otherwise. */
-			if (rwatch_suspend(s->watch, &s->entry, nothing_new, s))
+			switch (rwatch_suspend(s->watch, &s->entry, nothing_new, s)) {
+			case RWATCH_SUSPENDED:
 				return 0;
-			continue;
+			case RWATCH_FAILED:
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			default:
+				continue; /* news, or closing (then the end) */
+			}
 		}
 		s->off = 0;
 		s->len = strlen(s->frame);
@@ -84,37 +91,41 @@ static void sse_free(void *cls)
 {
 	struct sse *s = cls;
 
+	rwatch_stream_close(s->watch);
 	free(s->frame);
 	free(s);
 }
 
 struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
 				   struct rwatch *w, int64_t keepalive_ms,
-				   const char *last_event_id, bool *bad_id)
+				   const char *last_event_id, enum rsse_refusal *why)
 {
 	struct MHD_Response *resp;
-	uint64_t index = table_index(t);
+	uint64_t index = table_index(t), last_id = index;
 	struct sse *s;
 	char idx[24];
 
-	*bad_id = false;
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	*why = RSSE_BAD_ID;
+	if (last_event_id && rquery_parse_u64(last_event_id, &last_id) < 0)
 		return NULL;
+	*why = RSSE_FULL;
+	if (!rwatch_stream_open(w))
+		return NULL;
+	*why = RSSE_NO_MEMORY;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		rwatch_stream_close(w);
+		return NULL;
+	}
 	s->table = t;
 	s->watch = w;
 	s->conn = c;
 	s->keepalive_ms = keepalive_ms;
-	s->last_id = index;
-	if (last_event_id && rquery_parse_u64(last_event_id, &s->last_id) < 0) {
-		*bad_id = true;
-		free(s);
-		return NULL;
-	}
+	s->last_id = last_id;
 	/* The first bytes tell the client how soon to reconnect. */
 	s->frame = strdup("retry: 2000\n\n");
 	if (!s->frame) {
-		free(s);
+		sse_free(s);
 		return NULL;
 	}
 	s->len = strlen(s->frame);

@@ -16,12 +16,17 @@
  * otherwise suspends its connection in rwatch until the next change, so an
  * idle stream costs no thread and no polling. It ends when rwatch closes.
  *
+ * A stream ends with an error as soon as rwatch finds that its client hung
+ * up while it was suspended.
+ *
  * last_event_id: the client's Last-Event-ID header, or NULL to start with
- * the next change. NULL on a malformed id (*bad_id set) or no memory.
+ * the next change. NULL with *why set on a malformed id, when rwatch's
+ * max_streams are open, or on no memory.
  */
+enum rsse_refusal { RSSE_NO_MEMORY, RSSE_BAD_ID, RSSE_FULL };
 struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
 				   struct rwatch *w, int64_t keepalive_ms,
-				   const char *last_event_id, bool *bad_id)
+				   const char *last_event_id, enum rsse_refusal *why)
 	__attribute__((warn_unused_result));
 
 #endif

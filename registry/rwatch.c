@@ -1,28 +1,59 @@
-/* Suspended connections and the one timer thread that ends their waits. */
+/* The watcher thread: suspended connections, their hang-ups, and request
+ * deadlines. */
 #include "registry/rwatch.h"
 
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "timing.h"
 
 #define TRIM_AFTER 256 /* connections closed */
 #define TRIM_QUIET_MS 1000
+#define WATCH_EVENTS 256
 
 struct rwatch {
 	pthread_mutex_t mu;
-	pthread_cond_t cond; /* the timer sleeps on it, CLOCK_MONOTONIC */
-	pthread_t timer;
+	pthread_t thread;
+	int epoll_fd, wake_fd;
+	struct rwatch_limits limits;
 	struct rwatch_entry *head;
-	size_t counts[2];
-	size_t closes;      /* connections closed since the last trim */
-	int64_t last_close; /* monotonic */
+	/* Suspended entries by socket: an epoll event carries the fd and the
+	 * entry's generation, so an event that comes after its entry was
+	 * resumed (and its fd perhaps reused) is recognised as stale. */
+	struct rwatch_entry **by_fd;
+	size_t by_fd_len;
+	uint32_t next_gen;
+	struct hdeadline deadlines;
+	struct rwatch_stats stats;
+	int64_t sleep_until; /* what the watcher sleeps until (monotonic) */
+	size_t closes;	     /* connections closed since the last trim */
+	int64_t last_close;  /* monotonic */
 	bool closed;
 	bool stop;
 };
+
+static void wake(struct rwatch *w)
+{
+	uint64_t one = 1;
+
+	/* Only a full counter (EAGAIN) fails, and then a wake-up is pending. */
+	(void)!write(w->wake_fd, &one, sizeof(one));
+}
+
+/* Makes the watcher look again at its deadlines if due is before the time
+ * it sleeps until. Called with the lock held. */
+static void wake_for(struct rwatch *w, int64_t due)
+{
+	if (due >= w->sleep_until)
+		return;
+	w->sleep_until = due;
+	wake(w);
+}
 
 static void unlink_entry(struct rwatch *w, struct rwatch_entry *e)
 {
@@ -34,7 +65,11 @@ static void unlink_entry(struct rwatch *w, struct rwatch_entry *e)
 		e->next->prev = e->prev;
 	e->prev = e->next = NULL;
 	e->linked = false;
-	w->counts[e->kind]--;
+	w->stats.waiting[e->kind]--;
+	w->by_fd[e->fd] = NULL;
+	/* Before the resume: once MHD runs the connection again it may close
+	 * the socket, and its number may be reused. */
+	(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, e->fd, NULL);
 }
 
 static void resume(struct rwatch *w, struct rwatch_entry *e)
@@ -66,63 +101,103 @@ static int64_t maybe_trim(struct rwatch *w, int64_t now)
 	return INT64_MAX;
 }
 
-static void *timer_main(void *arg)
+/* Ends the waits that are due and shuts down the late requests; returns
+ * the next time something is due. */
+static int64_t run_due(struct rwatch *w)
+{
+	int64_t now = timing_mono_ms(), next = maybe_trim(w, now), due;
+	struct rwatch_entry *e, *following;
+
+	now = timing_mono_ms(); /* the trim may have taken a while */
+	for (e = w->head; e; e = following) {
+		following = e->next;
+		if (e->deadline_ms <= now)
+			resume(w, e);
+		else if (e->deadline_ms < next)
+			next = e->deadline_ms;
+	}
+	w->stats.request_timeouts += hdeadline_expire(&w->deadlines, now);
+	due = hdeadline_next(&w->deadlines);
+	return due < next ? due : next;
+}
+
+/* The clients of these sockets hung up: resume them so that MHD closes
+ * them (a stream ends, a query gets its answer and the close). */
+static void run_hangups(struct rwatch *w, const struct epoll_event *ev, int n)
+{
+	uint64_t wakes;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = ev[i].data.u64;
+		int fd = (int)(tag & 0xffffffffu);
+		struct rwatch_entry *e;
+
+		if (fd == w->wake_fd) {
+			(void)!read(fd, &wakes, sizeof(wakes)); /* EAGAIN: drained */
+			continue;
+		}
+		e = (size_t)fd < w->by_fd_len ? w->by_fd[fd] : NULL;
+		if (!e || e->gen != (uint32_t)(tag >> 32))
+			continue; /* resumed since epoll_wait returned */
+		e->gone = true;
+		w->stats.gone++;
+		resume(w, e);
+	}
+}
+
+static void *watch_main(void *arg)
 {
 	struct rwatch *w = arg;
+	struct epoll_event ev[WATCH_EVENTS];
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		int64_t now = timing_mono_ms(), next = maybe_trim(w, now);
-		struct rwatch_entry *e, *following;
-		struct timespec ts;
+		int64_t next = run_due(w), now = timing_mono_ms();
+		int timeout = next == INT64_MAX ? -1
+			      : next - now > 60000 ? 60000
+						  : (int)(next > now ? next - now : 0);
+		int n;
 
-		now = timing_mono_ms(); /* the trim may have taken a while */
-		for (e = w->head; e; e = following) {
-			following = e->next;
-			if (e->deadline_ms <= now)
-				resume(w, e);
-			else if (e->deadline_ms < next)
-				next = e->deadline_ms;
-		}
-		if (next == INT64_MAX) {
-			pthread_cond_wait(&w->cond, &w->mu);
-			continue;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (next - now) / 1000;
-		ts.tv_nsec += ((next - now) % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&w->cond, &w->mu, &ts);
+		w->sleep_until = next;
+		pthread_mutex_unlock(&w->mu);
+		n = epoll_wait(w->epoll_fd, ev, WATCH_EVENTS, timeout);
+		pthread_mutex_lock(&w->mu);
+		w->sleep_until = INT64_MIN; /* awake: no wake-up needed */
+		if (n > 0)
+			run_hangups(w, ev, n);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-struct rwatch *rwatch_new(void)
+struct rwatch *rwatch_new(const struct rwatch_limits *limits)
 {
 	struct rwatch *w = calloc(1, sizeof(*w));
-	pthread_condattr_t attr;
+	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (!w)
 		return NULL;
+	w->limits = *limits;
+	w->deadlines.timeout_ms = limits->request_timeout_ms;
+	w->sleep_until = INT64_MIN;
 	if (pthread_mutex_init(&w->mu, NULL) != 0)
 		goto out_free;
-	if (pthread_condattr_init(&attr) != 0)
+	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epoll_fd < 0)
 		goto out_mutex;
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (pthread_cond_init(&w->cond, &attr) != 0) {
-		pthread_condattr_destroy(&attr);
-		goto out_mutex;
-	}
-	pthread_condattr_destroy(&attr);
-	if (pthread_create(&w->timer, NULL, timer_main, w) != 0)
-		goto out_cond;
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wake_fd < 0)
+		goto out_epoll;
+	ev.data.u64 = (uint64_t)w->wake_fd;
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->wake_fd, &ev) != 0)
+		goto out_eventfd;
+	if (pthread_create(&w->thread, NULL, watch_main, w) != 0)
+		goto out_eventfd;
 	return w;
-out_cond:
-	pthread_cond_destroy(&w->cond);
+out_eventfd:
+	close(w->wake_fd);
+out_epoll:
+	close(w->epoll_fd);
 out_mutex:
 	pthread_mutex_destroy(&w->mu);
 out_free:
@@ -156,35 +231,82 @@ void rwatch_free(struct rwatch *w)
 	rwatch_close(w);
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
-	pthread_cond_signal(&w->cond);
+	wake(w);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->timer, NULL);
-	pthread_cond_destroy(&w->cond);
+	pthread_join(w->thread, NULL);
+	close(w->wake_fd);
+	close(w->epoll_fd);
 	pthread_mutex_destroy(&w->mu);
+	free(w->by_fd);
 	free(w);
 }
 
-bool rwatch_suspend(struct rwatch *w, struct rwatch_entry *e,
-		    bool (*still_waiting)(void *ctx), void *ctx)
+/* Room in by_fd for fd. */
+static int grow_by_fd(struct rwatch *w, int fd)
 {
-	bool suspended = false;
+	size_t len = w->by_fd_len ? w->by_fd_len : 1024;
+	struct rwatch_entry **grown;
+
+	if ((size_t)fd < w->by_fd_len)
+		return 0;
+	while (len <= (size_t)fd)
+		len *= 2;
+	grown = realloc(w->by_fd, len * sizeof(*grown));
+	if (!grown)
+		return -1;
+	memset(grown + w->by_fd_len, 0, (len - w->by_fd_len) * sizeof(*grown));
+	w->by_fd = grown;
+	w->by_fd_len = len;
+	return 0;
+}
+
+/* Watches e's socket for a hang-up (EPOLLHUP and EPOLLERR come anyway). */
+static int watch_socket(struct rwatch *w, struct rwatch_entry *e)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(e->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct epoll_event ev = { .events = EPOLLRDHUP };
+
+	if (!info || info->connect_fd < 0 || grow_by_fd(w, info->connect_fd) < 0)
+		return -1;
+	e->fd = info->connect_fd;
+	e->gen = ++w->next_gen;
+	ev.data.u64 = (uint64_t)e->gen << 32 | (uint32_t)e->fd;
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, e->fd, &ev) != 0)
+		return -1;
+	w->by_fd[e->fd] = e;
+	return 0;
+}
+
+enum rwatch_result rwatch_suspend(struct rwatch *w, struct rwatch_entry *e,
+				  bool (*still_waiting)(void *ctx), void *ctx)
+{
+	enum rwatch_result rc = RWATCH_SUSPENDED;
 
 	pthread_mutex_lock(&w->mu);
-	if (!w->closed && still_waiting(ctx)) {
+	if (w->closed)
+		rc = RWATCH_CLOSED;
+	else if (!still_waiting(ctx))
+		rc = RWATCH_READY;
+	else if (e->kind == RWATCH_QUERY && w->limits.max_waiting &&
+		 w->stats.waiting[RWATCH_QUERY] >= w->limits.max_waiting)
+		rc = RWATCH_FULL;
+	else if (watch_socket(w, e) < 0)
+		rc = RWATCH_FAILED;
+	if (rc == RWATCH_SUSPENDED) {
 		MHD_suspend_connection(e->conn);
+		e->gone = false;
 		e->prev = NULL;
 		e->next = w->head;
 		if (w->head)
 			w->head->prev = e;
 		w->head = e;
 		e->linked = true;
-		w->counts[e->kind]++;
-		/* The timer recomputes its next deadline. */
-		pthread_cond_signal(&w->cond);
-		suspended = true;
+		w->stats.waiting[e->kind]++;
+		wake_for(w, e->deadline_ms);
 	}
 	pthread_mutex_unlock(&w->mu);
-	return suspended;
+	return rc;
 }
 
 void rwatch_notify(struct rwatch *w, const char *service)
@@ -200,21 +322,54 @@ void rwatch_notify(struct rwatch *w, const char *service)
 	pthread_mutex_unlock(&w->mu);
 }
 
+bool rwatch_stream_open(struct rwatch *w)
+{
+	bool ok;
+
+	pthread_mutex_lock(&w->mu);
+	ok = !w->closed && (!w->limits.max_streams ||
+			    w->stats.streams_open < w->limits.max_streams);
+	if (ok)
+		w->stats.streams_open++;
+	pthread_mutex_unlock(&w->mu);
+	return ok;
+}
+
+void rwatch_stream_close(struct rwatch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stats.streams_open--;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void rwatch_deadline_arm(struct rwatch *w, struct hdeadline_entry *e)
+{
+	pthread_mutex_lock(&w->mu);
+	hdeadline_arm(&w->deadlines, e, timing_mono_ms());
+	if (e->armed)
+		wake_for(w, e->due_ms);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void rwatch_deadline_disarm(struct rwatch *w, struct hdeadline_entry *e)
+{
+	pthread_mutex_lock(&w->mu);
+	hdeadline_disarm(&w->deadlines, e);
+	pthread_mutex_unlock(&w->mu);
+}
+
 void rwatch_connection_closed(struct rwatch *w)
 {
 	pthread_mutex_lock(&w->mu);
 	w->last_close = timing_mono_ms();
 	if (++w->closes == TRIM_AFTER)
-		pthread_cond_signal(&w->cond);
+		wake_for(w, w->last_close + TRIM_QUIET_MS);
 	pthread_mutex_unlock(&w->mu);
 }
 
-size_t rwatch_count(struct rwatch *w, enum rwatch_kind kind)
+void rwatch_stats(struct rwatch *w, struct rwatch_stats *out)
 {
-	size_t n;
-
 	pthread_mutex_lock(&w->mu);
-	n = w->counts[kind];
+	*out = w->stats;
 	pthread_mutex_unlock(&w->mu);
-	return n;
 }
