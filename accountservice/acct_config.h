@@ -20,6 +20,10 @@ struct acct_config {
 	const char *quotes_url;
 	long quotes_timeout_ms;
 	const char *db_path;
+	long max_connections;
+	long max_per_client;
+	int64_t request_timeout_ms;
+	long max_body;
 	enum log_level log_level;
 	int testability; /* 0: /testability/healthy/... answers 404 */
 };

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "accountservice/acct_routes.h"
+#include "hguard.h"
 #include "log.h"
 #include "timing.h"
 
@@ -27,8 +28,10 @@
  * or hand-over between threads sits on the path of a request.
  */
 #define HTTP_LOOPS_MAX	      8
-#define HTTP_CONNECTION_LIMIT 1000 /* over all loops */
-#define HTTP_IDLE_TIMEOUT_S   60
+#define HTTP_CONNECTION_LIMIT 1000 /* over all loops, unless an option says */
+/* Inactivity of a connection sending its request is the request deadline's
+ * business; this one ends a client that stops reading its answer. */
+#define HTTP_IDLE_TIMEOUT_S 60
 #define HTTP_BACKLOG	      1024
 #define HTTP_EVENTS	      64
 /* After a stop, requests in flight get this long beyond the quote
@@ -53,6 +56,7 @@ struct http_loop {
 
 struct acct_http {
 	struct acct_http_options o;
+	struct peercap *peers;
 	atomic_bool healthy;
 	int port;
 	size_t nloops;
@@ -113,10 +117,26 @@ static int http_loop_timeout(struct http_loop *l)
 {
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	long ms = acct_quotes_timeout_ms(l->routes.quotes);
+	int64_t due = hdeadline_next(&l->routes.deadlines);
 	if (MHD_get_timeout(l->daemon, &mhd_ms) == MHD_YES &&
 	    (ms < 0 || mhd_ms < (unsigned long)ms))
 		ms = mhd_ms > INT32_MAX ? INT32_MAX : (long)mhd_ms;
+	if (due != INT64_MAX) {
+		int64_t left = due - timing_mono_ms();
+		left = left < 0 ? 0 : left;
+		if (ms < 0 || left < ms)
+			ms = left > INT32_MAX ? INT32_MAX : (long)left;
+	}
 	return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* Shuts down the connections whose request is late; MHD_run then closes
+ * them. */
+static void http_loop_expire(struct http_loop *l)
+{
+	size_t n = hdeadline_expire(&l->routes.deadlines, timing_mono_ms());
+	while (n-- > 0)
+		acct_metrics_refused(l->routes.o->metrics, ACCT_REFUSED_REQUEST_TIMEOUT);
 }
 
 /* Done when stopping and nothing is left in flight; a request that does
@@ -153,6 +173,7 @@ static void *http_loop_run(void *arg)
 		}
 		if (acct_quotes_timeout_ms(l->routes.quotes) == 0)
 			acct_quotes_on_timeout(l->routes.quotes);
+		http_loop_expire(l);
 		if (atomic_load(&l->stopping) && !l->routes.closing) {
 			http_loop_quiesce(l);
 			drain_deadline_ms =
@@ -178,6 +199,8 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 
 	l->routes.o = &h->o;
 	l->routes.healthy = &h->healthy;
+	l->routes.peers = h->peers;
+	l->routes.deadlines.timeout_ms = h->o.request_timeout_ms;
 	l->quotes_timeout_ms = h->o.quotes_timeout_ms;
 	atomic_init(&l->stopping, false);
 	l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -197,12 +220,13 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 			   : MHD_start_daemon(
 				     MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
 					     MHD_USE_ERROR_LOG,
-				     0, NULL, NULL, acct_routes_access, &l->routes,
+				     0, hguard_accept, h->peers, acct_routes_access, &l->routes,
 				     MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
 				     acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
-				     acct_routes_completed, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
-				     (unsigned)(HTTP_CONNECTION_LIMIT / h->nloops),
+				     acct_routes_completed, &l->routes, MHD_OPTION_NOTIFY_CONNECTION,
+				     acct_routes_connection, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
+				     (unsigned)(h->o.max_connections / h->nloops),
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
 				     MHD_OPTION_END);
@@ -235,11 +259,20 @@ struct acct_http *acct_http_start(const struct acct_http_options *o, char *err, 
 		return NULL;
 	}
 	h->o = *o;
+	if (h->o.max_connections == 0)
+		h->o.max_connections = HTTP_CONNECTION_LIMIT;
 	atomic_init(&h->healthy, true);
+	h->peers = peercap_new(o->max_per_client);
+	if (h->peers == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(h);
+		return NULL;
+	}
 	for (size_t i = 0; i < HTTP_LOOPS_MAX; i++)
 		h->loops[i].epoll_fd = h->loops[i].wake_fd = -1;
 	listen_fd = http_listen(o->port, &h->port, err, errlen);
 	if (listen_fd < 0) {
+		peercap_free(h->peers);
 		free(h);
 		return NULL;
 	}
@@ -288,5 +321,6 @@ void acct_http_stop(struct acct_http *h)
 		if (l->epoll_fd >= 0)
 			close(l->epoll_fd);
 	}
+	peercap_free(h->peers);
 	free(h);
 }

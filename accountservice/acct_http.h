@@ -13,7 +13,8 @@
  *   GET /health                        200 UP, or 503 DOWN
  *   GET /testability/healthy/{bool}    flips the health flag (404 when off)
  *   GET /metrics                       Prometheus text
- * Anything else: JSON 404 (path), 405 (method) or 414 (URL over 2 KiB).
+ * Anything else: JSON 404 (path), 405 (method), 413 (a request body over
+ * max_body) or 414 (URL over 2 KiB).
  */
 #define ACCT_HTTP_URI_MAX 2048
 
@@ -28,6 +29,12 @@ struct acct_http_options {
 	struct acct_metrics *metrics;
 	/* true: /testability/healthy/... answers 404, for production. */
 	bool testability_off;
+	/* What one client may hold (every one an option, see acct_config.c). */
+	size_t max_connections;	    /* over all loops; 0: 1000 */
+	size_t max_per_client;	    /* connections per client address; 0: no cap */
+	int64_t request_timeout_ms; /* a whole request, from accept or the last
+				     * response; 0: no deadline */
+	uint64_t max_body;	    /* bytes of an (ignored) request body */
 	/* Called from an HTTP thread when /testability/healthy flips the flag. */
 	void (*on_health)(void *arg, bool healthy);
 	void *on_health_arg;

@@ -10,9 +10,15 @@ static const char *const route_names[ACCT_ROUTE_COUNT] = {
 
 /* The last slot collects any status not listed. */
 static const unsigned statuses[ACCT_METRICS_STATUSES] = {
-	200, 400, 404, 405, 414, 500, 503, 0, 0,
+	200, 400, 404, 405, 413, 414, 500, 503, 0,
 };
 #define STATUS_OTHER (ACCT_METRICS_STATUSES - 1)
+
+static const char *const refusal_names[ACCT_REFUSAL_COUNT] = {
+	"per_client",
+	"request_timeout",
+	"body_too_large",
+};
 
 static const char *const outcome_names[ACCT_QUOTE_OUTCOME_COUNT] = {
 	"ok",
@@ -33,6 +39,8 @@ void acct_metrics_init(struct acct_metrics *m)
 			atomic_init(&m->requests[r][s], 0);
 	for (int o = 0; o < ACCT_QUOTE_OUTCOME_COUNT; o++)
 		atomic_init(&m->quotes[o], 0);
+	for (int r = 0; r < ACCT_REFUSAL_COUNT; r++)
+		atomic_init(&m->refused[r], 0);
 	for (int b = 0; b < ACCT_METRICS_BUCKETS; b++)
 		atomic_init(&m->latency_buckets[b], 0);
 	atomic_init(&m->latency_sum_us, 0);
@@ -65,6 +73,16 @@ void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigne
 void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome)
 {
 	atomic_fetch_add_explicit(&m->quotes[outcome], 1, memory_order_relaxed);
+}
+
+void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why)
+{
+	atomic_fetch_add_explicit(&m->refused[why], 1, memory_order_relaxed);
+}
+
+void acct_metrics_set_per_client_refusals(struct acct_metrics *m, uint64_t n)
+{
+	atomic_store_explicit(&m->refused[ACCT_REFUSED_PER_CLIENT], n, memory_order_relaxed);
 }
 
 static uint64_t load(atomic_uint_fast64_t *v)
@@ -107,6 +125,17 @@ static void render_quotes(struct acct_metrics *m, FILE *f)
 			outcome_names[o], load(&m->quotes[o]));
 }
 
+static void render_refusals(struct acct_metrics *m, FILE *f)
+{
+	fputs("# HELP accountservice_http_refused_total Connections and requests refused by a "
+	      "limit, by reason.\n"
+	      "# TYPE accountservice_http_refused_total counter\n",
+	      f);
+	for (int r = 0; r < ACCT_REFUSAL_COUNT; r++)
+		fprintf(f, "accountservice_http_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+			refusal_names[r], load(&m->refused[r]));
+}
+
 static void render_latency(struct acct_metrics *m, FILE *f)
 {
 	uint64_t cumulative = 0;
@@ -140,6 +169,7 @@ char *acct_metrics_render(struct acct_metrics *m, size_t *len)
 		return NULL;
 	render_requests(m, f);
 	render_quotes(m, f);
+	render_refusals(m, f);
 	render_latency(m, f);
 	if (fclose(f) != 0) {
 		free(text);

@@ -26,6 +26,14 @@ enum acct_quote_outcome {
 	ACCT_QUOTE_OUTCOME_COUNT
 };
 
+/* Why a connection or a request was refused by a limit. */
+enum acct_refusal {
+	ACCT_REFUSED_PER_CLIENT,      /* connection: the client holds its cap */
+	ACCT_REFUSED_REQUEST_TIMEOUT, /* connection: request not in within the time */
+	ACCT_REFUSED_BODY,	      /* 413: a request body too large */
+	ACCT_REFUSAL_COUNT
+};
+
 /* The statuses the service answers with; anything else counts as "other". */
 #define ACCT_METRICS_STATUSES 9
 /* Latency bucket upper bounds in microseconds, plus +Inf. */
@@ -34,6 +42,7 @@ enum acct_quote_outcome {
 struct acct_metrics {
 	atomic_uint_fast64_t requests[ACCT_ROUTE_COUNT][ACCT_METRICS_STATUSES];
 	atomic_uint_fast64_t quotes[ACCT_QUOTE_OUTCOME_COUNT];
+	atomic_uint_fast64_t refused[ACCT_REFUSAL_COUNT];
 	atomic_uint_fast64_t latency_buckets[ACCT_METRICS_BUCKETS];
 	atomic_uint_fast64_t latency_sum_us;
 	atomic_uint_fast64_t latency_count;
@@ -43,6 +52,9 @@ void acct_metrics_init(struct acct_metrics *m);
 void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigned status,
 			  int64_t latency_us);
 void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome);
+void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why);
+/* The per-client cap counts its own refusals (peercap.h): its total. */
+void acct_metrics_set_per_client_refusals(struct acct_metrics *m, uint64_t n);
 /* The text exposition; free() it. NULL when out of memory. */
 char *acct_metrics_render(struct acct_metrics *m, size_t *len) __attribute__((warn_unused_result));
 

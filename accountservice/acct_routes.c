@@ -5,7 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "hguard.h"
 #include "log.h"
+#include "timing.h"
 
 #define ROUTES_ID_MAX 32
 #define JSON_TYPE     "application/json"
@@ -17,6 +19,7 @@ struct http_req {
 	struct MHD_Connection *connection;
 	size_t uri_len;
 	int64_t start_us;
+	struct hguard_conn *conn; /* NULL when it had no memory */
 	bool seen;
 	enum acct_route route;
 	unsigned status;
@@ -47,6 +50,7 @@ void *acct_routes_begin(void *cls, const char *uri, struct MHD_Connection *c)
 	r->uri_len = strlen(uri);
 	r->start_us = routes_now_us();
 	r->route = ACCT_ROUTE_OTHER;
+	r->conn = hguard_conn_of(c);
 	routes->active++;
 	return r;
 }
@@ -65,9 +69,35 @@ void acct_routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 				     routes_now_us() - r->start_us);
 	if (r->ready != NULL)
 		MHD_destroy_response(r->ready);
+	/* The next request is due within the request timeout, as an idle
+	 * keep-alive connection is. */
+	if (r->conn != NULL)
+		hdeadline_arm(&routes->deadlines, &r->conn->deadline, timing_mono_ms());
 	free(r);
 	routes->active--;
 	*req_cls = NULL;
+}
+
+/* Every callback of a loop's daemon runs on that loop's thread, so its
+ * deadlines need no lock; the shared per-client counts have their own. */
+void acct_routes_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			    enum MHD_ConnectionNotificationCode toe)
+{
+	struct acct_routes *routes = cls;
+	struct hguard_conn *hc;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		hc = hguard_conn_start(routes->peers, c, socket_ctx);
+		if (hc != NULL)
+			hdeadline_arm(&routes->deadlines, &hc->deadline, timing_mono_ms());
+		return;
+	}
+	hc = *socket_ctx;
+	/* MHD closes the socket after this returns: the deadline must not
+	 * outlive it. */
+	if (hc != NULL)
+		hdeadline_disarm(&routes->deadlines, &hc->deadline);
+	hguard_conn_end(routes->peers, socket_ctx);
 }
 
 /* A JSON response whose body outlives it: a literal. */
@@ -249,8 +279,11 @@ static enum MHD_Result routes_metrics(struct acct_routes *routes, struct MHD_Con
 				      struct http_req *r)
 {
 	size_t len = 0;
-	char *text = acct_metrics_render(routes->o->metrics, &len);
+	char *text;
 	struct MHD_Response *resp;
+
+	acct_metrics_set_per_client_refusals(routes->o->metrics, peercap_refused(routes->peers));
+	text = acct_metrics_render(routes->o->metrics, &len);
 	if (text == NULL)
 		return routes_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, oom_body);
 	resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
@@ -322,26 +355,38 @@ static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Co
 /*
  * The first call for a request only marks it: queuing a response before
  * MHD has read the whole request would close the connection after it
- * (no keep-alive). Request bodies are read and dropped; the response goes
- * out on the last call, or, for an account, on the call after the resume.
+ * (no keep-alive). Small request bodies are read and dropped, larger ones
+ * refused at once; the response goes out on the last call, or, for an
+ * account, on the call after the resume.
  */
 enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const char *url,
 				   const char *method, const char *version, const char *upload_data,
 				   size_t *upload_data_size, void **req_cls)
 {
 	struct http_req *r = *req_cls;
+	const char *param;
 	(void)version;
 	(void)upload_data;
 	if (r == NULL)
 		return MHD_NO; /* the URI callback ran out of memory */
 	if (!r->seen) {
 		r->seen = true;
-		return MHD_YES;
+		if (!hguard_body_too_large(c, r->routes->o->max_body))
+			return MHD_YES;
+		/* Answered before the body is read, so MHD closes the
+		 * connection instead of reading it. */
+		acct_metrics_refused(r->routes->o->metrics, ACCT_REFUSED_BODY);
+		r->route = routes_route_of(url, &param);
+		return routes_send_static(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+					  "{\"error\":\"no route takes a request body\"}");
 	}
 	if (*upload_data_size != 0) {
-		*upload_data_size = 0;
+		*upload_data_size = 0; /* small bodies are read and ignored */
 		return MHD_YES;
 	}
+	/* The whole request is in: its deadline no longer applies. */
+	if (r->conn != NULL)
+		hdeadline_disarm(&r->routes->deadlines, &r->conn->deadline);
 	if (r->ready != NULL) {
 		struct MHD_Response *ready = r->ready;
 		r->ready = NULL;

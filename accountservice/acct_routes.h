@@ -6,6 +6,8 @@
 
 #include "accountservice/acct_http.h"
 #include "accountservice/acct_quote.h"
+#include "hdeadline.h"
+#include "peercap.h"
 
 /*
  * The routes of the accountservice HTTP API, as libmicrohttpd callbacks
@@ -18,17 +20,22 @@ struct acct_routes {
 	const struct acct_http_options *o;
 	atomic_bool *healthy;	    /* shared by every loop */
 	struct acct_quotes *quotes; /* this loop's quote client */
+	struct peercap *peers;	    /* shared by every loop */
+	struct hdeadline deadlines; /* this loop's connections' request deadlines */
 	unsigned active;	    /* requests begun and not completed */
 	bool closing;		    /* stopping: responses close their connection */
 };
 
 /* The callbacks, each with a struct acct_routes as cls: the access
- * handler, MHD_OPTION_URI_LOG_CALLBACK and MHD_OPTION_NOTIFY_COMPLETED. */
+ * handler, MHD_OPTION_URI_LOG_CALLBACK, MHD_OPTION_NOTIFY_COMPLETED and
+ * MHD_OPTION_NOTIFY_CONNECTION. */
 enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const char *url,
 				   const char *method, const char *version, const char *upload_data,
 				   size_t *upload_data_size, void **req_cls);
 void *acct_routes_begin(void *cls, const char *uri, struct MHD_Connection *c);
 void acct_routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			   enum MHD_RequestTerminationCode toe);
+void acct_routes_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			    enum MHD_ConnectionNotificationCode toe);
 
 #endif

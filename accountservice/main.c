@@ -138,6 +138,10 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		.quotes_timeout_ms = cfg->quotes_timeout_ms,
 		.metrics = &metrics,
 		.testability_off = !cfg->testability,
+		.max_connections = (size_t)cfg->max_connections,
+		.max_per_client = (size_t)cfg->max_per_client,
+		.request_timeout_ms = cfg->request_timeout_ms,
+		.max_body = (uint64_t)cfg->max_body,
 		.on_health = acct_on_health,
 	};
 	pub = acct_announce(cfg, id);
