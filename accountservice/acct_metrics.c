@@ -114,26 +114,29 @@ static void render_requests(struct acct_metrics *m, FILE *f)
 	}
 }
 
+/* A counter with one label: HELP and TYPE, then a line per value. */
+static void render_labelled(FILE *f, const char *name, const char *help, const char *label,
+			    const char *const *values, atomic_uint_fast64_t *counts, int n)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, values[i],
+			load(&counts[i]));
+}
+
 static void render_quotes(struct acct_metrics *m, FILE *f)
 {
-	fputs("# HELP accountservice_quote_calls_total Quote calls by outcome; fallback counts "
-	      "accounts served with the fallback quote.\n"
-	      "# TYPE accountservice_quote_calls_total counter\n",
-	      f);
-	for (int o = 0; o < ACCT_QUOTE_OUTCOME_COUNT; o++)
-		fprintf(f, "accountservice_quote_calls_total{outcome=\"%s\"} %" PRIu64 "\n",
-			outcome_names[o], load(&m->quotes[o]));
+	render_labelled(f, "accountservice_quote_calls_total",
+			"Quote calls by outcome; fallback counts accounts served with the "
+			"fallback quote.",
+			"outcome", outcome_names, m->quotes, ACCT_QUOTE_OUTCOME_COUNT);
 }
 
 static void render_refusals(struct acct_metrics *m, FILE *f)
 {
-	fputs("# HELP accountservice_http_refused_total Connections and requests refused by a "
-	      "limit, by reason.\n"
-	      "# TYPE accountservice_http_refused_total counter\n",
-	      f);
-	for (int r = 0; r < ACCT_REFUSAL_COUNT; r++)
-		fprintf(f, "accountservice_http_refused_total{reason=\"%s\"} %" PRIu64 "\n",
-			refusal_names[r], load(&m->refused[r]));
+	render_labelled(f, "accountservice_http_refused_total",
+			"Connections and requests refused by a limit, by reason.", "reason",
+			refusal_names, m->refused, ACCT_REFUSAL_COUNT);
 }
 
 static void render_latency(struct acct_metrics *m, FILE *f)

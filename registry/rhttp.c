@@ -32,6 +32,7 @@
 #include "registry/rlist.h"
 #include "registry/rquery.h"
 #include "registry/rsse.h"
+#include "registry/rstatus.h"
 #include "registry/rwatch.h"
 #include "timing.h"
 
@@ -278,71 +279,35 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 
 static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *req)
 {
-	struct rlink_status st = { .connected = true };
-	struct table_stats ts;
-	cJSON *root = cJSON_CreateObject();
+	uint64_t index;
+	cJSON *root = rstatus_health(req->h->table, req->h->link, &index);
 
-	if (req->h->link)
-		rlink_status(req->h->link, &st);
-	table_stats(req->h->table, &ts);
-	if (!root)
-		return queue_json(c, req, MHD_HTTP_OK, NULL, ts.index);
-	/* A broker outage keeps 200: the table is still the best answer there
-	 * is, and an orchestrator restarting the registry would lose it. */
-	cJSON_AddStringToObject(root, "status", ts.stale ? "STALE" : "UP");
-	cJSON_AddStringToObject(root, "amqp",
-				st.blocked ? "blocked" : st.connected ? "connected" : "down");
-	if (ts.stale && st.blocked) {
-		cJSON_AddTrueToObject(root, "stale");
-		cJSON_AddStringToObject(root, "reason",
-					"the broker blocked the feed (a resource alarm): "
-					"self-preservation, nothing expires until one ttl after it ends");
-		cJSON_AddNumberToObject(root, "blockedSince", (double)st.blocked_since_ms);
-	} else if (ts.stale) {
-		cJSON_AddTrueToObject(root, "stale");
-		cJSON_AddStringToObject(root, "reason",
-					"AMQP connection down: self-preservation, "
-					"nothing expires until it is back");
-		cJSON_AddNumberToObject(root, "downSince", (double)st.down_since_ms);
-		if (st.last_error[0])
-			cJSON_AddStringToObject(root, "lastError", st.last_error);
-	}
-	cJSON_AddNumberToObject(root, "instances", (double)ts.instances);
-	cJSON_AddNumberToObject(root, "services", (double)ts.services);
-	cJSON_AddNumberToObject(root, "index", (double)ts.index);
-	return queue_json(c, req, MHD_HTTP_OK, root, ts.index);
+	return queue_json(c, req, MHD_HTTP_OK, root, index);
 }
 
 static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *req)
 {
 	struct rhttp *h = req->h;
-	struct subscriber_stats ss;
-	struct rlink_status ls;
-	const union MHD_DaemonInfo *conns;
-	struct rmetrics_http hs;
-	struct rwatch_stats ws;
+	const union MHD_DaemonInfo *conns =
+		MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	struct rmetrics_http counts;
 	enum MHD_Result rc;
 	size_t len = 0;
 	char *text;
 
-	if (h->subscriber)
-		subscriber_stats(h->subscriber, &ss);
-	if (h->link)
-		rlink_status(h->link, &ls);
 	pthread_mutex_lock(&h->mu);
-	hs = h->counts;
+	counts = h->counts;
 	pthread_mutex_unlock(&h->mu);
-	rwatch_stats(h->watch, &ws);
-	hs.queries_waiting = ws.waiting[RWATCH_QUERY];
-	hs.streams_waiting = ws.waiting[RWATCH_STREAM];
-	hs.streams_open = ws.streams_open;
-	hs.clients_gone = ws.gone;
-	hs.refused[RMETRICS_REFUSED_REQUEST_TIMEOUT] = ws.request_timeouts;
-	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = peercap_refused(h->peers);
-	conns = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-	hs.connections = conns ? conns->num_connections : 0;
-	text = rmetrics_render(h->table, h->subscriber ? &ss : NULL,
-			       h->link ? &ls : NULL, &hs, &len);
+	text = rstatus_metrics(&(struct rstatus_sources){
+				       .table = h->table,
+				       .subscriber = h->subscriber,
+				       .link = h->link,
+				       .watch = h->watch,
+				       .peers = h->peers,
+				       .connections = conns ? conns->num_connections : 0,
+				       .counts = &counts,
+			       },
+			       &len);
 	if (!text)
 		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	rc = queue(c, req, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len,

@@ -11,6 +11,7 @@ ABUSE=(python3 "$ROOT/tests/integration/http_abuse.py")
 port_of() { echo "${1##*:}"; }
 closewait() { ss -Htan state close-wait "sport = :$1" | wc -l; }
 refused() { metric "$1{reason=\"$2\"}"; }
+has_metric() { [[ $(metric "$1") == "$2" ]]; }
 
 # ---- registry ----
 start_registry --max-connections 1000 --max-connections-per-client 600 \
@@ -48,15 +49,14 @@ held=()
 for _ in 1 2 3; do
 	curl -s -o /dev/null "$REG/services/limits$$?index=0&wait=20s" & held+=($!)
 done
-wait_for 3000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '\$1 == \"registry_blocking_queries_waiting\" { print \$2 }') == 3 ]]" >/dev/null ||
+wait_for 3000 has_metric registry_blocking_queries_waiting 3 >/dev/null ||
 	fail "3 blocking queries not held"
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/services/limits$$?index=0&wait=20s")
 [[ $code == 503 ]] && jq -e .error "$TMP/body" >/dev/null || fail "4th blocking query: $code"
 for _ in 1 2; do
 	curl -sN -o /dev/null "$REG/events" & held+=($!)
 done
-wait_for 3000 bash -c "[[ \$(curl -sf '$REG/metrics' | awk '\$1 == \"registry_event_streams_open\" { print \$2 }') == 2 ]]" >/dev/null ||
-	fail "2 streams not open"
+wait_for 3000 has_metric registry_event_streams_open 2 >/dev/null || fail "2 streams not open"
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/events")
 [[ $code == 503 ]] && jq -e .error "$TMP/body" >/dev/null || fail "3rd stream: $code"
 [[ $(refused registry_http_refused_total waiting) == 1 && $(refused registry_http_refused_total streams) == 1 ]] ||

@@ -1,0 +1,63 @@
+/* GET /health and GET /metrics: gathering the figures of every part. */
+#include "registry/rstatus.h"
+
+cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
+{
+	struct rlink_status st = { .connected = true };
+	struct table_stats ts;
+	cJSON *root = cJSON_CreateObject();
+
+	if (link)
+		rlink_status(link, &st);
+	table_stats(t, &ts);
+	*index = ts.index;
+	if (!root)
+		return NULL;
+	/* A broker outage keeps 200: the table is still the best answer there
+	 * is, and an orchestrator restarting the registry would lose it. */
+	cJSON_AddStringToObject(root, "status", ts.stale ? "STALE" : "UP");
+	cJSON_AddStringToObject(root, "amqp",
+				st.blocked ? "blocked" : st.connected ? "connected" : "down");
+	if (ts.stale && st.blocked) {
+		cJSON_AddTrueToObject(root, "stale");
+		cJSON_AddStringToObject(root, "reason",
+					"the broker blocked the feed (a resource alarm): "
+					"self-preservation, nothing expires until one ttl after it ends");
+		cJSON_AddNumberToObject(root, "blockedSince", (double)st.blocked_since_ms);
+	} else if (ts.stale) {
+		cJSON_AddTrueToObject(root, "stale");
+		cJSON_AddStringToObject(root, "reason",
+					"AMQP connection down: self-preservation, "
+					"nothing expires until it is back");
+		cJSON_AddNumberToObject(root, "downSince", (double)st.down_since_ms);
+		if (st.last_error[0])
+			cJSON_AddStringToObject(root, "lastError", st.last_error);
+	}
+	cJSON_AddNumberToObject(root, "instances", (double)ts.instances);
+	cJSON_AddNumberToObject(root, "services", (double)ts.services);
+	cJSON_AddNumberToObject(root, "index", (double)ts.index);
+	return root;
+}
+
+char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
+{
+	struct rmetrics_http hs = *src->counts;
+	struct subscriber_stats ss;
+	struct rlink_status ls;
+	struct rwatch_stats ws;
+
+	if (src->subscriber)
+		subscriber_stats(src->subscriber, &ss);
+	if (src->link)
+		rlink_status(src->link, &ls);
+	rwatch_stats(src->watch, &ws);
+	hs.queries_waiting = ws.waiting[RWATCH_QUERY];
+	hs.streams_waiting = ws.waiting[RWATCH_STREAM];
+	hs.streams_open = ws.streams_open;
+	hs.clients_gone = ws.gone;
+	hs.refused[RMETRICS_REFUSED_REQUEST_TIMEOUT] = ws.request_timeouts;
+	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = peercap_refused(src->peers);
+	hs.connections = src->connections;
+	return rmetrics_render(src->table, src->subscriber ? &ss : NULL,
+			       src->link ? &ls : NULL, &hs, len);
+}
