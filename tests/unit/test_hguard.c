@@ -1,0 +1,211 @@
+/*
+ * hguard against a real libmicrohttpd daemon on loopback: the body check on
+ * the first call of the handler, the connection state in the socket
+ * context, and the per-client cap through the accept policy.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hguard.h"
+
+#define MAX_BODY 100
+
+struct server {
+	struct MHD_Daemon *daemon;
+	struct peercap *peers;
+	uint16_t port;
+	atomic_int seen_state; /* the handler found its connection's state */
+};
+
+static struct server srv;
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status)
+{
+	static const char body[] = "{}";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **req_cls)
+{
+	static int marker;
+	(void)cls;
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload_data;
+	if (*req_cls == NULL) {
+		*req_cls = &marker;
+		if (hguard_conn_of(c) != NULL)
+			atomic_store(&srv.seen_state, 1);
+		if (hguard_body_too_large(c, MAX_BODY))
+			return answer(c, MHD_HTTP_CONTENT_TOO_LARGE);
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return answer(c, MHD_HTTP_OK);
+}
+
+static void connection_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			     enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		assert_non_null(hguard_conn_start(srv.peers, c, socket_ctx));
+	else
+		hguard_conn_end(srv.peers, socket_ctx);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	srv.peers = peercap_new(1);
+	srv.daemon =
+		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, hguard_accept,
+				 srv.peers, access_handler, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+				 connection_event, NULL, MHD_OPTION_END);
+	if (srv.daemon == NULL)
+		return -1;
+	srv.port = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	MHD_stop_daemon(srv.daemon);
+	peercap_free(srv.peers);
+	return 0;
+}
+
+static int dial(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(srv.port)};
+	struct timeval tv = {.tv_sec = 5};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Sends the request and returns the status of the answer (0: none). */
+static int status_of(int fd, const char *request)
+{
+	char buf[512];
+	ssize_t n;
+	int status = 0;
+	assert_int_equal(send(fd, request, strlen(request), MSG_NOSIGNAL),
+			 (ssize_t)strlen(request));
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	sscanf(buf, "HTTP/1.1 %d", &status);
+	return status;
+}
+
+static void hguard_body_too_large_should_refuse_a_big_body_before_reading_it(void **state)
+{
+	(void)state;
+	int fd = dial();
+	/* Nothing of the 50 MB is sent: the answer comes from the headers. */
+	assert_int_equal(status_of(fd, "GET / HTTP/1.1\r\nHost: t\r\n"
+				       "Content-Length: 50000000\r\n\r\n"),
+			 413);
+	close(fd);
+	assert_int_equal(atomic_load(&srv.seen_state), 1);
+}
+
+static void hguard_body_too_large_should_refuse_a_body_of_unknown_length(void **state)
+{
+	(void)state;
+	int fd = dial();
+	assert_int_equal(status_of(fd, "GET / HTTP/1.1\r\nHost: t\r\n"
+				       "Transfer-Encoding: chunked\r\n\r\n"),
+			 413);
+	close(fd);
+}
+
+static void hguard_body_too_large_should_let_a_small_body_through(void **state)
+{
+	(void)state;
+	int fd = dial();
+	assert_int_equal(status_of(fd, "GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"),
+			 200);
+	/* The same connection serves the next request: the cap is one. */
+	assert_int_equal(status_of(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
+	close(fd);
+}
+
+/* Until the daemon has seen the earlier connections close (bounded). */
+static void wait_no_connections(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 5000; i++) {
+		if (peercap_count(srv.peers, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return;
+		usleep(1000);
+	}
+	fail_msg("connections still counted after 5 s");
+}
+
+/* Each case starts with no connection counted: the cap is one. */
+static int no_connections(void **state)
+{
+	(void)state;
+	wait_no_connections();
+	return 0;
+}
+
+static void hguard_accept_should_close_a_connection_past_the_cap(void **state)
+{
+	(void)state;
+	int first, second;
+	char c;
+	first = dial();
+	assert_int_equal(status_of(first, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
+	second = dial(); /* the kernel accepts; the daemon closes it */
+	assert_int_equal(recv(second, &c, 1, 0), 0);
+	close(second);
+	close(first);
+	assert_true(peercap_refused(srv.peers) >= 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(
+			hguard_body_too_large_should_refuse_a_big_body_before_reading_it,
+			no_connections),
+		cmocka_unit_test_setup(hguard_body_too_large_should_refuse_a_body_of_unknown_length,
+				       no_connections),
+		cmocka_unit_test_setup(hguard_body_too_large_should_let_a_small_body_through,
+				       no_connections),
+		cmocka_unit_test_setup(hguard_accept_should_close_a_connection_past_the_cap,
+				       no_connections),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
