@@ -10,10 +10,23 @@
 #include "accountservice/acct_config.h"
 
 static const char *const vars[] = {
-	"AMQP_SERVER_URL",    "SERVICE_NAME",	   "SERVER_PORT",    "DISCOVERY_EXCHANGE",
-	"DISCOVERY_INTERVAL", "DISCOVERY_SECRET",  "ADVERTISE_ADDR", "ADVERTISE_CIDR",
-	"QUOTES_URL",	      "QUOTES_TIMEOUT_MS", "DB_PATH",	     "LOG_LEVEL",
+	"AMQP_SERVER_URL",
+	"SERVICE_NAME",
+	"SERVER_PORT",
+	"DISCOVERY_EXCHANGE",
+	"DISCOVERY_INTERVAL",
+	"DISCOVERY_SECRET",
+	"ADVERTISE_ADDR",
+	"ADVERTISE_CIDR",
+	"QUOTES_URL",
+	"QUOTES_TIMEOUT_MS",
+	"DB_PATH",
+	"LOG_LEVEL",
 	"ACCOUNT_TESTABILITY",
+	"SERVER_MAX_CONNECTIONS",
+	"SERVER_MAX_CONNECTIONS_PER_CLIENT",
+	"SERVER_REQUEST_TIMEOUT",
+	"SERVER_MAX_REQUEST_BODY",
 };
 
 static int clear_env(void **state)
@@ -39,6 +52,10 @@ static void acct_config_load_should_give_the_contract_defaults(void **state)
 	assert_int_equal(c.interval_ms, 2000);
 	assert_string_equal(c.exchange, "discovery");
 	assert_int_equal(c.log_level, LOG_INFO);
+	assert_int_equal(c.max_connections, 1000);
+	assert_int_equal(c.max_per_client, 100);
+	assert_int_equal(c.request_timeout_ms, 5000);
+	assert_int_equal(c.max_body, 1024);
 	assert_int_equal(c.testability, 1);
 }
 
@@ -60,6 +77,29 @@ static void acct_config_load_should_turn_testability_off(void **state)
 	setenv("ACCOUNT_TESTABILITY", "off-ish", 1);
 	assert_true(acct_config_load(&c, 1, none, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "ACCOUNT_TESTABILITY"));
+}
+
+static void acct_config_load_should_take_the_http_limits(void **state)
+{
+	struct acct_config c;
+	char err[256];
+	char *argv[] = {"accountservice",
+			"--max-connections-per-client",
+			"0",
+			"--request-timeout",
+			"1.5s",
+			NULL};
+	(void)state;
+	setenv("SERVER_MAX_CONNECTIONS_PER_CLIENT", "10", 1);
+	setenv("SERVER_MAX_CONNECTIONS", "50", 1);
+	setenv("SERVER_MAX_REQUEST_BODY", "0", 1);
+	assert_int_equal(acct_config_load(&c, 5, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.max_per_client, 0);
+	assert_int_equal(c.max_connections, 50);
+	assert_int_equal(c.request_timeout_ms, 1500);
+	assert_int_equal(c.max_body, 0);
+	setenv("SERVER_MAX_CONNECTIONS", "0", 1);
+	assert_true(acct_config_load(&c, 1, argv, err, sizeof(err)) < 0);
 }
 
 static void acct_config_load_should_let_flags_override_the_environment(void **state)
@@ -110,6 +150,7 @@ int main(void)
 				       clear_env),
 		cmocka_unit_test_setup(acct_config_load_should_reject_bad_values, clear_env),
 		cmocka_unit_test_setup(acct_config_load_should_turn_testability_off, clear_env),
+		cmocka_unit_test_setup(acct_config_load_should_take_the_http_limits, clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

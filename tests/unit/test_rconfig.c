@@ -70,12 +70,69 @@ static void rconfig_load_should_refuse_a_legacy_ttl_above_the_max_ttl(void **sta
 	assert_int_equal(c.max_ttl_ms, 60000);
 }
 
+static const char *const http_vars[] = {
+	"REGISTRY_MAX_CONNECTIONS", "REGISTRY_MAX_CONNECTIONS_PER_CLIENT", "REGISTRY_MAX_WAITING",
+	"REGISTRY_MAX_STREAMS",	    "REGISTRY_REQUEST_TIMEOUT",		   "REGISTRY_MAX_REQUEST_BODY",
+};
+
+static void unset_http_vars(void)
+{
+	for (size_t i = 0; i < sizeof(http_vars) / sizeof(http_vars[0]); i++)
+		unsetenv(http_vars[i]);
+}
+
+static void rconfig_load_should_give_the_http_limits_defaults(void **state)
+{
+	char *argv[] = { "registry", NULL };
+	struct rconfig c;
+	char err[256];
+	(void)state;
+
+	unset_http_vars();
+	assert_int_equal(load(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.max_connections, 20000);
+	assert_int_equal(c.max_per_client, 256);
+	assert_int_equal(c.max_waiting, 10000);
+	assert_int_equal(c.max_streams, 5000);
+	assert_int_equal(c.request_timeout_ms, 5000);
+	assert_int_equal(c.max_body, 1024);
+}
+
+static void rconfig_load_should_take_the_http_limits(void **state)
+{
+	char *argv[] = { "registry", "--max-waiting", "7", "--request-timeout=250ms", NULL };
+	char *none[] = { "registry", NULL };
+	struct rconfig c;
+	char err[256];
+	(void)state;
+
+	unset_http_vars();
+	setenv("REGISTRY_MAX_WAITING", "9", 1);
+	setenv("REGISTRY_MAX_STREAMS", "0", 1);
+	setenv("REGISTRY_MAX_CONNECTIONS_PER_CLIENT", "3", 1);
+	setenv("REGISTRY_MAX_REQUEST_BODY", "10", 1);
+	assert_int_equal(load(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.max_waiting, 7); /* the flag wins */
+	assert_int_equal(c.max_streams, 0);
+	assert_int_equal(c.max_per_client, 3);
+	assert_int_equal(c.request_timeout_ms, 250);
+	assert_int_equal(c.max_body, 10);
+	setenv("REGISTRY_MAX_CONNECTIONS", "0", 1);
+	assert_true(load(&c, none, err, sizeof(err)) < 0);
+	setenv("REGISTRY_MAX_CONNECTIONS", "100", 1);
+	setenv("REGISTRY_REQUEST_TIMEOUT", "soon", 1);
+	assert_true(load(&c, none, err, sizeof(err)) < 0);
+	unset_http_vars();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rconfig_load_should_default_to_the_contract_limits),
 		cmocka_unit_test(rconfig_load_should_take_the_limits_from_env_and_flags),
 		cmocka_unit_test(rconfig_load_should_refuse_a_legacy_ttl_above_the_max_ttl),
+		cmocka_unit_test(rconfig_load_should_give_the_http_limits_defaults),
+		cmocka_unit_test(rconfig_load_should_take_the_http_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
