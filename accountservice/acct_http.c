@@ -226,7 +226,9 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 				     acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
 				     acct_routes_completed, &l->routes, MHD_OPTION_NOTIFY_CONNECTION,
 				     acct_routes_connection, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
-				     (unsigned)(h->o.max_connections / h->nloops),
+				     (unsigned)(h->o.max_connections > h->nloops
+							? h->o.max_connections / h->nloops
+							: 1),
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
 				     MHD_OPTION_END);
