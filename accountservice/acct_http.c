@@ -32,8 +32,8 @@
 /* Inactivity of a connection sending its request is the request deadline's
  * business; this one ends a client that stops reading its answer. */
 #define HTTP_IDLE_TIMEOUT_S 60
-#define HTTP_BACKLOG	      1024
-#define HTTP_EVENTS	      64
+#define HTTP_BACKLOG	    1024
+#define HTTP_EVENTS	    64
 /* After a stop, requests in flight get this long beyond the quote
  * timeout to finish. */
 #define HTTP_DRAIN_GRACE_MS 2000
@@ -216,22 +216,20 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 	}
 	/* The daemon owns (and closes) its copy. */
 	fd = dup(listen_fd);
-	l->daemon = fd < 0 ? NULL
-			   : MHD_start_daemon(
-				     MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
-					     MHD_USE_ERROR_LOG,
-				     0, hguard_accept, h->peers, acct_routes_access, &l->routes,
-				     MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
-				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
-				     acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
-				     acct_routes_completed, &l->routes, MHD_OPTION_NOTIFY_CONNECTION,
-				     acct_routes_connection, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
-				     (unsigned)(h->o.max_connections > h->nloops
-							? h->o.max_connections / h->nloops
-							: 1),
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-				     MHD_OPTION_END);
+	l->daemon =
+		fd < 0 ? NULL
+		       : MHD_start_daemon(
+				 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+					 MHD_USE_ERROR_LOG,
+				 0, hguard_accept, h->peers, acct_routes_access, &l->routes,
+				 MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
+				 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
+				 acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
+				 acct_routes_completed, &l->routes, MHD_OPTION_NOTIFY_CONNECTION,
+				 acct_routes_connection, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
+				 (unsigned)h->o.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT,
+				 (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				 (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
 	if (l->daemon == NULL) {
 		if (fd >= 0)
 			close(fd);
@@ -264,7 +262,10 @@ struct acct_http *acct_http_start(const struct acct_http_options *o, char *err, 
 	if (h->o.max_connections == 0)
 		h->o.max_connections = HTTP_CONNECTION_LIMIT;
 	atomic_init(&h->healthy, true);
-	h->peers = peercap_new(o->max_per_client);
+	/* The cap in all is peercap's, shared by the loops, so that one
+	 * loop is not full while another has room; each daemon's own limit
+	 * is only a backstop above it (it would refuse without a word). */
+	h->peers = peercap_new(o->max_per_client, h->o.max_connections);
 	if (h->peers == NULL) {
 		snprintf(err, errlen, "out of memory");
 		free(h);

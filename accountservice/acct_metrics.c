@@ -15,6 +15,7 @@ static const unsigned statuses[ACCT_METRICS_STATUSES] = {
 #define STATUS_OTHER (ACCT_METRICS_STATUSES - 1)
 
 static const char *const refusal_names[ACCT_REFUSAL_COUNT] = {
+	"max_connections",
 	"per_client",
 	"request_timeout",
 	"body_too_large",
@@ -80,9 +81,9 @@ void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why)
 	atomic_fetch_add_explicit(&m->refused[why], 1, memory_order_relaxed);
 }
 
-void acct_metrics_set_per_client_refusals(struct acct_metrics *m, uint64_t n)
+void acct_metrics_set_refused(struct acct_metrics *m, enum acct_refusal why, uint64_t n)
 {
-	atomic_store_explicit(&m->refused[ACCT_REFUSED_PER_CLIENT], n, memory_order_relaxed);
+	atomic_store_explicit(&m->refused[why], n, memory_order_relaxed);
 }
 
 static uint64_t load(atomic_uint_fast64_t *v)
@@ -120,8 +121,7 @@ static void render_labelled(FILE *f, const char *name, const char *help, const c
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, values[i],
-			load(&counts[i]));
+		fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, values[i], load(&counts[i]));
 }
 
 static void render_quotes(struct acct_metrics *m, FILE *f)

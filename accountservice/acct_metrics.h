@@ -28,6 +28,7 @@ enum acct_quote_outcome {
 
 /* Why a connection or a request was refused by a limit. */
 enum acct_refusal {
+	ACCT_REFUSED_FULL,	      /* connection: max_connections are open */
 	ACCT_REFUSED_PER_CLIENT,      /* connection: the client holds its cap */
 	ACCT_REFUSED_REQUEST_TIMEOUT, /* connection: request not in within the time */
 	ACCT_REFUSED_BODY,	      /* 413: a request body too large */
@@ -53,8 +54,8 @@ void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigne
 			  int64_t latency_us);
 void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome);
 void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why);
-/* The per-client cap counts its own refusals (peercap.h): its total. */
-void acct_metrics_set_per_client_refusals(struct acct_metrics *m, uint64_t n);
+/* The connection caps count their own refusals (peercap.h): their totals. */
+void acct_metrics_set_refused(struct acct_metrics *m, enum acct_refusal why, uint64_t n);
 /* The text exposition; free() it. NULL when out of memory. */
 char *acct_metrics_render(struct acct_metrics *m, size_t *len) __attribute__((warn_unused_result));
 

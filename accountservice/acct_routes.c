@@ -281,8 +281,11 @@ static enum MHD_Result routes_metrics(struct acct_routes *routes, struct MHD_Con
 	size_t len = 0;
 	char *text;
 	struct MHD_Response *resp;
+	struct peercap_stats ps;
 
-	acct_metrics_set_per_client_refusals(routes->o->metrics, peercap_refused(routes->peers));
+	peercap_stats(routes->peers, &ps);
+	acct_metrics_set_refused(routes->o->metrics, ACCT_REFUSED_FULL, ps.refused_full);
+	acct_metrics_set_refused(routes->o->metrics, ACCT_REFUSED_PER_CLIENT, ps.refused_per_peer);
 	text = acct_metrics_render(routes->o->metrics, &len);
 	if (text == NULL)
 		return routes_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, oom_body);

@@ -18,8 +18,8 @@ struct peercap_peer {
 
 struct peercap {
 	pthread_mutex_t mu;
-	size_t max_per_peer;
-	uint64_t refused;
+	size_t max_per_peer, max_total;
+	struct peercap_stats stats;
 	struct peercap_peer *buckets[PEERCAP_BUCKETS];
 };
 
@@ -59,7 +59,7 @@ static struct peercap_peer **peercap_find(struct peercap *p, const unsigned char
 	return pp;
 }
 
-struct peercap *peercap_new(size_t max_per_peer)
+struct peercap *peercap_new(size_t max_per_peer, size_t max_total)
 {
 	struct peercap *p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -69,6 +69,7 @@ struct peercap *peercap_new(size_t max_per_peer)
 		return NULL;
 	}
 	p->max_per_peer = max_per_peer;
+	p->max_total = max_total;
 	return p;
 }
 
@@ -93,13 +94,18 @@ bool peercap_admit(struct peercap *p, const struct sockaddr *sa, socklen_t len)
 	struct peercap_peer *peer;
 	bool admit = true;
 
-	if (p->max_per_peer == 0 || !peercap_key(sa, len, key))
+	if (!peercap_key(sa, len, key))
 		return true;
 	pthread_mutex_lock(&p->mu);
-	peer = *peercap_find(p, key);
-	if (peer != NULL && peer->count >= p->max_per_peer) {
+	if (p->max_total != 0 && p->stats.connections >= p->max_total) {
 		admit = false;
-		p->refused++;
+		p->stats.refused_full++;
+	} else if (p->max_per_peer != 0) {
+		peer = *peercap_find(p, key);
+		if (peer != NULL && peer->count >= p->max_per_peer) {
+			admit = false;
+			p->stats.refused_per_peer++;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return admit;
@@ -122,8 +128,10 @@ struct peercap_peer *peercap_open(struct peercap *p, const struct sockaddr *sa, 
 			*pp = peer;
 		}
 	}
-	if (peer != NULL)
+	if (peer != NULL) {
 		peer->count++;
+		p->stats.connections++;
+	}
 	pthread_mutex_unlock(&p->mu);
 	return peer;
 }
@@ -133,6 +141,7 @@ void peercap_close(struct peercap *p, struct peercap_peer *peer)
 	if (peer == NULL)
 		return;
 	pthread_mutex_lock(&p->mu);
+	p->stats.connections--;
 	if (--peer->count == 0) {
 		struct peercap_peer **pp = peercap_find(p, peer->addr);
 		*pp = peer->next;
@@ -141,13 +150,11 @@ void peercap_close(struct peercap *p, struct peercap_peer *peer)
 	pthread_mutex_unlock(&p->mu);
 }
 
-uint64_t peercap_refused(struct peercap *p)
+void peercap_stats(struct peercap *p, struct peercap_stats *out)
 {
-	uint64_t n;
 	pthread_mutex_lock(&p->mu);
-	n = p->refused;
+	*out = p->stats;
 	pthread_mutex_unlock(&p->mu);
-	return n;
 }
 
 size_t peercap_count(struct peercap *p, const struct sockaddr *sa, socklen_t len)

@@ -13,7 +13,8 @@ const char *const rmetrics_route_names[RMETRICS_ROUTES] = {
 };
 const int rmetrics_codes[RMETRICS_CODES] = { 200, 400, 404, 405, 413, 414, 500, 503, 0 };
 static const char *const refusal_names[RMETRICS_REFUSALS] = {
-	"per_client", "request_timeout", "waiting", "streams", "body_too_large",
+	"max_connections", "per_client", "request_timeout", "waiting", "streams",
+	"body_too_large",
 };
 
 size_t rmetrics_code_slot(int status)

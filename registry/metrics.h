@@ -16,6 +16,7 @@ extern const int rmetrics_codes[RMETRICS_CODES]; /* last slot: "other" (0) */
 
 /* Why a connection or a request was refused by a limit. */
 enum rmetrics_refusal {
+	RMETRICS_REFUSED_FULL,		  /* connection: max_connections are open */
 	RMETRICS_REFUSED_PER_CLIENT,	  /* connection: the client holds its cap */
 	RMETRICS_REFUSED_REQUEST_TIMEOUT, /* connection: request not in within the time */
 	RMETRICS_REFUSED_WAITING,	  /* 503: blocking queries at their cap */

@@ -10,7 +10,8 @@
  * first call, so that MHD closes the connection instead of reading it.
  *
  * One client cannot exhaust the server: it holds at most
- * max_per_client connections (refused at accept), a connection must deliver
+ * max_per_client connections (refused at accept, as are connections past
+ * max_connections), a connection must deliver
  * each request within the request timeout (rwatch shuts it down), held
  * queries and open streams are capped (503), and a held connection whose
  * client hung up is freed at once (rwatch).
@@ -478,7 +479,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		return NULL;
 	}
 	h->lists = rlist_new(h->table, 0, 0);
-	h->peers = peercap_new(l->max_per_client);
+	h->peers = peercap_new(l->max_per_client, l->max_connections);
 	if (!h->lists || !h->peers) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -499,7 +500,9 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		(uint16_t)opts->port, hguard_accept, h->peers, handle, h,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, connection_event, h,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)l->max_connections,
+		/* One over peercap's cap, so that peercap refuses (and counts)
+		 * first: MHD's own limit refuses without a word. */
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)l->max_connections + 1,
 		/* Inactivity of a connection sending its request is the
 		 * request deadline's business; this one ends a client that
 		 * stops reading its answer. */

@@ -45,6 +45,7 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	struct subscriber_stats ss;
 	struct rlink_status ls;
 	struct rwatch_stats ws;
+	struct peercap_stats ps;
 
 	if (src->subscriber)
 		subscriber_stats(src->subscriber, &ss);
@@ -56,7 +57,9 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	hs.streams_open = ws.streams_open;
 	hs.clients_gone = ws.gone;
 	hs.refused[RMETRICS_REFUSED_REQUEST_TIMEOUT] = ws.request_timeouts;
-	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = peercap_refused(src->peers);
+	peercap_stats(src->peers, &ps);
+	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = ps.refused_per_peer;
+	hs.refused[RMETRICS_REFUSED_FULL] = ps.refused_full;
 	hs.connections = src->connections;
 	return rmetrics_render(src->table, src->subscriber ? &ss : NULL,
 			       src->link ? &ls : NULL, &hs, len);

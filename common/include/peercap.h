@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 
 /*
- * Connections per client address, for an HTTP server that one client must
- * not exhaust. Thread-safe: the servers' event loops share one.
+ * Connections per client address, and in all, for an HTTP server that one
+ * client must not exhaust. Thread-safe: the servers' event loops share one.
  *
  * libmicrohttpd's MHD_OPTION_PER_IP_CONNECTION_LIMIT counts per daemon (the
  * accountservice runs one daemon per event loop, so a client would get the
@@ -24,12 +24,14 @@
 struct peercap;
 struct peercap_peer;
 
-/* max_per_peer 0: no cap (connections are still counted). */
-struct peercap *peercap_new(size_t max_per_peer) __attribute__((warn_unused_result));
+/* Caps of 0: none (connections are still counted). */
+struct peercap *peercap_new(size_t max_per_peer, size_t max_total)
+	__attribute__((warn_unused_result));
 void peercap_free(struct peercap *p);
 
-/* True when the address holds fewer connections than the cap; a refusal
- * is counted. Other address families (not IP) are always admitted. */
+/* True when fewer than max_total connections are open and the address
+ * holds fewer than max_per_peer; a refusal is counted by its cause. Other
+ * address families (not IP) are always admitted. */
 bool peercap_admit(struct peercap *p, const struct sockaddr *sa, socklen_t len);
 /* A connection from sa started: its peer, to give back to peercap_close(),
  * or NULL (not IP, or no memory: then it is not counted). */
@@ -37,8 +39,12 @@ struct peercap_peer *peercap_open(struct peercap *p, const struct sockaddr *sa, 
 /* The connection closed; NULL does nothing. */
 void peercap_close(struct peercap *p, struct peercap_peer *peer);
 
-/* Connections refused so far. */
-uint64_t peercap_refused(struct peercap *p);
+struct peercap_stats {
+	size_t connections;	   /* open now */
+	uint64_t refused_per_peer; /* the address held max_per_peer */
+	uint64_t refused_full;	   /* max_total were open */
+};
+void peercap_stats(struct peercap *p, struct peercap_stats *out);
 /* Connections the address holds now (for tests and logs). */
 size_t peercap_count(struct peercap *p, const struct sockaddr *sa, socklen_t len);
 

@@ -15,6 +15,8 @@ connection goes to 127.0.0.1 (or comes from another 127.0.0.0/8 source).
   http_abuse.py per-client PORT CAP
       CAP keep-alive connections are each answered; the next one is closed
       at once, unanswered; one of the CAP closes and a new one is answered.
+  http_abuse.py total PORT CAP
+      The same with the cap in all: each connection from its own address.
   http_abuse.py big-body PORT PATH
       A GET announcing a 50 MB body gets 413 with a JSON body after 64 KiB,
       and the connection is closed, long before the 50 MB could be sent.
@@ -194,33 +196,31 @@ def half_sent(port, count, source, cap, timeout_s):
         s.close()
 
 
-def per_client(port, cap):
+def capped(port, cap, source_of):
+    """cap connections answered, the next refused unanswered, and a new one
+    let in once one of the cap closes; connection i comes from source_of(i)."""
+    def answered(i, timeout_s=5):
+        s = connect(port, source_of(i))
+        try:
+            s.sendall(request("/health"))
+            ok = read_response(s, timeout_s)[0] is not None
+        except OSError:
+            ok = False
+        return s, ok
     socks = []
     for i in range(cap):
-        s = connect(port)
-        s.sendall(request("/health"))
-        status, _ = read_response(s)
-        if status is None:
+        s, ok = answered(i)
+        if not ok:
             fail("connection %d of %d not answered" % (i + 1, cap))
         socks.append(s)
-    extra = connect(port)
-    try:
-        extra.sendall(request("/health"))
-        status, _ = read_response(extra)
-    except OSError:
-        status = None
-    if status is not None:
-        fail("connection %d answered %d past the cap of %d" % (cap + 1, status, cap))
+    extra, ok = answered(cap)
     extra.close()
+    if ok:
+        fail("connection %d answered past the cap of %d" % (cap + 1, cap))
     socks.pop().close()
     # The server counts the close once it has read it.
     def admitted():
-        s = connect(port)
-        try:
-            s.sendall(request("/health"))
-            ok = read_response(s, 1)[0] is not None
-        except OSError:
-            ok = False
+        s, ok = answered(cap, 1)
         s.close()
         return ok
     wait_until("a connection admitted again after a close", admitted, 5)
@@ -228,6 +228,15 @@ def per_client(port, cap):
           % (cap, cap + 1))
     for s in socks:
         s.close()
+
+
+def per_client(port, cap):
+    capped(port, cap, lambda i: None)
+
+
+def total(port, cap):
+    # Each from its own address: only the cap in all applies.
+    capped(port, cap, lambda i: "127.0.%d.%d" % (1 + i // 250, 2 + i % 250))
 
 
 def big_body(port, path):
@@ -261,6 +270,8 @@ def main(argv):
         half_sent(port, int(args[0]), args[1], int(args[2]), float(args[3]))
     elif cmd == "per-client":
         per_client(port, int(args[0]))
+    elif cmd == "total":
+        total(port, int(args[0]))
     elif cmd == "big-body":
         big_body(port, args[0])
     else:

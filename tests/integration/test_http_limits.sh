@@ -42,9 +42,11 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X GET --data 'ignored=1' "$REG/
 pass "a 50 MB body on a GET gets 413 unread; a small one is ignored"
 
 stop_registry
-start_registry --max-connections-per-client 20 --max-waiting 3 --max-streams 2
+start_registry --max-connections 40 --max-connections-per-client 20 --max-waiting 3 --max-streams 2
 RP=$(port_of "$REG")
 "${ABUSE[@]}" per-client "$RP" 20 || fail "per-client cap"
+"${ABUSE[@]}" total "$RP" 40 || fail "connections in all"
+(($(refused registry_http_refused_total max_connections) >= 1)) || fail "max_connections not counted"
 held=()
 for _ in 1 2 3; do
 	curl -s -o /dev/null "$REG/services/limits$$?index=0&wait=20s" & held+=($!)
@@ -63,7 +65,7 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/events")
 	fail "503s not counted"
 for p in "${held[@]}"; do kill "$p"; done
 for p in "${held[@]}"; do wait "$p" || true; done
-pass "per-client cap refuses the 21st connection; the 4th held query and the 3rd stream get 503"
+pass "per-client cap refuses the 21st connection, the cap in all the 41st; the 4th held query and the 3rd stream get 503"
 stop_registry
 
 # ---- accountservice ----
@@ -85,7 +87,16 @@ loops=$(nproc)
 "${ABUSE[@]}" big-body "$APORT" /accounts/10000 || fail "accountservice: big body"
 (($(acct_refused body_too_large) == 1)) || fail "accountservice: 413 not counted"
 "${ABUSE[@]}" per-client "$APORT" 50 || fail "accountservice: per-client cap"
+stop_clean "$ACCT_PID" accountservice
+DISCOVERY_INTERVAL=1 "$BIN/accountservice" --port "$APORT" --db-path "$TMP/accounts.db" \
+	--quotes-url "http://127.0.0.1:$QP/api/quote?strength=1" --amqp-url "$AMQP_SERVER_URL" \
+	--max-connections 30 >>"$TMP/accountservice.log" 2>&1 &
+STARTED+=($!)
+ACCT_PID=$!
+wait_http "http://127.0.0.1:$APORT/health"
+"${ABUSE[@]}" total "$APORT" 30 || fail "accountservice: connections in all, over every loop"
+(($(acct_refused max_connections) >= 1)) || fail "accountservice: max_connections not counted"
 body=$(curl -fsS "http://127.0.0.1:$APORT/accounts/10000") || fail "accountservice: not serving"
 [[ $(jq -r .id <<<"$body") == 10000 ]] || fail "accountservice: $body"
-pass "accountservice: half-sent requests capped and closed, 413 for a big body, per-client cap"
+pass "accountservice: half-sent requests capped and closed, 413 for a big body, per-client cap, the cap in all over every loop"
 stop_clean "$ACCT_PID" accountservice

@@ -79,7 +79,7 @@ static void connection_event(void *cls, struct MHD_Connection *c, void **socket_
 static int setup(void **state)
 {
 	(void)state;
-	srv.peers = peercap_new(1);
+	srv.peers = peercap_new(1, 0);
 	srv.daemon =
 		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, hguard_accept,
 				 srv.peers, access_handler, NULL, MHD_OPTION_NOTIFY_CONNECTION,
@@ -183,6 +183,7 @@ static int no_connections(void **state)
 static void hguard_accept_should_close_a_connection_past_the_cap(void **state)
 {
 	(void)state;
+	struct peercap_stats ps;
 	int first, second;
 	char c;
 	first = dial();
@@ -191,7 +192,8 @@ static void hguard_accept_should_close_a_connection_past_the_cap(void **state)
 	assert_int_equal(recv(second, &c, 1, 0), 0);
 	close(second);
 	close(first);
-	assert_true(peercap_refused(srv.peers) >= 1);
+	peercap_stats(srv.peers, &ps);
+	assert_true(ps.refused_per_peer >= 1);
 }
 
 int main(void)
