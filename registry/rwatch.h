@@ -69,7 +69,8 @@ enum rwatch_result {
  * (evaluated under the lock), suspends e->conn and registers e.
  */
 enum rwatch_result rwatch_suspend(struct rwatch *w, struct rwatch_entry *e,
-				  bool (*still_waiting)(void *ctx), void *ctx);
+				  bool (*still_waiting)(void *ctx), void *ctx)
+	__attribute__((warn_unused_result));
 
 /* The table changed for service: resumes its waiters and the streams. */
 void rwatch_notify(struct rwatch *w, const char *service);

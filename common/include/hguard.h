@@ -41,6 +41,7 @@ struct hguard_conn *hguard_conn_of(struct MHD_Connection *c);
  * length (Transfer-Encoding). A 413 queued on that first call makes MHD
  * close the connection after it instead of reading the body.
  */
-bool hguard_body_too_large(struct MHD_Connection *c, uint64_t max);
+bool hguard_body_too_large(struct MHD_Connection *c, uint64_t max)
+	__attribute__((warn_unused_result));
 
 #endif

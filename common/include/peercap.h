@@ -32,7 +32,8 @@ void peercap_free(struct peercap *p);
 /* True when fewer than max_total connections are open and the address
  * holds fewer than max_per_peer; a refusal is counted by its cause. Other
  * address families (not IP) are always admitted. */
-bool peercap_admit(struct peercap *p, const struct sockaddr *sa, socklen_t len);
+bool peercap_admit(struct peercap *p, const struct sockaddr *sa, socklen_t len)
+	__attribute__((warn_unused_result));
 /* A connection from sa started: its peer, to give back to peercap_close(),
  * or NULL (not IP, or no memory: then it is not counted). */
 struct peercap_peer *peercap_open(struct peercap *p, const struct sockaddr *sa, socklen_t len);
