@@ -43,5 +43,6 @@ const char dashboard_html[] =
 	" es.addEventListener(kind,e=>{const i=JSON.parse(e.data);\n"
 	"  log.textContent=new Date().toISOString()+' '+kind+' '+i.service+' '+i.instanceId+\n"
 	"   (i.reason?' ('+i.reason+')':'')+'\\n'+log.textContent.slice(0,5000);refresh();});\n"
+	"es.addEventListener('snapshot',()=>refresh());\n"
 	"refresh();setInterval(refresh,2000);\n"
 	"</script></body></html>\n";

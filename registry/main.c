@@ -12,6 +12,7 @@
 #include "registry/rlink.h"
 #include "registry/subscriber.h"
 #include "registry/table.h"
+#include "timing.h"
 
 /* Every held-open query or stream is a descriptor: use all we may. */
 static void raise_fd_limit(void)
@@ -61,6 +62,9 @@ int main(int argc, char **argv)
 		.max_instances = (size_t)cfg.max_instances,
 		.max_services = (size_t)cfg.max_services,
 		.strict_seq = cfg.secret[0] != '\0',
+		/* Microseconds of the wall clock: above any index an earlier run
+		 * reached unless it made a million changes a second. */
+		.first_index = (uint64_t)timing_wall_ms() * 1000,
 		.max_per_service = (size_t)cfg.max_per_service,
 		.max_ttl_s = (int)(cfg.max_ttl_ms / 1000),
 	});

@@ -237,7 +237,10 @@ static bool still_waiting(void *ctx)
 	uint64_t now = req->route == R_SERVICES
 			       ? table_index(req->h->table)
 			       : table_service_index(req->h->table, req->service);
-	return now <= req->q.index;
+	/* Only an index equal to the current one waits: a lower one has news,
+	 * and a higher one comes from an earlier run or another replica, so
+	 * the client must start over from this answer (as Consul's do). */
+	return now == req->q.index;
 }
 
 static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *req)

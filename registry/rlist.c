@@ -87,6 +87,10 @@ struct collect {
 	struct entry *v;
 	size_t n, cap;
 	const enum token_state *state;
+	/* With every service's instances, each one's service name, by index
+	 * into v (same length); NULL otherwise. */
+	char (*services)[TOKEN_SERVICE_MAX + 1];
+	size_t services_cap;
 	bool failed;
 };
 
@@ -111,6 +115,26 @@ static void collect_instance(void *ctx, const struct token *tok, const struct re
 	c->n++;
 }
 
+/* collect_instance, and the instance's service name beside it. */
+static void collect_with_service(void *ctx, const struct token *tok,
+				 const struct render_times *tm, struct render_frag *frag)
+{
+	struct collect *c = ctx;
+	char(*names)[TOKEN_SERVICE_MAX + 1];
+
+	if (c->failed)
+		return;
+	names = grow(c->services, &c->services_cap, c->n, sizeof(*names));
+	if (!names) {
+		c->failed = true;
+		return;
+	}
+	c->services = names;
+	collect_instance(ctx, tok, tm, frag);
+	if (!c->failed)
+		snprintf(c->services[c->n - 1], sizeof(c->services[0]), "%s", tok->service);
+}
+
 static void collect_clear(struct collect *c)
 {
 	size_t i;
@@ -118,6 +142,7 @@ static void collect_clear(struct collect *c)
 	for (i = 0; i < c->n; i++)
 		render_frag_release(c->v[i].frag);
 	free(c->v);
+	free(c->services);
 }
 
 /* Moves the collected references into b. */
@@ -212,6 +237,55 @@ static struct rlist_body *instances_body(struct table *t, const char *service,
 	return b;
 }
 
+/* The SSE snapshot frame, "id: N\nevent: snapshot\ndata: {"index":N,
+ * "instances":[{"service":…,head tail},…]}\n\n": every instance of every
+ * service, built from references as the listings are. */
+struct rlist_body *rlist_snapshot(struct table *t)
+{
+	struct collect c = { 0 };
+	struct table_view view = { 0 };
+	struct rlist_body *b = NULL;
+	char *g;
+	size_t i, n;
+
+	table_foreach_every_instance(t, collect_with_service, &c, &view);
+	if (c.failed)
+		goto out;
+	b = body_new(&view, 3 * c.n + 2);
+	if (!b)
+		goto out;
+	b->glue = cJSON_malloc(2 * PREFIX_MAX + c.n * (RENDER_TAIL_MAX + TOKEN_SERVICE_MAX + 20));
+	if (!b->glue || take_frags(b, &c) < 0) {
+		rlist_release(b);
+		b = NULL;
+		goto out;
+	}
+	g = b->glue;
+	n = (size_t)snprintf(g, 2 * PREFIX_MAX,
+			     "id: %" PRIu64 "\nevent: snapshot\ndata: {\"index\":%" PRIu64
+			     "%s,\"instances\":[",
+			     view.index, view.index, view.stale ? ",\"stale\":true" : "");
+	body_add(b, g, n);
+	g += n;
+	for (i = 0; i < b->nfrags; i++) {
+		/* The head opens the object; the service goes in first. */
+		n = (size_t)snprintf(g, TOKEN_SERVICE_MAX + 20, "%s{\"service\":\"%s\",",
+				     i ? "," : "", c.services[i]);
+		body_add(b, g, n);
+		g += n;
+		body_add(b, b->frags[i]->head + 1, b->frags[i]->head_len - 1);
+		n = render_tail(g, c.v[i].ttl, c.v[i].seq, &c.v[i].tm);
+		g[n++] = '}';
+		body_add(b, g, n);
+		g += n;
+	}
+	memcpy(g, "]}\n\n", 4);
+	body_add(b, g, 4);
+out:
+	collect_clear(&c);
+	return b;
+}
+
 struct service_walk {
 	struct rlist_count *v;
 	size_t n, cap;
@@ -262,7 +336,7 @@ static char *services_text(const struct rlist_count *v, size_t count,
 
 	if (!root)
 		return NULL;
-	if (!cJSON_AddNumberToObject(root, "index", (double)view->index) ||
+	if (!render_add_u64(root, "index", view->index) ||
 	    (view->stale && !cJSON_AddTrueToObject(root, "stale")))
 		goto out;
 	list = cJSON_AddArrayToObject(root, "services");

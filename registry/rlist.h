@@ -70,6 +70,10 @@ struct rlist_body *rlist_service(struct rlist *l, const char *service,
 struct rlist_body *rlist_turbine(struct rlist *l, const char *service)
 	__attribute__((warn_unused_result));
 
+/* The SSE frame of event "snapshot": id and index the table's, data
+ * {"index":N,"instances":[every instance, each with "service" first]}. */
+struct rlist_body *rlist_snapshot(struct table *t) __attribute__((warn_unused_result));
+
 /* One service's instance counts by token_state. */
 struct rlist_count {
 	char name[TOKEN_SERVICE_MAX + 1];

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "registry/rhttp.h"
+#include "registry/rlist.h"
 #include "registry/rquery.h"
 #include "timing.h"
 
@@ -21,6 +22,8 @@ struct sse {
 	uint64_t last_id;
 	char *frame; /* being sent */
 	size_t off, len;
+	struct rlist_reader *snapshot; /* being sent, before any event */
+	uint64_t snapshot_pos;
 	int64_t keepalive_due;
 	struct rwatch_entry entry;
 };
@@ -40,6 +43,16 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	for (;;) {
+		if (!s->frame && s->snapshot) {
+			ssize_t n = rlist_reader_read(s->snapshot, s->snapshot_pos, buf, max);
+
+			if (n > 0) {
+				s->snapshot_pos += (uint64_t)n;
+				return n;
+			}
+			rlist_reader_free(s->snapshot);
+			s->snapshot = NULL;
+		}
 		if (s->frame) {
 			size_t n = s->len - s->off < max ? s->len - s->off : max;
 			memcpy(buf, s->frame + s->off, n);
@@ -92,6 +105,7 @@ static void sse_free(void *cls)
 	struct sse *s = cls;
 
 	rwatch_stream_close(s->watch);
+	rlist_reader_free(s->snapshot);
 	free(s->frame);
 	free(s);
 }
@@ -122,6 +136,21 @@ struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
 	s->conn = c;
 	s->keepalive_ms = keepalive_ms;
 	s->last_id = last_id;
+	/* A client the ring cannot bring up to date (a new one, one from an
+	 * earlier run or another replica, one too far behind) gets the whole
+	 * table first, then the changes after it. */
+	if (!last_event_id || !table_event_resumable(t, last_id)) {
+		struct rlist_body *b = rlist_snapshot(t);
+
+		if (b) {
+			s->last_id = b->index;
+			s->snapshot = rlist_reader_new(b);
+		}
+		if (!s->snapshot) {
+			sse_free(s);
+			return NULL;
+		}
+	}
 	/* The first bytes tell the client how soon to reconnect. */
 	s->frame = strdup("retry: 2000\n\n");
 	if (!s->frame) {

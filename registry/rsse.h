@@ -19,8 +19,10 @@
  * A stream ends with an error as soon as rwatch finds that its client hung
  * up while it was suspended.
  *
- * last_event_id: the client's Last-Event-ID header, or NULL to start with
- * the next change. NULL with *why set on a malformed id, when rwatch's
+ * last_event_id: the client's Last-Event-ID header. Without one, or with
+ * one the event ring cannot resume from (too old, from an earlier run or
+ * another replica), the stream starts with event "snapshot" (the whole
+ * table, rlist_snapshot) and goes on with the changes after it. NULL with *why set on a malformed id, when rwatch's
  * max_streams are open, or on no memory.
  */
 enum rsse_refusal { RSSE_NO_MEMORY, RSSE_BAD_ID, RSSE_FULL };

@@ -35,7 +35,7 @@ cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
 	}
 	cJSON_AddNumberToObject(root, "instances", (double)ts.instances);
 	cJSON_AddNumberToObject(root, "services", (double)ts.services);
-	cJSON_AddNumberToObject(root, "index", (double)ts.index);
+	render_add_u64(root, "index", ts.index);
 	return root;
 }
 

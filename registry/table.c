@@ -234,6 +234,7 @@ struct table *table_new(const struct table_limits *limits)
 	if (!t->lim.max_tombstones)
 		t->lim.max_tombstones = DEFAULT_MAX_TOMBSTONES;
 	rtomb_init(&t->tombs, t->lim.max_tombstones);
+	t->index = t->lim.first_index;
 	if (rring_init(&t->ring, t->lim.event_capacity) < 0)
 		goto out_free;
 	if (pthread_mutex_init(&t->mu, NULL) != 0)
@@ -569,7 +570,7 @@ uint64_t table_service_index(struct table *t, const char *service)
 
 	pthread_mutex_lock(&t->mu);
 	s = svc_find(t, service);
-	index = s ? s->index : 0;
+	index = s ? s->index : t->lim.first_index;
 	pthread_mutex_unlock(&t->mu);
 	return index;
 }
@@ -651,12 +652,45 @@ void table_foreach_instance(struct table *t, const char *service, table_instance
 	pthread_mutex_lock(&t->mu);
 	s = svc_find(t, service);
 	if (view) {
-		view->index = s ? s->index : 0;
+		view->index = s ? s->index : t->lim.first_index;
 		view->stale = t->stale;
 	}
 	if (s)
 		twalk_r(s->instances, visit_instance, &f);
 	pthread_mutex_unlock(&t->mu);
+}
+
+static void visit_service_instances(const void *nodep, VISIT which, void *closure)
+{
+	const struct svc *s = *(struct svc *const *)nodep;
+
+	if ((which == postorder || which == leaf) && s->count > 0)
+		twalk_r(s->instances, visit_instance, closure);
+}
+
+void table_foreach_every_instance(struct table *t, table_instance_fn fn, void *ctx,
+				  struct table_view *view)
+{
+	struct foreach f = { .instance_fn = fn, .ctx = ctx };
+
+	pthread_mutex_lock(&t->mu);
+	if (view) {
+		view->index = t->index;
+		view->stale = t->stale;
+	}
+	twalk_r(t->services, visit_service_instances, &f);
+	pthread_mutex_unlock(&t->mu);
+}
+
+bool table_event_resumable(struct table *t, uint64_t after)
+{
+	bool ok;
+
+	pthread_mutex_lock(&t->mu);
+	/* The ring holds ids (index - count, index]. */
+	ok = after <= t->index && after >= t->index - t->ring.count;
+	pthread_mutex_unlock(&t->mu);
+	return ok;
 }
 
 void table_view(struct table *t, const char *service, struct table_view *out)
@@ -666,7 +700,7 @@ void table_view(struct table *t, const char *service, struct table_view *out)
 	pthread_mutex_lock(&t->mu);
 	if (service) {
 		s = svc_find(t, service);
-		out->index = s ? s->index : 0;
+		out->index = s ? s->index : t->lim.first_index;
 	} else {
 		out->index = t->index;
 	}

@@ -43,6 +43,11 @@ struct table_limits {
 	 * the callers pass, a monotonic clock, so that a step of the wall
 	 * clock (NTP, a resumed VM) expires nothing early and nothing late. */
 	int64_t (*wall_ms)(void);
+	/* The index before the first change, and the index of a service that
+	 * has none yet. The registry starts it from the wall clock in
+	 * microseconds, so that an index never goes backwards across
+	 * restarts; 0: 0. */
+	uint64_t first_index;
 };
 
 /* The cap that refused a new instance (or its new service). */
@@ -156,6 +161,13 @@ void table_foreach_service(struct table *t, table_service_fn fn, void *ctx,
 			   struct table_view *view);
 void table_foreach_instance(struct table *t, const char *service, table_instance_fn fn,
 			    void *ctx, struct table_view *view);
+/* Every instance of every service, by service then instanceId; view->index
+ * is the table index. */
+void table_foreach_every_instance(struct table *t, table_instance_fn fn, void *ctx,
+				  struct table_view *view);
+/* Can the events after `after` still be replayed: after is the current
+ * index, or no older than the oldest event kept, and not ahead. */
+bool table_event_resumable(struct table *t, uint64_t after);
 
 /*
  * The first event with id > after, as an SSE frame ("id: …\nevent: …\n

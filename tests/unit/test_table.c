@@ -383,6 +383,27 @@ static void table_expire_should_ignore_steps_of_the_wall_clock(void **state)
 	table_free(t);
 }
 
+static void table_event_resumable_should_know_what_the_ring_can_replay(void **state)
+{
+	struct table *t = table_new(&(struct table_limits){ .first_index = 1000,
+							    .event_capacity = 2 });
+	(void)state;
+
+	assert_int_equal(table_index(t), 1000);
+	assert_int_equal(table_service_index(t, "none"), 1000);
+	assert_true(table_event_resumable(t, 1000));
+	assert_false(table_event_resumable(t, 999));  /* an earlier run */
+	assert_false(table_event_resumable(t, 1001)); /* another replica */
+	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i2", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(apply(t, "a", "i3", "UP", 1, 6, 0), TABLE_JOINED);
+	/* Ids 1002 and 1003 are kept: after 1001 they replay all. */
+	assert_true(table_event_resumable(t, 1003));
+	assert_true(table_event_resumable(t, 1001));
+	assert_false(table_event_resumable(t, 1000));
+	table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +422,7 @@ int main(void)
 		cmocka_unit_test(table_apply_should_bound_the_tombstones),
 		cmocka_unit_test(table_remove_should_keep_an_instance_its_match_refuses),
 		cmocka_unit_test(table_expire_should_ignore_steps_of_the_wall_clock),
+		cmocka_unit_test(table_event_resumable_should_know_what_the_ring_can_replay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
