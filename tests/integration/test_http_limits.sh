@@ -17,8 +17,10 @@ has_metric() { [[ $(metric "$1") == "$2" ]]; }
 start_registry --max-connections 1000 --max-connections-per-client 600 \
 	--request-timeout 2s --max-waiting 600 --max-streams 100
 RP=$(port_of "$REG")
+# The index of a service nobody changes: queries at it are held.
+lidx() { curl -sf "$REG/services/limits$$" | jq .index; }
 
-"${ABUSE[@]}" held-close "$RP" 500 "/services/limits$$?index=0&wait=10m" registry_blocking_queries_waiting ||
+"${ABUSE[@]}" held-close "$RP" 500 "/services/limits$$?index=$(lidx)&wait=10m" registry_blocking_queries_waiting ||
 	fail "held blocking queries not freed"
 "${ABUSE[@]}" held-close "$RP" 100 /events registry_event_streams_open ||
 	fail "held event streams not freed"
@@ -49,11 +51,11 @@ RP=$(port_of "$REG")
 (($(refused registry_http_refused_total max_connections) >= 1)) || fail "max_connections not counted"
 held=()
 for _ in 1 2 3; do
-	curl -s -o /dev/null "$REG/services/limits$$?index=0&wait=20s" & held+=($!)
+	curl -s -o /dev/null "$REG/services/limits$$?index=$(lidx)&wait=20s" & held+=($!)
 done
 wait_for 3000 has_metric registry_blocking_queries_waiting 3 >/dev/null ||
 	fail "3 blocking queries not held"
-code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/services/limits$$?index=0&wait=20s")
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/services/limits$$?index=$(lidx)&wait=20s")
 [[ $code == 503 ]] && jq -e .error "$TMP/body" >/dev/null || fail "4th blocking query: $code"
 for _ in 1 2; do
 	curl -sN -o /dev/null "$REG/events" & held+=($!)

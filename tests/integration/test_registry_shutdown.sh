@@ -29,7 +29,7 @@ for ((r = 1; r <= rounds; r++)); do
 		amqp-publish -u "$AMQP_URL" -e discovery -r "discovery.$S.up" -l <"$TMP/churn" || break
 	done &
 	churn=$!
-	index=$(curl -sf "$REG/services" | jq .index)
+	index=$(curl -sf "$REG/services/other$S" | jq .index) # a service nobody changes
 	for ((w = 0; w < held; w++)); do
 		curl -s -o /dev/null "$REG/services/other$S?index=$index&wait=60s" &
 		STARTED+=($!)
