@@ -157,6 +157,8 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	counter(f, "registry_ttl_clamped_total",
 		"Tokens whose ttl was above REGISTRY_MAX_TTL (kept that long instead).",
 		ts.ttl_clamped);
+	counter(f, "registry_instance_conflicts_total",
+		"Tokens from a second live process announcing the same instanceId.", ts.conflicts);
 	gauge(f, "registry_tombstones",
 	      "Departed instances whose last seq is kept against replays.", ts.tombstones);
 	counter(f, "registry_tombstones_evicted_total",

@@ -17,6 +17,7 @@
 
 #include "registry/rheap.h"
 #include "registry/rring.h"
+#include "log.h"
 #include "registry/rtomb.h"
 #include "timing.h"
 
@@ -27,6 +28,7 @@
 #define DEFAULT_EVENT_CAPACITY 4096
 #define DEFAULT_TOMBSTONE_MS 30000
 #define DEFAULT_MAX_TOMBSTONES 100000
+#define CONFLICT_LOG_MS 60000
 
 struct svc;
 
@@ -38,6 +40,7 @@ struct inst {
 	struct rheap_node expiry; /* .at: the deadline, monotonic ms */
 	struct svc *svc;
 	struct render_frag *frag; /* of tok, for listings */
+	int64_t conflict_logged_ms; /* monotonic; 0: never */
 };
 
 #define INST_OF_EXPIRY(node) \
@@ -60,7 +63,7 @@ struct table {
 	struct rheap heap;
 	uint64_t index;
 	uint64_t joins, updates, leaves, expiries, refused;
-	uint64_t refused_by[TABLE_CAP_COUNT], ttl_clamped;
+	uint64_t refused_by[TABLE_CAP_COUNT], ttl_clamped, conflicts;
 	bool stale;
 	struct rring ring; /* ids (index - ring.count, index] */
 	struct rtomb tombs;
@@ -312,6 +315,29 @@ static void inst_renew(struct table *t, struct inst *in, int64_t now_ms)
 	in->expires_wall = in->last_seen + (int64_t)in->tok.ttl * 1000;
 }
 
+/*
+ * Two live processes announcing one instanceId (the default address:port
+ * behind NAT, or a mis-set overlay): the one with the higher seq wins and
+ * every token of the other is stale. That is worth saying: counted, and
+ * logged once a minute per instance with both processes named.
+ */
+static void note_conflict(struct table *t, struct inst *in, const struct token *tok,
+			  int64_t now_ms)
+{
+	if (!tok->incarnation[0] || !in->tok.incarnation[0] ||
+	    strcmp(tok->incarnation, in->tok.incarnation) == 0)
+		return;
+	t->conflicts++;
+	if (in->conflict_logged_ms && now_ms - in->conflict_logged_ms < CONFLICT_LOG_MS)
+		return;
+	in->conflict_logged_ms = now_ms;
+	log_warn("instance conflict service=%s instance=%s: incarnation %s (hostname %s) and %s "
+		 "(hostname %s) both announce it; the higher seq wins",
+		 in->svc->name, in->tok.instance_id, in->tok.incarnation,
+		 in->tok.hostname ? in->tok.hostname : "-", tok->incarnation,
+		 tok->hostname ? tok->hostname : "-");
+}
+
 static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms)
 {
 	struct svc *s = svc_find(t, tok->service);
@@ -327,6 +353,8 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	if (!in && tok->state == TOKEN_DOWN)
 		return TABLE_ABSENT;
 	if (tok->seq >= 0 && last >= 0) {
+		if (in && tok->seq <= last)
+			note_conflict(t, in, tok, now_ms);
 		if (t->lim.strict_seq && tok->seq <= last)
 			return TABLE_REPLAYED;
 		if (tok->seq < last)
@@ -594,6 +622,7 @@ void table_stats(struct table *t, struct table_stats *out)
 	out->leaves = t->leaves;
 	out->expiries = t->expiries;
 	out->refused = t->refused;
+	out->conflicts = t->conflicts;
 	out->tombstones = t->tombs.count;
 	out->tombstones_evicted = t->tombs.evicted;
 	memcpy(out->refused_by, t->refused_by, sizeof(out->refused_by));

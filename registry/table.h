@@ -79,6 +79,7 @@ struct table_stats {
 	size_t instances;
 	size_t services; /* with at least one instance */
 	uint64_t joins, updates, leaves, expiries, refused;
+	uint64_t conflicts; /* tokens of a second live process with the same instanceId */
 	size_t tombstones;
 	uint64_t tombstones_evicted; /* dropped early: the set was full */
 	uint64_t refused_by[TABLE_CAP_COUNT]; /* refused, by cap */

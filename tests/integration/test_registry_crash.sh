@@ -63,6 +63,20 @@ t0=$(now_ms)
 start_publisher "$S" 10.0.9.1
 second=$PUB_PID
 wait_for 5000 latest_seq_at_least "$t0" >/dev/null || fail "the second process's token did not win"
+# Both alive meanwhile: a collision, counted and logged naming both.
+conflicts() { metric registry_instance_conflicts_total; }
+conflicted() { (($(conflicts) >= 1)); }
+wait_for 5000 conflicted >/dev/null || fail "two live processes with one instanceId not counted"
+line=$(grep "instance conflict service=$S instance=10.0.9.1:8080:" "$TMP/registry.log")
+incarnations=$("$ROOT/scripts/rabbitmq.sh" ctl "$RABBIT_DIR" list_connections client_properties |
+	grep -o "discovery:$S:10.0.9.1:8080:[0-9a-f]*" | sed 's/.*://' | sort -u)
+[[ $(wc -l <<<"$incarnations") == 2 ]] || fail "not two connections for the instance"
+for inc in $incarnations; do
+	grep -q "$inc (hostname" <<<"$line" || fail "the conflict log line does not name $inc: $line"
+done
+[[ $(grep -c "instance conflict service=$S" "$TMP/registry.log") == 1 ]] ||
+	fail "the conflict was logged more than once a minute"
+pass "two live processes with one instanceId: counted ($(conflicts)) and logged once, naming both"
 kill -9 "$first"
 wait_for 3000 ignored_is other_incarnation 2 >/dev/null ||
 	fail "the old incarnation's close was not ignored: $(ignored other_incarnation)"
