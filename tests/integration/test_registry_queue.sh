@@ -38,3 +38,19 @@ wait_for 5000 newest_listed >/dev/null || fail "after the stall the newest token
 publish "discovery.other$S.up" '{"state":"UP","address":"10.0.8.1"}'
 wait_for 2000 has_count "other$S" 1 >/dev/null || fail "the registry did not recover"
 pass "5000 tokens of 3.5 KB to a stalled registry: the broker kept $held (limit $limit), the newest listed, $(count "$S") in all; it recovered"
+
+# A queue deleted under the registry (basic.cancel): it declares and
+# consumes again, and tokens reach it as before.
+"$ROOT/scripts/rabbitmq.sh" ctl "$RABBIT_DIR" list_queues name arguments |
+	awk -v l="$limit" '$0 ~ "x-max-length\",\"?" l "[]}]" { print $1 }' >"$TMP/queues"
+[[ -s "$TMP/queues" ]] || fail "the registry's queues are not found"
+reconnects() { metric registry_amqp_reconnects_total; }
+before=$(reconnects)
+while read -r q; do
+	"$ROOT/scripts/rabbitmq.sh" ctl "$RABBIT_DIR" delete_queue "$q" >/dev/null
+done <"$TMP/queues"
+reconnected() { (($(reconnects) > before)) && registry_connected; }
+wait_for 10000 reconnected >/dev/null || fail "the registry did not come back after its queue was deleted"
+publish "discovery.third$S.up" '{"state":"UP","address":"10.0.8.3"}'
+wait_for 3000 has_count "third$S" 1 >/dev/null || fail "no token reached the registry after its queue was deleted"
+pass "the registry's queues deleted under it: it consumed again (reconnects $before -> $(reconnects)) and tokens flow"
