@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	if (rc == CONFIG_HELP)
 		return 0;
 	if (rc < 0) {
-		fprintf(stderr, "accountservice: %s\n", err);
+		fprintf(stderr, "accountservice: %s (see --help)\n", err);
 		return EXIT_USAGE;
 	}
 	log_init("accountservice", cfg.log_level);

@@ -142,6 +142,38 @@ static void session_free_fields(struct amqp_session *s)
 	free(s);
 }
 
+int amqp_session_check_url(const char *url, char *err, size_t errlen)
+{
+	struct amqp_connection_info info;
+	char masked[512], *copy;
+	int status;
+
+	log_mask_url(url, masked, sizeof(masked));
+	if (strncmp(url, "amqp://", 7) != 0 && strncmp(url, "amqps://", 8) != 0) {
+		snprintf(err, errlen, "'%s' is not an amqp:// or amqps:// URL", masked);
+		return AMQP_SESSION_ERR_URL;
+	}
+	if (strstr(url + 7, "amqp://") || strstr(url + 7, "amqps://")) {
+		snprintf(err, errlen, "'%s' names several brokers: give one URL", masked);
+		return AMQP_SESSION_ERR_URL;
+	}
+	copy = strdup(url);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return AMQP_SESSION_ERR_NO_MEMORY;
+	}
+	amqp_default_connection_info(&info);
+	status = amqp_parse_url(copy, &info);
+	free(copy);
+	if (status != AMQP_STATUS_OK) {
+		snprintf(err, errlen,
+			 "'%s' does not parse: amqp[s]://user:password@host:port/vhost, with %%-escapes",
+			 masked);
+		return AMQP_SESSION_ERR_URL;
+	}
+	return 0;
+}
+
 struct amqp_session *amqp_session_new(const struct amqp_session_options *opts)
 {
 	struct amqp_session *s;

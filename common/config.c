@@ -7,13 +7,14 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "amqp_session.h"
 #include "log.h"
 #include "timing.h"
 
 static bool config_takes_text(enum config_type type)
 {
 	return type == CONFIG_STRING || type == CONFIG_SECRET || type == CONFIG_URL ||
-	       type == CONFIG_FILE;
+	       type == CONFIG_AMQP_URL || type == CONFIG_FILE;
 }
 
 static int config_parse_long(const char *text, long min, long max, long *out)
@@ -27,10 +28,55 @@ static int config_parse_long(const char *text, long min, long max, long *out)
 	return 0;
 }
 
+static bool config_has_secret(enum config_type type)
+{
+	return type == CONFIG_SECRET || type == CONFIG_AMQP_URL;
+}
+
+/* Secrets read from files live as long as the process, as environ does. */
+#define CONFIG_SECRET_FILES 8
+#define CONFIG_SECRET_FILE_MAX 4096
+static char config_file_values[CONFIG_SECRET_FILES][CONFIG_SECRET_FILE_MAX];
+static size_t config_file_count;
+
+/* *value gets the file's first line (a trailing newline is not part of a
+ * secret). */
+static int config_read_secret_file(const char *path, const char *source, const char **value,
+				   char *err, size_t errlen)
+{
+	char *buf;
+	FILE *f;
+	size_t n;
+
+	if (config_file_count >= CONFIG_SECRET_FILES) {
+		snprintf(err, errlen, "%s: more than %d secret files", source, CONFIG_SECRET_FILES);
+		return -1;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot read '%s': %s", source, path, strerror(errno));
+		return -1;
+	}
+	buf = config_file_values[config_file_count];
+	n = fread(buf, 1, CONFIG_SECRET_FILE_MAX, f);
+	fclose(f);
+	if (n == CONFIG_SECRET_FILE_MAX) {
+		snprintf(err, errlen, "%s: '%s' is over %d bytes", source, path,
+			 CONFIG_SECRET_FILE_MAX - 1);
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	config_file_count++;
+	*value = buf;
+	return 0;
+}
+
 /* Stores one value; `source` names where it came from for the message. */
 static int config_set(const struct config_option *o, const char *value,
 		      const char *source, char *err, size_t errlen)
 {
+	char why[600];
 	long number;
 	int64_t ms;
 
@@ -38,6 +84,15 @@ static int config_set(const struct config_option *o, const char *value,
 	case CONFIG_STRING:
 	case CONFIG_SECRET:
 	case CONFIG_URL:
+		*(const char **)o->target = value;
+		return 0;
+	case CONFIG_AMQP_URL:
+		/* Said now, precisely, rather than as a connection that never
+		 * comes; the message masks the password. */
+		if (amqp_session_check_url(value, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", source, why);
+			return -1;
+		}
 		*(const char **)o->target = value;
 		return 0;
 	case CONFIG_FILE:
@@ -146,7 +201,7 @@ static void config_unknown(const struct config_option *opts, size_t count, const
 			 "unknown option '--%s...' (write --%s=VALUE or --%s VALUE)",
 			 o->flag, o->flag, o->flag);
 	else
-		snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)len, name);
+		snprintf(err, errlen, "unknown option '--%.*s'", (int)len, name);
 }
 
 static void config_format_default(const struct config_option *o, char *out, size_t outlen)
@@ -164,6 +219,7 @@ static void config_format_default(const struct config_option *o, char *out, size
 		snprintf(out, outlen, "%s", text && *text ? "***" : "");
 		return;
 	case CONFIG_URL:
+	case CONFIG_AMQP_URL:
 		text = *(const char **)o->target;
 		log_mask_url(text ? text : "", out, outlen);
 		return;
@@ -224,6 +280,20 @@ int config_load(const struct config_option *opts, size_t count, int argc,
 
 	for (size_t i = 0; i < count; i++) {
 		const char *value = opts[i].env ? getenv(opts[i].env) : NULL;
+		char source[128];
+
+		if (!value && config_has_secret(opts[i].type) && opts[i].env) {
+			/* NAME_FILE, as Docker's official images read Swarm secrets. */
+			snprintf(source, sizeof(source), "%s_FILE", opts[i].env);
+			if (getenv(source) &&
+			    config_read_secret_file(getenv(source), source, &value, err, errlen) < 0)
+				return -1;
+			if (value) {
+				if (config_set(&opts[i], value, source, err, errlen) < 0)
+					return -1;
+				continue;
+			}
+		}
 		/* An empty variable means "not set" for numbers, as in shells. */
 		if (!value || (*value == '\0' && !config_takes_text(opts[i].type)))
 			continue;

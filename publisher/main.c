@@ -54,7 +54,7 @@ static int main_usage(const char *fmt, const char *detail)
 {
 	fprintf(stderr, "publisher: ");
 	fprintf(stderr, fmt, detail);
-	fputc('\n', stderr);
+	fputs(" (see --help)\n", stderr);
 	return MAIN_EXIT_USAGE;
 }
 
@@ -85,7 +85,7 @@ static int main_copy_strings(const struct main_config *c, struct token *t)
 static int main_configure(int argc, char **argv, struct main_config *c, struct token *t)
 {
 	const struct config_option opts[] = {
-		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
+		{"amqp-url", "AMQP_SERVER_URL", CONFIG_AMQP_URL, &c->amqp_url, 0, 0,
 		 "broker URL, amqp:// or amqps://"},
 		{"amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
 		 "amqps://: PEM file of the CA that signed the broker's certificate; "

@@ -33,7 +33,7 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.log_level = LOG_INFO,
 	};
 	const struct config_option opts[] = {
-		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &c->amqp_url, 0, 0,
+		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_AMQP_URL, &c->amqp_url, 0, 0,
 		  "broker URL, amqp:// or amqps://" },
 		{ "amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
 		  "amqps://: PEM file of the CA that signed the broker's certificate; "

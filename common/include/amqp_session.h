@@ -83,6 +83,11 @@ enum amqp_session_error {
 	AMQP_SESSION_ERR_BLOCKED = -7,
 };
 
+/* 0 when url is one broker URL the session can use, else a negative code
+ * and a sentence (password masked) in err saying what is wrong with it. */
+int amqp_session_check_url(const char *url, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 /* Copies the options; NULL on bad URL or no memory. */
 struct amqp_session *amqp_session_new(const struct amqp_session_options *opts)
 	__attribute__((warn_unused_result));

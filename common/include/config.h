@@ -11,11 +11,15 @@
  * caller stored in the targets, then the environment, then the flags
  * ("--port 6767" or "--port=6767"; "--verbose", "--no-verbose" or
  * "--verbose=false" for a CONFIG_FLAG). --help is generated from the table.
+ * A secret (CONFIG_SECRET, CONFIG_AMQP_URL) whose variable NAME is unset is
+ * also read from the file that NAME_FILE names (its first line), as Docker's
+ * official images read Swarm secrets.
  */
 enum config_type {
 	CONFIG_STRING,      /* const char **: points into environ or argv */
 	CONFIG_SECRET,      /* like CONFIG_STRING, shown as *** in --help */
 	CONFIG_URL,         /* like CONFIG_STRING, password masked in --help */
+	CONFIG_AMQP_URL,    /* a CONFIG_URL amqp_session_check_url() accepts */
 	CONFIG_FILE,        /* like CONFIG_STRING; a non-empty one must be readable */
 	CONFIG_INT,         /* long *, within [min, max] */
 	CONFIG_PORT,        /* int *, 1..65535 (0 allowed when min is 0) */

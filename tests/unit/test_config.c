@@ -4,8 +4,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -256,6 +258,71 @@ static void config_load_should_reject_an_unreadable_file(void **state)
 	assert_string_equal(ca, "");
 }
 
+static void config_load_should_say_what_is_wrong_with_an_amqp_url(void **state)
+{
+	(void)state;
+	const char *url = "amqp://localhost/";
+	struct config_option opts[] = {
+		{ "amqp-url", "T_AMQP", CONFIG_AMQP_URL, &url, 0, 0, "broker" },
+	};
+	char err[512] = "";
+	char *scheme[] = { "prog", "--amqp-url", "http://u:pw@h/" };
+	char *port[] = { "prog", "--amqp-url", "amqp://u:pw@h:99999/" };
+	char *list[] = { "prog", "--amqp-url", "amqp://a/,amqp://b/" };
+	char *good[] = { "prog", "--amqp-url", "amqps://u:p%2Fw@h:5671/vh" };
+
+	assert_true(config_load(opts, 1, 3, scheme, "test", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--amqp-url: 'http://u:***@h/' is not an amqp://"));
+	assert_true(config_load(opts, 1, 3, port, "test", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "does not parse"));
+	assert_null(strstr(err, "pw"));
+	assert_true(config_load(opts, 1, 3, list, "test", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "several brokers"));
+	assert_int_equal(config_load(opts, 1, 3, good, "test", err, sizeof(err)), 0);
+	assert_string_equal(url, "amqps://u:p%2Fw@h:5671/vh");
+}
+
+static void config_load_should_read_a_secret_from_name_file(void **state)
+{
+	(void)state;
+	const char *secret = "", *url = "amqp://localhost/";
+	struct config_option opts[] = {
+		{ "secret", "T_FSECRET", CONFIG_SECRET, &secret, 0, 0, "key" },
+		{ "amqp-url", "T_FAMQP", CONFIG_AMQP_URL, &url, 0, 0, "broker" },
+	};
+	char path[] = "/tmp/test_config_secret.XXXXXX";
+	char err[512] = "";
+	char *argv[] = { "prog" };
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	assert_non_null(f);
+	fputs("k3y-from-a-file\n", f);
+	fclose(f);
+	setenv("T_FSECRET_FILE", path, 1);
+	assert_int_equal(config_load(opts, 2, 1, argv, "test", err, sizeof(err)), 0);
+	assert_string_equal(secret, "k3y-from-a-file"); /* without the newline */
+	/* The variable itself wins over its file. */
+	setenv("T_FSECRET", "from-env", 1);
+	assert_int_equal(config_load(opts, 2, 1, argv, "test", err, sizeof(err)), 0);
+	assert_string_equal(secret, "from-env");
+	unsetenv("T_FSECRET");
+	unsetenv("T_FSECRET_FILE");
+	/* A file that is not there, and a URL file with a bad URL. */
+	setenv("T_FAMQP_FILE", "/nonexistent/url", 1);
+	assert_true(config_load(opts, 2, 1, argv, "test", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "T_FAMQP_FILE: cannot read '/nonexistent/url'"));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("http://u:pw@h/", f);
+	fclose(f);
+	setenv("T_FAMQP_FILE", path, 1);
+	assert_true(config_load(opts, 2, 1, argv, "test", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "T_FAMQP_FILE: 'http://u:***@h/'"));
+	unsetenv("T_FAMQP_FILE");
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +338,8 @@ int main(void)
 		cmocka_unit_test_setup(config_print_help_should_mask_secrets, setup),
 		cmocka_unit_test_setup(config_load_should_parse_log_levels, setup),
 		cmocka_unit_test_setup(config_load_should_reject_an_unreadable_file, setup),
+		cmocka_unit_test_setup(config_load_should_say_what_is_wrong_with_an_amqp_url, setup),
+		cmocka_unit_test_setup(config_load_should_read_a_secret_from_name_file, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
