@@ -11,6 +11,9 @@
 #   scripts/rabbitmq.sh pause DIR   stop the broker application (an outage:
 #                                   every connection drops, the port closes)
 #   scripts/rabbitmq.sh resume DIR  start it again
+#   scripts/rabbitmq.sh restart DIR stop the whole node (its Erlang VM and
+#                                   epmd) and boot it again on the same
+#                                   ports with the same data
 #   scripts/rabbitmq.sh ctl DIR ARGS...  rabbitmqctl against the node
 #   scripts/rabbitmq.sh service-user DIR USER PASSWORD SERVICE
 #                                   a user that may announce only SERVICE
@@ -99,13 +102,22 @@ start_node() {
 	cat > "$dir/env" <<ENV
 export RABBIT_NODE=$node
 export RABBIT_PORT=$port
+export RABBIT_DIST_PORT=$dist
 export ERL_EPMD_PORT=$epmd
 export AMQP_SERVER_URL=amqp://guest:guest@127.0.0.1:$port/
 ENV
 	rm -f "$dir/rabbitmq.conf"
 	[[ -z "${RABBIT_TLS_DIR:-}" ]] || tls_config "$dir" "$(free_port)"
-	ERL_EPMD_PORT=$epmd \
-	RABBITMQ_NODENAME=$node RABBITMQ_NODE_PORT=$port RABBITMQ_DIST_PORT=$dist \
+	boot_node "$dir"
+}
+
+# Boots the node DIR/env describes, on its ports, with its data.
+boot_node() {
+	local dir=$1
+	# shellcheck disable=SC1091
+	source "$dir/env"
+	RABBITMQ_NODENAME=$RABBIT_NODE RABBITMQ_NODE_PORT=$RABBIT_PORT \
+	RABBITMQ_DIST_PORT=$RABBIT_DIST_PORT \
 	RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log \
 	RABBITMQ_ENABLED_PLUGINS_FILE=$dir/plugins \
 	RABBITMQ_CONFIG_FILE=$dir/rabbitmq RABBITMQ_ADVANCED_CONFIG_FILE=$dir/advanced.config \
@@ -115,7 +127,7 @@ ENV
 }
 
 cmd=${1:-}; dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,21p' "$0"; exit 2; }
+[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,24p' "$0"; exit 2; }
 
 case "$cmd" in
 start)
@@ -149,6 +161,11 @@ stop)
 	fi
 	rm -rf "$dir"
 	;;
+restart)
+	ctl "$dir" stop >/dev/null 2>&1 || true
+	kill_node "$RABBIT_NODE"
+	boot_node "$dir"
+	;;
 pause) ctl "$dir" stop_app >/dev/null ;;
 resume) ctl "$dir" start_app >/dev/null ;;
 ctl) shift 2; ctl "$dir" "$@" ;;
@@ -156,7 +173,7 @@ service-user)
 	# What a publisher of SERVICE does and nothing more (docs/deployment.md):
 	# declare and use the discovery exchange and its own server-named
 	# queue, publish under discovery.SERVICE.* and bind only discovery.sync.
-	[[ $# -eq 5 ]] || { sed -n '2,21p' "$0"; exit 2; }
+	[[ $# -eq 5 ]] || { sed -n '2,24p' "$0"; exit 2; }
 	user=$3 password=$4 service=$5
 	own='^(discovery|amq\.gen-.*)$'
 	ctl "$dir" add_user "$user" "$password" >/dev/null
@@ -169,5 +186,5 @@ pids)
 	source "$dir/env"
 	node_pids "$RABBIT_NODE"
 	;;
-*) sed -n '2,21p' "$0"; exit 2 ;;
+*) sed -n '2,24p' "$0"; exit 2 ;;
 esac
