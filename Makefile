@@ -47,7 +47,7 @@ ITEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(ITEST_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all test unit asan tsan fuzz bench run clean install deps
+.PHONY: all test unit asan tsan fuzz bench soak run clean install deps
 # Keep test objects: they are intermediate files of a pattern chain.
 .SECONDARY:
 all: $(BINS) $(UNIT_BINS) $(ITEST_BINS) $(BENCH_BINS)
@@ -119,6 +119,14 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bench/run.sh
+
+# Minutes under load, not in CI (docs/reliability.md): tokens of 10,000
+# simulated instances, wrk on both servers, broker restarts, a memory
+# alarm and SIGKILLed accountservices; prints a table of checks.
+SOAK_SECONDS ?= 600
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all
