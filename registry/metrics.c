@@ -86,6 +86,9 @@ static void write_tokens(FILE *f, const struct subscriber_stats *sub)
 	for (i = 0; i < SUBSCRIBER_CONN_IGNORED_COUNT; i++)
 		fprintf(f, "registry_connection_events_ignored_total{reason=\"%s\"} %" PRIu64 "\n",
 			subscriber_conn_ignored_name(i), sub->connections_ignored[i]);
+	gauge(f, "registry_feed_lag_ms",
+	      "How far behind the token feed runs (the freshest token's age); expiry waits for it.",
+	      (uint64_t)sub->feed_lag_ms);
 	gauge(f, "registry_broker_alarms",
 	      "Broker resource alarms on (alarm.set seen, not cleared).", sub->alarms_active);
 	gauge(f, "registry_connections_tracked",

@@ -133,7 +133,12 @@ static void run_expiry(struct rlink *l)
 	size_t n, i;
 
 	do {
-		n = table_expire(l->opts.table, timing_mono_ms(), expired, EXPIRE_BATCH);
+		/* Renewals that are still on their way would have come in time:
+		 * an instance expires only when it is late by more than the
+		 * feed is. */
+		n = table_expire(l->opts.table,
+				 timing_mono_ms() - subscriber_feed_lag_ms(l->opts.subscriber),
+				 expired, EXPIRE_BATCH);
 		for (i = 0; i < n; i++) {
 			announce_expired(l, &expired[i]);
 			token_clear(&expired[i]);

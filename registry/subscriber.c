@@ -21,6 +21,10 @@
 #define EVENT_ALARM_CLEARED "alarm.cleared"
 /* Alarms told apart by node and source (memory, disk): a few per node. */
 #define MAX_ALARMS 32
+/* The feed's lag is the smallest of its tokens' over the last two such
+ * spans: the freshest token tells how far behind the feed is, and a
+ * publisher whose clock runs late cannot make it look later. */
+#define LAG_BUCKET_MS 500
 #define DEFAULT_SKEW_MS 30000
 #define DEFAULT_MAX_CONNECTIONS 100000
 #define DEFAULT_QUEUE_MAX 100000
@@ -45,6 +49,9 @@ struct subscriber {
 	bool watch_connections;
 	struct rconn *connections;
 	char alarms[MAX_ALARMS][RCONN_FIELD_MAX]; /* "<node> <source>", "" free */
+	/* The smallest lag (wall now - ts) of the tokens of two buckets of
+	 * LAG_BUCKET_MS, by monotonic bucket number; under mu. */
+	int64_t lag_bucket[2], lag_min[2];
 	int64_t queue_max;
 	subscriber_publish_fn republish;
 	void *republish_ctx;
@@ -187,6 +194,7 @@ void subscriber_stats(struct subscriber *sub, struct subscriber_stats *out)
 	pthread_mutex_lock(&sub->mu);
 	*out = sub->stats;
 	pthread_mutex_unlock(&sub->mu);
+	out->feed_lag_ms = subscriber_feed_lag_ms(sub);
 }
 
 static void log_reject(struct subscriber *sub, const char *source, int reason)
@@ -293,6 +301,38 @@ static void handle_alarm_event(struct subscriber *sub, const struct amqp_session
 	sub->stats.alarms_active = active;
 	pthread_mutex_unlock(&sub->mu);
 	log_warn("broker %s node=%s source=%s", event, node, source);
+}
+
+/* Notes how old a token was when it was handled. */
+static void note_lag(struct subscriber *sub, int64_t ts, int64_t now_ms)
+{
+	int64_t bucket = timing_mono_ms() / LAG_BUCKET_MS, lag = now_ms - ts;
+	int slot = (int)(bucket & 1);
+
+	if (ts <= 0)
+		return;
+	if (lag < 0)
+		lag = 0;
+	pthread_mutex_lock(&sub->mu);
+	if (sub->lag_bucket[slot] != bucket) {
+		sub->lag_bucket[slot] = bucket;
+		sub->lag_min[slot] = lag;
+	} else if (lag < sub->lag_min[slot]) {
+		sub->lag_min[slot] = lag;
+	}
+	pthread_mutex_unlock(&sub->mu);
+}
+
+int64_t subscriber_feed_lag_ms(struct subscriber *sub)
+{
+	int64_t bucket = timing_mono_ms() / LAG_BUCKET_MS, lag = -1;
+
+	pthread_mutex_lock(&sub->mu);
+	for (int i = 0; i < 2; i++)
+		if (bucket - sub->lag_bucket[i] <= 1 && (lag < 0 || sub->lag_min[i] < lag))
+			lag = sub->lag_min[i];
+	pthread_mutex_unlock(&sub->mu);
+	return lag < 0 ? 0 : lag;
 }
 
 bool subscriber_alarmed(struct subscriber *sub)
@@ -454,6 +494,7 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		reject(sub, d->routing_key, SUBSCRIBER_STALE_TS);
 		return;
 	}
+	note_lag(sub, tok.ts, now_ms);
 	if (legacy) {
 		legacy_ttl(sub, d->body, d->len, &tok);
 		if (bridge_legacy(sub, &tok, now_ms)) {

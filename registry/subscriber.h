@@ -81,6 +81,7 @@ struct subscriber_stats {
 	uint64_t connections_ignored[SUBSCRIBER_CONN_IGNORED_COUNT];
 	size_t connections_tracked; /* created, not yet closed */
 	size_t alarms_active;       /* broker resource alarms set, not cleared */
+	int64_t feed_lag_ms;        /* subscriber_feed_lag_ms() */
 };
 
 struct subscriber *subscriber_new(const struct subscriber_options *opts,
@@ -106,5 +107,13 @@ void subscriber_stats(struct subscriber *sub, struct subscriber_stats *out);
 /* A resource alarm (alarm.set on the event exchange, not yet cleared) is on
  * somewhere in the broker: publishers are being blocked. */
 bool subscriber_alarmed(struct subscriber *sub);
+
+/*
+ * How far behind the feed runs, in ms: the smallest age (wall clock minus
+ * the token's ts) of the tokens handled in the last second, 0 without any.
+ * A registry starved of CPU, or a broker with a backlog, delivers renewals
+ * late; the expiry that follows would be the registry's own fault.
+ */
+int64_t subscriber_feed_lag_ms(struct subscriber *sub);
 
 #endif
