@@ -30,9 +30,36 @@ struct acct_identity {
 	char health_url[ADDR_TEXT_MAX + 32];
 };
 
+/*
+ * The publisher starts only once the HTTP port accepts connections, and
+ * stops before the HTTP server does, so the health hook (called from the
+ * HTTP loops) finds it here, under a lock, and does nothing while there is
+ * none.
+ */
+struct acct_announcer {
+	pthread_mutex_t lock;
+	struct publisher *pub;
+};
+
 static void acct_on_health(void *arg, bool healthy)
 {
-	publisher_set_healthy(arg, healthy);
+	struct acct_announcer *a = arg;
+	pthread_mutex_lock(&a->lock);
+	if (a->pub != NULL)
+		publisher_set_healthy(a->pub, healthy);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Hands pub to the hook, with the health the HTTP side has now: a flip
+ * before this was not seen by any publisher. */
+static void acct_announcer_set(struct acct_announcer *a, struct publisher *pub,
+			       const struct acct_http *http)
+{
+	pthread_mutex_lock(&a->lock);
+	a->pub = pub;
+	if (pub != NULL)
+		publisher_set_healthy(pub, acct_http_is_healthy(http));
+	pthread_mutex_unlock(&a->lock);
 }
 
 static void acct_identity_fill(struct acct_identity *id, int port)
@@ -119,6 +146,7 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 {
 	char err[256];
 	struct acct_metrics metrics;
+	struct acct_announcer announcer = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct acct_store *store;
 	struct acct_http *http;
 	struct publisher *pub;
@@ -143,32 +171,35 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		.request_timeout_ms = cfg->request_timeout_ms,
 		.max_body = (uint64_t)cfg->max_body,
 		.on_health = acct_on_health,
+		.on_health_arg = &announcer,
 	};
-	pub = acct_announce(cfg, id);
-	if (pub == NULL) {
-		log_error("cannot start the discovery publisher");
-		goto out_close_store;
-	}
-	ho.on_health_arg = pub;
+	/* The port is bound and listening when this returns: only then is
+	 * the instance announced, so no client is sent to a port that refuses
+	 * it (or that another process holds). */
 	http = acct_http_start(&ho, err, sizeof(err));
 	if (http == NULL) {
 		log_error("%s", err);
-		goto out_stop_publisher;
+		goto out_close_store;
 	}
 	log_info("accountservice listening port=%d servedBy=%s instanceId=%s", cfg->port,
 		 id->address, id->instance_id);
+	pub = acct_announce(cfg, id);
+	if (pub == NULL) {
+		log_error("cannot start the discovery publisher");
+		goto out_stop_http;
+	}
+	acct_announcer_set(&announcer, pub, http);
+	log_info("announcing service=%s instanceId=%s", cfg->service_name, id->instance_id);
 
 	if (sigwait(signals, &sig) == 0)
 		log_info("shutting down signal=%s", strsignal(sig));
 	result = 0;
 	/* Say goodbye first, so the registry stops sending clients here while
 	 * the requests in flight finish. */
+	acct_announcer_set(&announcer, NULL, http);
 	publisher_stop(pub);
-	pub = NULL;
+out_stop_http:
 	acct_http_stop(http);
-out_stop_publisher:
-	if (pub != NULL)
-		publisher_stop(pub);
 out_close_store:
 	acct_store_close(store);
 	return result;

@@ -7,7 +7,7 @@ packages=(
 	pkg-config gcc make clang libclang-rt-14-dev
 	librabbitmq-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev
 	libcmocka-dev liblmdb-dev libssl-dev
-	rabbitmq-server amqp-tools curl jq openssl ca-certificates haproxy iproute2 procps psmisc python3
+	rabbitmq-server amqp-tools curl jq openssl ca-certificates haproxy iproute2 procps psmisc python3 strace
 	docker-compose wrk nginx-light valgrind python3-pika libfaketime
 )
 
