@@ -8,7 +8,8 @@
 #                   and awaited on exit, also on failure
 #
 # and defines free_port and now_ms (scripts/lib.sh), and below use_broker,
-# fail, pass, stop_clean, wait_for, wait_http and start_quotes.
+# fail, pass, stop_clean, wait_for, wait_http, start_quotes and
+# consume_tokens.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -99,3 +100,29 @@ start_quotes() {
 	STARTED+=($!)
 	wait_http "http://127.0.0.1:$PORT/health"
 }
+
+# consume_tokens FILE ROUTING_KEY COMMAND...: a consumer of the discovery
+# exchange bound with ROUTING_KEY that runs COMMAND for each message (the
+# body on its stdin), its output appended to FILE; returns once a token is
+# in FILE, and sets CONSUMER. The exchange exists once a publisher has
+# connected, and the consumer is bound once a token reaches it: until then,
+# a consumer that fails to bind exits and another is started (10 tries).
+consume_tokens() {
+	local file=$1 key=$2
+	shift 2
+	for _ in $(seq 10); do
+		amqp-consume -u "$AMQP_URL" -e discovery -r "$key" -x -A -- "$@" \
+			>>"$file" 2>"$TMP/consumer.log" &
+		CONSUMER=$!
+		wait_for 5000 consumer_bound_or_gone "$file" >/dev/null || true
+		if consumer_bound "$file"; then
+			STARTED+=("$CONSUMER")
+			return 0
+		fi
+		kill "$CONSUMER" 2>/dev/null || true
+		wait "$CONSUMER" || true
+	done
+	fail "no token reached a consumer of the discovery exchange"
+}
+consumer_bound() { grep -q '"state"' "$1" 2>/dev/null; }
+consumer_bound_or_gone() { consumer_bound "$1" || ! kill -0 "$CONSUMER"; }

@@ -34,23 +34,8 @@ start_account a "http://127.0.0.1:$Q1/api/quote?strength=1"
 A=$PORT
 A_PID=$PID
 
-# Tokens of every accountservice instance, one JSON body per line. The
-# exchange exists once the first instance's publisher has connected, and
-# the consumer is bound once a token (one a second) reaches it: until then,
-# a consumer that fails to bind exits and another is started.
-bound() { grep -q '"state"' "$TMP/tokens.txt" 2>/dev/null; }
-bound_or_gone() { bound || ! kill -0 "$consumer"; }
-for _ in $(seq 10); do
-	amqp-consume -u "$AMQP_URL" -e discovery -r 'discovery.accountservice.*' -x -A -- \
-		sh -c 'cat; echo' >>"$TMP/tokens.txt" 2>"$TMP/consumer.log" &
-	consumer=$!
-	wait_for 5000 bound_or_gone >/dev/null || true
-	bound && break
-	kill "$consumer" 2>/dev/null || true
-	wait "$consumer" || true
-done
-bound || fail "no token reached a consumer of the discovery exchange"
-STARTED+=("$consumer")
+# Tokens of every accountservice instance, one JSON body per line.
+consume_tokens "$TMP/tokens.txt" 'discovery.accountservice.*' sh -c 'cat; echo'
 
 body=$(curl -fsS "http://127.0.0.1:$A/accounts/10000")
 [[ $(jq -r .id <<<"$body") == 10000 ]] || fail "id in $body"

@@ -32,19 +32,7 @@ port=$(jq -r .port <<<"$body" 2>/dev/null)
 if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then r=accepts; else r=refuses; fi
 echo "$r $body"
 SH
-bound() { grep -q '"state"' "$TMP/tokens.txt" 2>/dev/null; }
-bound_or_gone() { bound || ! kill -0 "$consumer"; }
-for _ in $(seq 10); do
-	amqp-consume -u "$AMQP_URL" -e discovery -r 'discovery.#' -x -A -- \
-		bash "$TMP/on_token.sh" >>"$TMP/tokens.txt" 2>"$TMP/consumer.log" &
-	consumer=$!
-	wait_for 5000 bound_or_gone >/dev/null || true
-	bound && break
-	kill "$consumer" 2>/dev/null || true
-	wait "$consumer" || true
-done
-bound || fail "no token reached a consumer of the discovery exchange"
-STARTED+=("$consumer")
+consume_tokens "$TMP/tokens.txt" 'discovery.#' bash "$TMP/on_token.sh"
 stop_clean "$warm" "the warm-up instance"
 
 # --- a port another process holds: no token at all ----------------------------
