@@ -45,8 +45,9 @@ http {
   scgi_temp_path $TMP/nginx/scgi;
   # The stand-in does as little as it can per call, as a quotes-service on
   # another machine would cost this one nothing: woken only once the
-  # request is in (deferred), and closing at once, since the service never
-  # sends a second request on a connection.
+  # request is in (deferred), and closing at once, as the service's
+  # "Connection: close" asks (it never sends a second request on a
+  # connection).
   keepalive_requests 1;
   server {
     listen 127.0.0.1:$nginx_port deferred;
@@ -142,7 +143,12 @@ curl -sf -o /dev/null "$SVC_URL/accounts/10000"
 sleep 1
 idle_kb=$(status_kb "$fast_pid" VmRSS)
 read -r idle_uss_kb idle_pss_kb idle_dirty_kb < <(uss_pss_kb "$fast_pid")
+# The service's side of TIME_WAIT towards nginx: the service closes only
+# after nginx's FIN, so nginx keeps them all.
+time_waits() { ss -Htan state time-wait "( dport = :$nginx_port )" | wc -l; }
+tw_before=$(time_waits)
 wrk_runs "$fast_pid" "$SVC_URL/accounts/10000" "$RUNS"
+tw_after=$(time_waits)
 peak_kb=$(status_kb "$fast_pid" VmHWM)
 fast_rps=$RPS fast_p50=$P50 fast_p99=$P99 fast_cpu=$CPU_US fast_stand_in=$STAND_IN_US
 peak_pss_kb=$PSS_PEAK peak_dirty_kb=$DIRTY_PEAK
@@ -161,6 +167,7 @@ row "requests/s (quote from nginx)" "$fast_rps" "-" "$GO_RPS" "$(ratio "$fast_rp
 row "latency p50 / p99" "$fast_p50 / $fast_p99" "-" "-" "-"
 row "CPU time per request" "$fast_cpu us" "-" "$GO_CPU_US us" "$(ratio "$fast_cpu" "$GO_CPU_US")"
 row "  and of the nginx stand-in" "$fast_stand_in us" "-" "-" "-"
+row "TIME_WAIT to nginx, before/after" "$tw_before / $tw_after" "-" "-" "-"
 row "memory idle, VmRSS" "$(mb "$idle_kb")" "$(mb "$floor_kb")" "$(mb $GO_IDLE_KB)" "$(ratio "$idle_kb" "$GO_IDLE_KB")"
 row "memory idle, PSS" "$(mb "$idle_pss_kb")" "-" "-" "$(ratio "$idle_pss_kb" "$GO_IDLE_KB")"
 row "memory idle, Private_Dirty" "$(mb "$idle_dirty_kb")" "$(mb "$floor_dirty_kb")" "-" "$(ratio "$idle_dirty_kb" "$GO_IDLE_KB")"
