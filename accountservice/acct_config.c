@@ -23,6 +23,7 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		.advertise_cidr = "",
 		.quotes_url = "http://quotes-service:8080/api/quote?strength=4",
 		.quotes_timeout_ms = 1000,
+		.quotes_close_wait_ms = 500,
 		.db_path = "./accounts.db",
 		.max_connections = 1000,
 		.max_per_client = 100,
@@ -54,6 +55,10 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		 "URL of the quotes-service"},
 		{"quotes-timeout-ms", "QUOTES_TIMEOUT_MS", CONFIG_INT, &c->quotes_timeout_ms, 1,
 		 600000, "total timeout of one quote call in milliseconds"},
+		{"quotes-close-wait-ms", "QUOTES_CLOSE_WAIT_MS", CONFIG_INT,
+		 &c->quotes_close_wait_ms, 0, 60000,
+		 "after a quote call, how long its connection waits for the quotes-service to "
+		 "close first and keep the TIME_WAIT (0: close at once)"},
 		{"db-path", "DB_PATH", CONFIG_STRING, &c->db_path, 0, 0,
 		 "LMDB file holding the accounts"},
 		{"max-connections", "SERVER_MAX_CONNECTIONS", CONFIG_INT, &c->max_connections, 1,

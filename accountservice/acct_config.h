@@ -19,6 +19,7 @@ struct acct_config {
 	const char *advertise_cidr;
 	const char *quotes_url;
 	long quotes_timeout_ms;
+	long quotes_close_wait_ms;
 	const char *db_path;
 	long max_connections;
 	long max_per_client;

@@ -26,6 +26,7 @@ struct acct_http_options {
 	const char *served_by;	  /* the advertised address */
 	const char *quotes_url;
 	long quotes_timeout_ms;
+	long quotes_close_wait_ms; /* see acct_quotes_new() */
 	struct acct_metrics *metrics;
 	/* true: /testability/healthy/... answers 404, for production. */
 	bool testability_off;

@@ -28,6 +28,11 @@ static const char *const outcome_names[ACCT_QUOTE_OUTCOME_COUNT] = {
 	"fallback",
 };
 
+static const char *const closer_names[ACCT_QUOTE_CLOSER_COUNT] = {
+	"server",
+	"service",
+};
+
 /* Upper bounds in microseconds; the last bucket is +Inf. */
 static const int64_t bucket_us[ACCT_METRICS_BUCKETS - 1] = {
 	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 5000000,
@@ -40,6 +45,8 @@ void acct_metrics_init(struct acct_metrics *m)
 			atomic_init(&m->requests[r][s], 0);
 	for (int o = 0; o < ACCT_QUOTE_OUTCOME_COUNT; o++)
 		atomic_init(&m->quotes[o], 0);
+	for (int c = 0; c < ACCT_QUOTE_CLOSER_COUNT; c++)
+		atomic_init(&m->quote_closes[c], 0);
 	for (int r = 0; r < ACCT_REFUSAL_COUNT; r++)
 		atomic_init(&m->refused[r], 0);
 	for (int b = 0; b < ACCT_METRICS_BUCKETS; b++)
@@ -74,6 +81,11 @@ void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigne
 void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome)
 {
 	atomic_fetch_add_explicit(&m->quotes[outcome], 1, memory_order_relaxed);
+}
+
+void acct_metrics_quote_closed(struct acct_metrics *m, enum acct_quote_closer first)
+{
+	atomic_fetch_add_explicit(&m->quote_closes[first], 1, memory_order_relaxed);
 }
 
 void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why)
@@ -130,6 +142,10 @@ static void render_quotes(struct acct_metrics *m, FILE *f)
 			"Quote calls by outcome; fallback counts accounts served with the "
 			"fallback quote.",
 			"outcome", outcome_names, m->quotes, ACCT_QUOTE_OUTCOME_COUNT);
+	render_labelled(f, "accountservice_quote_connections_closed_total",
+			"Quote connections by the side that closed first and keeps the "
+			"TIME_WAIT.",
+			"first", closer_names, m->quote_closes, ACCT_QUOTE_CLOSER_COUNT);
 }
 
 static void render_refusals(struct acct_metrics *m, FILE *f)

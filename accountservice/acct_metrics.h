@@ -26,6 +26,11 @@ enum acct_quote_outcome {
 	ACCT_QUOTE_OUTCOME_COUNT
 };
 
+/* Which side of a quote connection closed first, and so keeps its
+ * TIME_WAIT: the quotes-service's, where it costs no ephemeral port of this
+ * one, or this side's, when no FIN came within the wait. */
+enum acct_quote_closer { ACCT_CLOSED_BY_SERVER, ACCT_CLOSED_BY_SERVICE, ACCT_QUOTE_CLOSER_COUNT };
+
 /* Why a connection or a request was refused by a limit. */
 enum acct_refusal {
 	ACCT_REFUSED_FULL,	      /* connection: max_connections are open */
@@ -43,6 +48,7 @@ enum acct_refusal {
 struct acct_metrics {
 	atomic_uint_fast64_t requests[ACCT_ROUTE_COUNT][ACCT_METRICS_STATUSES];
 	atomic_uint_fast64_t quotes[ACCT_QUOTE_OUTCOME_COUNT];
+	atomic_uint_fast64_t quote_closes[ACCT_QUOTE_CLOSER_COUNT];
 	atomic_uint_fast64_t refused[ACCT_REFUSAL_COUNT];
 	atomic_uint_fast64_t latency_buckets[ACCT_METRICS_BUCKETS];
 	atomic_uint_fast64_t latency_sum_us;
@@ -53,6 +59,7 @@ void acct_metrics_init(struct acct_metrics *m);
 void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigned status,
 			  int64_t latency_us);
 void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome);
+void acct_metrics_quote_closed(struct acct_metrics *m, enum acct_quote_closer first);
 void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why);
 /* The connection caps count their own refusals (peercap.h): their totals. */
 void acct_metrics_set_refused(struct acct_metrics *m, enum acct_refusal why, uint64_t n);

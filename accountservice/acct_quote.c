@@ -2,15 +2,12 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "accountservice/acct_linger.h"
 #include "log.h"
 #include "timing.h"
 
@@ -23,12 +20,6 @@
 /* Idle calls kept with their easy handle for the next request; a burst of
  * slow calls above this is freed when it ends. */
 #define QUOTE_POOL_MAX 64
-/* A finished call's socket waits this long for the server's close before
- * closing first, and at most this many wait at once per loop; past either,
- * the client's close comes first and keeps the TIME_WAIT. On loopback the
- * server's FIN follows its answer within microseconds. */
-#define QUOTE_LINGER_MS	 500
-#define QUOTE_LINGER_MAX 1024
 
 /*
  * One call. The easy handle is set up once and kept with its call in a
@@ -44,7 +35,8 @@
  * it costs no ephemeral port towards the VIP, and the server reads a clean
  * end of stream, not a reset. libcurl closes as soon as it has the whole
  * body, which can be before the server's FIN is in; such a socket is not
- * closed then but waits in the loop's epoll set for that FIN (a linger).
+ * closed then but waits in the loop's epoll set for that FIN
+ * (acct_linger.h).
  */
 struct quote_call {
 	CURL *easy;
@@ -65,14 +57,7 @@ struct acct_quotes {
 	size_t in_flight;
 	struct quote_call *pool;
 	size_t pool_len;
-	/* Sockets waiting for the server's close, oldest first, in a ring;
-	 * fd -1: closed already, popped once it reaches the head. */
-	struct quote_linger {
-		int fd;
-		int64_t deadline_ms;
-	} linger[QUOTE_LINGER_MAX];
-	size_t linger_head, linger_len;
-	bool freeing; /* no socket lingers any more */
+	struct acct_linger *linger; /* finished calls' sockets */
 };
 
 /* Appends to the body, growing it up to the cap; returning less than given
@@ -100,101 +85,11 @@ static size_t quote_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* Reads and drops what the server still sends; true once it has closed
- * its side or the socket failed (nothing to wait for), false while it is
- * open. A server that keeps sending is read in bounded bites. */
-static bool quote_peer_closed(int fd)
-{
-	char buf[512];
-	for (int i = 0; i < 16; i++) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0)
-			return true;
-		if (n < 0)
-			return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
-	}
-	return false;
-}
-
-/* Only an established connection has a server's FIN to wait for (not one
- * still connecting, as a call that timed out there leaves). */
-static bool quote_is_established(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	       ti.tcpi_state == TCP_ESTABLISHED;
-}
-
-/* Drops closed entries from the head of the ring. */
-static void quote_linger_trim(struct acct_quotes *q)
-{
-	while (q->linger_len > 0 && q->linger[q->linger_head].fd < 0) {
-		q->linger_head = (q->linger_head + 1) % QUOTE_LINGER_MAX;
-		q->linger_len--;
-	}
-}
-
-/* fd waits in the epoll set for the server's close; -1 when the ring is
- * full or epoll refuses it. */
-static int quote_linger_add(struct acct_quotes *q, int fd)
-{
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-	struct quote_linger *l;
-	if (q->linger_len == QUOTE_LINGER_MAX)
-		return -1;
-	if (epoll_ctl(q->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-	    (errno != EEXIST || epoll_ctl(q->epoll_fd, EPOLL_CTL_MOD, fd, &ev) != 0))
-		return -1;
-	l = &q->linger[(q->linger_head + q->linger_len) % QUOTE_LINGER_MAX];
-	l->fd = fd;
-	l->deadline_ms = timing_mono_ms() + QUOTE_LINGER_MS;
-	q->linger_len++;
-	return 0;
-}
-
-/* libcurl is done with a socket: closed now when the server has closed its
- * side (or there is nothing to wait for), else it lingers. */
+/* libcurl is done with a socket: it closes after the server's FIN. */
 static int quote_on_socket_close(void *clientp, curl_socket_t fd)
 {
 	struct acct_quotes *q = clientp;
-	if (q->freeing || quote_peer_closed(fd) || !quote_is_established(fd) ||
-	    quote_linger_add(q, fd) != 0)
-		return close(fd);
-	return 0;
-}
-
-/* Events on fd: true when it is a lingering socket (closed once the server
- * has closed), false when it is libcurl's. */
-static bool quote_linger_on_socket(struct acct_quotes *q, int fd)
-{
-	for (size_t i = 0; i < q->linger_len; i++) {
-		struct quote_linger *l = &q->linger[(q->linger_head + i) % QUOTE_LINGER_MAX];
-		if (l->fd != fd)
-			continue;
-		if (quote_peer_closed(fd)) {
-			close(fd);
-			l->fd = -1;
-			quote_linger_trim(q);
-		}
-		return true;
-	}
-	return false;
-}
-
-/* Closes the sockets whose server did not close in time (or all). */
-static void quote_linger_expire(struct acct_quotes *q, bool all)
-{
-	int64_t now = timing_mono_ms();
-	while (q->linger_len > 0) {
-		struct quote_linger *l = &q->linger[q->linger_head];
-		if (!all && l->fd >= 0 && l->deadline_ms > now)
-			break;
-		if (l->fd >= 0)
-			close(l->fd);
-		l->fd = -1;
-		quote_linger_trim(q);
-	}
+	return acct_linger_close(q->linger, fd);
 }
 
 static void quote_call_free(struct quote_call *call)
@@ -238,7 +133,8 @@ static struct quote_call *quote_call_new(struct acct_quotes *q)
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(call->easy, CURLOPT_HTTPHEADER, q->headers);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(call->easy, CURLOPT_CLOSESOCKETFUNCTION, quote_on_socket_close);
+		rc = curl_easy_setopt(call->easy, CURLOPT_CLOSESOCKETFUNCTION,
+				      quote_on_socket_close);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(call->easy, CURLOPT_CLOSESOCKETDATA, q);
 	if (rc != CURLE_OK) {
@@ -281,7 +177,8 @@ static int quote_on_timer_change(CURLM *multi, long timeout_ms, void *clientp)
 	return 0;
 }
 
-struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms)
+struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms,
+				    long close_wait_ms, struct acct_metrics *metrics)
 {
 	struct acct_quotes *q = calloc(1, sizeof(*q));
 	CURLMcode mrc = CURLM_OUT_OF_MEMORY;
@@ -293,7 +190,8 @@ struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_
 	q->timeout_ms = timeout_ms;
 	q->deadline_ms = -1;
 	q->headers = curl_slist_append(NULL, "Connection: close");
-	q->multi = q->headers != NULL ? curl_multi_init() : NULL;
+	q->linger = acct_linger_new(epoll_fd, close_wait_ms, metrics);
+	q->multi = q->headers != NULL && q->linger != NULL ? curl_multi_init() : NULL;
 	if (q->multi != NULL)
 		mrc = curl_multi_setopt(q->multi, CURLMOPT_SOCKETFUNCTION, quote_on_socket_change);
 	if (mrc == CURLM_OK)
@@ -440,7 +338,7 @@ void acct_quotes_on_socket(struct acct_quotes *q, int fd, uint32_t events)
 {
 	int running;
 	int what;
-	if (q->linger_len > 0 && quote_linger_on_socket(q, fd))
+	if (acct_linger_on_socket(q->linger, fd))
 		return;
 	what = ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ? CURL_CSELECT_IN : 0) |
 		   ((events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
@@ -451,9 +349,9 @@ void acct_quotes_on_socket(struct acct_quotes *q, int fd, uint32_t events)
 
 long acct_quotes_timeout_ms(const struct acct_quotes *q)
 {
-	int64_t due = q->deadline_ms, left;
-	if (q->linger_len > 0 && (due < 0 || q->linger[q->linger_head].deadline_ms < due))
-		due = q->linger[q->linger_head].deadline_ms;
+	int64_t due = q->deadline_ms, linger = acct_linger_deadline_ms(q->linger), left;
+	if (linger >= 0 && (due < 0 || linger < due))
+		due = linger;
 	if (due < 0)
 		return -1;
 	left = due - timing_mono_ms();
@@ -468,7 +366,7 @@ void acct_quotes_on_timeout(struct acct_quotes *q)
 		curl_multi_socket_action(q->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		quote_collect(q);
 	}
-	quote_linger_expire(q, false);
+	acct_linger_expire(q->linger);
 }
 
 size_t acct_quotes_in_flight(const struct acct_quotes *q)
@@ -480,7 +378,6 @@ void acct_quotes_free(struct acct_quotes *q)
 {
 	if (q == NULL)
 		return;
-	q->freeing = true;
 	while (q->pool != NULL) {
 		struct quote_call *next = q->pool->next_free;
 		quote_call_free(q->pool);
@@ -489,6 +386,7 @@ void acct_quotes_free(struct acct_quotes *q)
 	if (q->multi != NULL)
 		curl_multi_cleanup(q->multi);
 	curl_slist_free_all(q->headers);
-	quote_linger_expire(q, true);
+	/* After libcurl, which may hand it sockets as it cleans up. */
+	acct_linger_free(q->linger);
 	free(q);
 }

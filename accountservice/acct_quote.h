@@ -35,9 +35,13 @@ struct acct_quotes;
 typedef void acct_quote_done_fn(void *arg, cJSON *quote, enum acct_quote_outcome outcome);
 
 /* A client whose sockets join epoll_fd, with data.fd set to the socket;
- * url must outlive it. NULL when out of memory or when libcurl refuses the
- * URL. */
-struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms)
+ * url and metrics must outlive it. Each request says "Connection: close",
+ * and a finished call's socket waits up to close_wait_ms (0: not at all)
+ * for the server to close first, so that the server keeps the TIME_WAIT;
+ * metrics counts which side closed first. NULL when out of memory or when
+ * libcurl refuses the URL. */
+struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms,
+				    long close_wait_ms, struct acct_metrics *metrics)
 	__attribute__((warn_unused_result));
 
 /* Starts a call. done runs later, from acct_quotes_on_socket() or

@@ -20,6 +20,7 @@ static const char *const vars[] = {
 	"ADVERTISE_CIDR",
 	"QUOTES_URL",
 	"QUOTES_TIMEOUT_MS",
+	"QUOTES_CLOSE_WAIT_MS",
 	"DB_PATH",
 	"LOG_LEVEL",
 	"ACCOUNT_TESTABILITY",
@@ -48,6 +49,7 @@ static void acct_config_load_should_give_the_contract_defaults(void **state)
 	assert_string_equal(c.service_name, "accountservice");
 	assert_string_equal(c.quotes_url, "http://quotes-service:8080/api/quote?strength=4");
 	assert_int_equal(c.quotes_timeout_ms, 1000);
+	assert_int_equal(c.quotes_close_wait_ms, 500);
 	assert_string_equal(c.db_path, "./accounts.db");
 	assert_int_equal(c.interval_ms, 2000);
 	assert_string_equal(c.exchange, "discovery");
@@ -112,7 +114,9 @@ static void acct_config_load_should_let_flags_override_the_environment(void **st
 	setenv("SERVER_PORT", "6000", 1);
 	setenv("DB_PATH", "/tmp/x.db", 1);
 	setenv("DISCOVERY_INTERVAL", "500ms", 1);
+	setenv("QUOTES_CLOSE_WAIT_MS", "0", 1);
 	assert_int_equal(acct_config_load(&c, 6, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.quotes_close_wait_ms, 0);
 	assert_int_equal(c.port, 7000);
 	assert_int_equal(c.quotes_timeout_ms, 250);
 	assert_string_equal(c.db_path, "/tmp/x.db");

@@ -57,6 +57,22 @@ static void acct_metrics_render_should_count_quote_outcomes(void **state)
 	free(text);
 }
 
+static void acct_metrics_render_should_count_who_closed_quote_connections(void **state)
+{
+	struct acct_metrics m;
+	char *text;
+	(void)state;
+	acct_metrics_init(&m);
+	acct_metrics_quote_closed(&m, ACCT_CLOSED_BY_SERVER);
+	acct_metrics_quote_closed(&m, ACCT_CLOSED_BY_SERVER);
+	text = render(&m);
+	assert_non_null(strstr(
+		text, "accountservice_quote_connections_closed_total{first=\"server\"} 2\n"));
+	assert_non_null(strstr(
+		text, "accountservice_quote_connections_closed_total{first=\"service\"} 0\n"));
+	free(text);
+}
+
 static void acct_metrics_render_should_give_a_cumulative_histogram(void **state)
 {
 	struct acct_metrics m;
@@ -85,6 +101,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(acct_metrics_render_should_count_requests_by_route_and_status),
 		cmocka_unit_test(acct_metrics_render_should_count_quote_outcomes),
+		cmocka_unit_test(acct_metrics_render_should_count_who_closed_quote_connections),
 		cmocka_unit_test(acct_metrics_render_should_give_a_cumulative_histogram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

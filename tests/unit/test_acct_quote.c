@@ -28,27 +28,29 @@
 #include "accountservice/acct_quote.h"
 #include "timing.h"
 
-#define CALLS		 200
-#define CALL_TIMEOUT_MS	 2000
+#define CALLS		200
+#define CALL_TIMEOUT_MS 2000
 /* Only catches a hang: a call on loopback takes well under a millisecond. */
-#define CALL_BOUND_MS	 10000
-#define SERVER_RECV_S	 5
-#define FIN_DELAY_MS	 2
-#define QUOTE_BODY \
+#define CALL_BOUND_MS 10000
+#define SERVER_RECV_S 5
+#define FIN_DELAY_MS  2
+#define CLOSE_WAIT_MS 500
+#define QUOTE_BODY                                                                                 \
 	"{\"quote\":\"Closed cleanly.\",\"ipAddress\":\"test/127.0.0.1:1\",\"language\":\"en\"}"
 
 /* What the server saw, over all its connections. */
 struct server {
 	int listen_fd;
 	int port;
-	int expected; /* connections to serve before the thread ends */
-	int time_waits_before; /* client-side, from an earlier user of the port */
-	long fin_delay_ms; /* between the answer and the server's close */
+	int expected;		     /* connections to serve before the thread ends */
+	int time_waits_before;	     /* client-side, from an earlier user of the port */
+	long fin_delay_ms;	     /* between the answer and the server's close */
+	struct acct_metrics metrics; /* of the client */
 	pthread_t thread;
-	int asked_close;    /* requests with "Connection: close" */
-	int ended_fin;      /* recv returned 0: the client closed in order */
-	int ended_reset;    /* recv failed with ECONNRESET */
-	int ended_other;    /* anything else: a timeout, another error */
+	int asked_close; /* requests with "Connection: close" */
+	int ended_fin;	 /* recv returned 0: the client closed in order */
+	int ended_reset; /* recv failed with ECONNRESET */
+	int ended_other; /* anything else: a timeout, another error */
 };
 
 /* Reads up to the end of the request headers; 0, or -1 when the client
@@ -207,8 +209,9 @@ static enum acct_quote_outcome quote_once(struct acct_quotes *q, int epoll_fd)
 	return c.outcome;
 }
 
-/* CALLS quote calls against a fresh server, one after another. */
-static void quote_calls(struct server *s, long fin_delay_ms)
+/* CALLS quote calls against a fresh server, one after another, each
+ * waiting up to close_wait_ms for the server's close. */
+static void quote_calls(struct server *s, long fin_delay_ms, long close_wait_ms)
 {
 	char url[96];
 	int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -217,7 +220,8 @@ static void quote_calls(struct server *s, long fin_delay_ms)
 	assert_true(epoll_fd >= 0);
 	server_start(s, CALLS, fin_delay_ms);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/quote?strength=4", s->port);
-	q = acct_quotes_new(epoll_fd, url, CALL_TIMEOUT_MS);
+	acct_metrics_init(&s->metrics);
+	q = acct_quotes_new(epoll_fd, url, CALL_TIMEOUT_MS, close_wait_ms, &s->metrics);
 	assert_non_null(q);
 	for (int i = 0; i < CALLS; i++)
 		assert_int_equal(quote_once(q, epoll_fd), ACCT_QUOTE_OK);
@@ -235,7 +239,7 @@ static void acct_quotes_get_should_ask_the_server_to_close(void **state)
 {
 	struct server s;
 	(void)state;
-	quote_calls(&s, 0);
+	quote_calls(&s, 0, CLOSE_WAIT_MS);
 	assert_int_equal(s.asked_close, CALLS);
 }
 
@@ -243,7 +247,7 @@ static void acct_quotes_get_should_end_every_connection_without_a_reset(void **s
 {
 	struct server s;
 	(void)state;
-	quote_calls(&s, 0);
+	quote_calls(&s, 0, CLOSE_WAIT_MS);
 	printf("quote server: %d clean ends, %d resets, %d other, of %d calls\n", s.ended_fin,
 	       s.ended_reset, s.ended_other, CALLS);
 	assert_int_equal(s.ended_reset, 0);
@@ -259,11 +263,28 @@ static void acct_quotes_get_should_leave_no_time_wait_on_the_client(void **state
 	struct server s;
 	int waits;
 	(void)state;
-	quote_calls(&s, FIN_DELAY_MS);
+	quote_calls(&s, FIN_DELAY_MS, CLOSE_WAIT_MS);
 	waits = client_time_waits(s.port);
 	printf("client-side TIME_WAIT towards the quote server: %d before, %d after %d calls\n",
 	       s.time_waits_before, waits, CALLS);
 	assert_true(waits <= s.time_waits_before);
+	assert_int_equal(atomic_load(&s.metrics.quote_closes[ACCT_CLOSED_BY_SERVER]), CALLS);
+	assert_int_equal(atomic_load(&s.metrics.quote_closes[ACCT_CLOSED_BY_SERVICE]), 0);
+}
+
+/* Told not to wait, the client closes first, keeps the TIME_WAITs and
+ * says so in its counter. */
+static void acct_quotes_get_should_count_its_own_closes_when_it_does_not_wait(void **state)
+{
+	struct server s;
+	int waits;
+	(void)state;
+	quote_calls(&s, FIN_DELAY_MS, 0);
+	waits = client_time_waits(s.port);
+	assert_true(waits > s.time_waits_before);
+	assert_int_equal(s.ended_reset, 0);
+	assert_int_equal(atomic_load(&s.metrics.quote_closes[ACCT_CLOSED_BY_SERVICE]),
+			 waits - s.time_waits_before);
 }
 
 static int group_setup(void **state)
@@ -285,6 +306,7 @@ int main(void)
 		cmocka_unit_test(acct_quotes_get_should_ask_the_server_to_close),
 		cmocka_unit_test(acct_quotes_get_should_end_every_connection_without_a_reset),
 		cmocka_unit_test(acct_quotes_get_should_leave_no_time_wait_on_the_client),
+		cmocka_unit_test(acct_quotes_get_should_count_its_own_closes_when_it_does_not_wait),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
