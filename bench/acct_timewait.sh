@@ -28,9 +28,10 @@ wait_http "http://127.0.0.1:$AP/health"
 
 client_side() { ss -Htan state time-wait "( dport = :$QP )" | wc -l; }
 server_side() { ss -Htan state time-wait "( sport = :$QP )" | wc -l; }
-quote_calls() {
+# metric NAME LABEL VALUE: one counter of the service's /metrics.
+metric() {
 	curl -fsS "http://127.0.0.1:$AP/metrics" |
-		awk -v o="$1" '$1 == "accountservice_quote_calls_total{outcome=\"" o "\"}" { print $2 }'
+		awk -v k="$1{$2=\"$3\"}" '$1 == k { print $2 }'
 }
 
 client_before=$(client_side)
@@ -42,7 +43,9 @@ server_after=$(server_side)
 echo "accountservice quote connections, wrk $CONNS connections for $DURATION on /accounts/10000"
 printf '%-44s %10s\n' "requests/s" "$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")"
 printf '%-44s %10s\n' "quote calls ok / error / timeout" \
-	"$(quote_calls ok) / $(quote_calls error) / $(quote_calls timeout)"
+	"$(metric accountservice_quote_calls_total outcome ok) / $(metric accountservice_quote_calls_total outcome error) / $(metric accountservice_quote_calls_total outcome timeout)"
+printf '%-44s %10s\n' "connections closed first by stand-in / service" \
+	"$(metric accountservice_quote_connections_closed_total first server) / $(metric accountservice_quote_connections_closed_total first service)"
 printf '%-44s %10s %10s\n' "TIME_WAIT sockets" "before" "after"
 printf '%-44s %10s %10s\n' "  service's side (towards :$QP)" "$client_before" "$client_after"
 printf '%-44s %10s %10s\n' "  stand-in's side (from :$QP)" "$server_before" "$server_after"
