@@ -52,14 +52,15 @@ static enum linger_peer linger_peer_state(int fd)
 	return LINGER_PEER_OPEN;
 }
 
-/* Only an established connection has a server's FIN to wait for (not one
- * still connecting, as a call that timed out there leaves). */
-static bool linger_is_established(int fd)
+/* The kernel's TCP state of fd (TCP_ESTABLISHED, TCP_CLOSE_WAIT, ...), or
+ * -1. Only an established connection has a server's FIN to wait for (not
+ * one still connecting, as a call that timed out there leaves); a FIN that
+ * came in since the last read makes it CLOSE_WAIT. */
+static int linger_tcp_state(int fd)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	       ti.tcpi_state == TCP_ESTABLISHED;
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 ? ti.tcpi_state : -1;
 }
 
 /* Drops closed entries from the head of the ring. */
@@ -103,9 +104,10 @@ struct acct_linger *acct_linger_new(int epoll_fd, long wait_ms, struct acct_metr
 int acct_linger_close(struct acct_linger *l, int fd)
 {
 	enum linger_peer peer = linger_peer_state(fd);
-	if (peer == LINGER_PEER_CLOSED)
+	int state = peer == LINGER_PEER_OPEN ? linger_tcp_state(fd) : -1;
+	if (peer == LINGER_PEER_CLOSED || state == TCP_CLOSE_WAIT)
 		acct_metrics_quote_closed(l->metrics, ACCT_CLOSED_BY_SERVER);
-	if (peer != LINGER_PEER_OPEN || !linger_is_established(fd))
+	if (state != TCP_ESTABLISHED)
 		return close(fd);
 	if (l->wait_ms == 0 || linger_add(l, fd) != 0) {
 		acct_metrics_quote_closed(l->metrics, ACCT_CLOSED_BY_SERVICE);
