@@ -1,4 +1,5 @@
 #include "accountservice/acct_quote.h"
+#include "accountservice/acct_qbody.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -228,29 +229,6 @@ cJSON *acct_quote_fallback(void)
 	return o;
 }
 
-/* Copies the three string fields into a new object; NULL when the body is
- * not such an object (or out of memory). */
-static cJSON *quote_parse(const struct quote_call *call)
-{
-	static const char *const fields[] = {"quote", "ipAddress", "language"};
-	cJSON *root = cJSON_ParseWithLength(call->body, call->len);
-	cJSON *o = NULL;
-	if (!cJSON_IsObject(root))
-		goto out;
-	o = cJSON_CreateObject();
-	for (size_t i = 0; o != NULL && i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, fields[i]);
-		if (!cJSON_IsString(f) ||
-		    cJSON_AddStringToObject(o, fields[i], f->valuestring) == NULL) {
-			cJSON_Delete(o);
-			o = NULL;
-		}
-	}
-out:
-	cJSON_Delete(root);
-	return o;
-}
-
 /* The quote of a finished transfer, or NULL for the fallback. */
 static cJSON *quote_result(const struct quote_call *call, CURLcode rc,
 			   enum acct_quote_outcome *outcome)
@@ -272,7 +250,7 @@ static cJSON *quote_result(const struct quote_call *call, CURLcode rc,
 		log_debug("quote call answered status=%ld", status);
 		return NULL;
 	}
-	o = quote_parse(call);
+	o = acct_qbody_parse(call->body, call->len);
 	if (o == NULL)
 		log_debug("quote call sent an invalid body len=%zu", call->len);
 	else

@@ -156,17 +156,14 @@ static bool routes_id_is_valid(const char *id)
 	return n >= 1 && n <= ROUTES_ID_MAX && id[n] == '\0';
 }
 
-/* The account with its quote (which it takes), as a JSON response; a 500
- * response when out of memory. Sets *status. */
-static struct MHD_Response *routes_account_response(const struct http_req *r, cJSON *quote,
-						    unsigned *status)
+char *acct_routes_account_body(const char *id, const char *name, const char *served_by,
+			       cJSON *quote)
 {
-	struct MHD_Response *resp = NULL;
 	cJSON *root = cJSON_CreateObject();
 	char *text = NULL;
-	if (quote == NULL || root == NULL || cJSON_AddStringToObject(root, "id", r->id) == NULL ||
-	    cJSON_AddStringToObject(root, "name", r->name) == NULL ||
-	    cJSON_AddStringToObject(root, "servedBy", r->routes->o->served_by) == NULL ||
+	if (quote == NULL || root == NULL || cJSON_AddStringToObject(root, "id", id) == NULL ||
+	    cJSON_AddStringToObject(root, "name", name) == NULL ||
+	    cJSON_AddStringToObject(root, "servedBy", served_by) == NULL ||
 	    !cJSON_AddItemToObject(root, "quote", quote)) {
 		/* The add of the quote comes last: here it never succeeded,
 		 * so the quote is still ours. */
@@ -175,6 +172,16 @@ static struct MHD_Response *routes_account_response(const struct http_req *r, cJ
 		text = cJSON_PrintUnformatted(root);
 	}
 	cJSON_Delete(root);
+	return text;
+}
+
+/* The account with its quote (which it takes), as a JSON response; a 500
+ * response when out of memory. Sets *status. */
+static struct MHD_Response *routes_account_response(const struct http_req *r, cJSON *quote,
+						    unsigned *status)
+{
+	struct MHD_Response *resp = NULL;
+	char *text = acct_routes_account_body(r->id, r->name, r->routes->o->served_by, quote);
 	if (text != NULL) {
 		resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text,
 									  cJSON_free);

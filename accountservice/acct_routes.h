@@ -38,4 +38,9 @@ void acct_routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 void acct_routes_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			    enum MHD_ConnectionNotificationCode toe);
 
+/* The body of GET /accounts/{id}: the account with its quote (which it
+ * takes), to cJSON_free(); NULL when out of memory. */
+char *acct_routes_account_body(const char *id, const char *name, const char *served_by,
+			       cJSON *quote) __attribute__((warn_unused_result));
+
 #endif

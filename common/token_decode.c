@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "addr.h"
+#include "utf8.h"
 
 /* Caps on individual strings, in bytes, so that no field can take the
  * whole body and every consumer can size its output. */
@@ -46,71 +47,6 @@ static const char *const field_names[FIELD_COUNT] = {
 	"instanceId", "hostname", "healthUrl", "streamUrl", "reason", "metadata",
 	"incarnation",
 };
-
-/*
- * True when s[0..len) is well-formed UTF-8: no overlong forms, surrogates,
- * code points past U+10FFFF or NUL. With `text`, control characters (C0,
- * DEL, C1) are refused too, as they have no business in a token's strings.
- */
-static bool utf8_check(const unsigned char *s, size_t len, bool text)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		uint32_t cp;
-		size_t n;
-
-		if (c < 0x80) {
-			cp = c;
-			n = 1;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			cp = c & 0x1F;
-			n = 2;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			cp = c & 0x0F;
-			n = 3;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			cp = c & 0x07;
-			n = 4;
-		} else {
-			return false;
-		}
-		if (n > len - i)
-			return false;
-		for (size_t k = 1; k < n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return false;
-		if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0)
-			return false;
-		if (text && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)))
-			return false;
-		i += n;
-	}
-	return true;
-}
-
-/*
- * cJSON turns the escape \u0000 into a NUL that silently cuts a string
- * short, so a body carrying one would not decode to what it says. In valid
- * JSON a backslash only ever starts an escape, so skipping the escaped
- * character is enough to tell "\\u0000" (a backslash, then text) apart.
- */
-static bool has_escaped_nul(const char *s, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (s[i] != '\\')
-			continue;
-		if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
-			return true;
-		i++;
-	}
-	return false;
-}
 
 /*
  * The service named by "discovery.<service>.<state>". The service may hold
@@ -167,7 +103,7 @@ static bool text_ok(const char *s, size_t max)
 {
 	size_t len = strnlen(s, max + 1);
 
-	return len > 0 && len <= max && utf8_check((const unsigned char *)s, len, true);
+	return len > 0 && len <= max && utf8_is_valid(s, len, true);
 }
 
 static bool url_ok(const char *s)
@@ -414,9 +350,9 @@ static int decode(const void *body, size_t len, const char *routing_key, bool si
 	if (len > 0 && body == NULL)
 		return TOKEN_ERR_NOT_JSON;
 	/* NUL bytes are refused here too, so the copy ends where the body does. */
-	if (!utf8_check(body, len, false))
+	if (!utf8_is_valid(body, len, false))
 		return TOKEN_ERR_NOT_JSON;
-	if (has_escaped_nul(body, len))
+	if (utf8_json_has_escaped_nul(body, len))
 		return TOKEN_ERR_BAD_FIELD;
 	if (len > 0)
 		memcpy(copy, body, len);
