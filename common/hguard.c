@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum MHD_Result hguard_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 {
@@ -67,4 +68,97 @@ bool hguard_body_too_large(struct MHD_Connection *c, uint64_t max)
 	errno = 0;
 	n = strtoull(cl, &end, 10);
 	return errno != 0 || n > max;
+}
+
+size_t hguard_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	struct hguard_conn *hc;
+
+	(void)cls;
+	if (strstr(s, "%00") == NULL)
+		return MHD_http_unescape(s);
+	hc = hguard_conn_of(c);
+	if (hc != NULL)
+		hc->nul_escape = true;
+	return strlen(s);
+}
+
+struct hguard_fill {
+	struct hreq_field *at;
+	size_t n, cap;
+};
+
+static enum MHD_Result hguard_fill_one(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	struct hguard_fill *f = cls;
+
+	(void)kind;
+	if (f->n == f->cap)
+		return MHD_NO;
+	f->at[f->n++] = (struct hreq_field){.key = key, .value = value};
+	return MHD_YES;
+}
+
+static int hguard_fields_of(struct MHD_Connection *c, enum MHD_ValueKind kind,
+			    struct hreq_field **out, size_t *n)
+{
+	struct hguard_fill f = {.cap = (size_t)MHD_get_connection_values(c, kind, NULL, NULL)};
+
+	*out = NULL;
+	*n = 0;
+	if (f.cap == 0)
+		return 0;
+	f.at = calloc(f.cap, sizeof(*f.at));
+	if (f.at == NULL)
+		return -1;
+	MHD_get_connection_values(c, kind, hguard_fill_one, &f);
+	*out = f.at;
+	*n = f.n;
+	return 0;
+}
+
+int hguard_fields_get(struct MHD_Connection *c, struct hguard_fields *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (hguard_fields_of(c, MHD_HEADER_KIND, &f->headers, &f->nheaders) < 0 ||
+	    hguard_fields_of(c, MHD_GET_ARGUMENT_KIND, &f->args, &f->nargs) < 0) {
+		hguard_fields_free(f);
+		return -1;
+	}
+	return 0;
+}
+
+void hguard_fields_free(struct hguard_fields *f)
+{
+	free(f->headers);
+	free(f->args);
+	memset(f, 0, sizeof(*f));
+}
+
+int hguard_check(struct MHD_Connection *c, const char *version, struct hreq_refusal *out)
+{
+	struct hguard_conn *hc = hguard_conn_of(c);
+	struct hguard_fields f;
+	struct hreq_request r = {.version = version};
+	int rc;
+
+	/* The mark is this request's: the next one starts clean. */
+	if (hc != NULL) {
+		r.nul_escape = hc->nul_escape;
+		hc->nul_escape = false;
+	}
+	if (hguard_fields_get(c, &f) < 0) {
+		*out = (struct hreq_refusal){.status = MHD_HTTP_INTERNAL_SERVER_ERROR,
+					     .message = "out of memory",
+					     .close = true};
+		return -1;
+	}
+	r.headers = f.headers;
+	r.nheaders = f.nheaders;
+	r.args = f.args;
+	r.nargs = f.nargs;
+	rc = hreq_check(&r, out);
+	hguard_fields_free(&f);
+	return rc;
 }

@@ -32,6 +32,7 @@
 #include "registry/render.h"
 #include "registry/rlist.h"
 #include "registry/rquery.h"
+#include "registry/rroute.h"
 #include "registry/rsse.h"
 #include "registry/rstatus.h"
 #include "registry/rwatch.h"
@@ -39,11 +40,6 @@
 
 #define MAX_URL 2048
 #define DEFAULT_KEEPALIVE_MS 15000
-
-enum route {
-	R_DASHBOARD, R_SERVICES, R_SERVICE, R_EVENTS, R_TURBINE, R_HEALTH,
-	R_METRICS, R_UNKNOWN,
-};
 
 struct rhttp {
 	struct MHD_Daemon *daemon;
@@ -61,7 +57,9 @@ struct rhttp {
 
 struct request {
 	struct rhttp *h;
-	enum route route;
+	enum rroute route;
+	bool refused; /* on the first call, to be answered on the second */
+	struct hreq_refusal refusal;
 	char service[TOKEN_SERVICE_MAX + 1];
 	struct rquery q;
 	bool waited;
@@ -70,7 +68,7 @@ struct request {
 };
 
 
-static void count(struct rhttp *h, enum route r, int status)
+static void count(struct rhttp *h, enum rroute r, int status)
 {
 	pthread_mutex_lock(&h->mu);
 	h->counts.requests[r][rmetrics_code_slot(status)]++;
@@ -111,7 +109,7 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, struct request *
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO ||
 	    rhttp_allow_browsers(resp) < 0 ||
 	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO)) {
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, RROUTE_METHODS) == MHD_NO)) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
@@ -192,37 +190,6 @@ static enum MHD_Result queue_listing(struct MHD_Connection *c, struct request *r
 
 /* ---- routes ---- */
 
-static enum route route_of(const char *url, char service[TOKEN_SERVICE_MAX + 1],
-			   bool *bad_name)
-{
-	static const struct { const char *path; enum route r; } fixed[] = {
-		{ "/", R_DASHBOARD }, { "/services", R_SERVICES },
-		{ "/events", R_EVENTS }, { "/health", R_HEALTH },
-		{ "/metrics", R_METRICS },
-	};
-	static const struct { const char *prefix; enum route r; } named[] = {
-		{ "/services/", R_SERVICE }, { "/turbine/", R_TURBINE },
-	};
-	size_t i;
-
-	*bad_name = false;
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (strcmp(url, fixed[i].path) == 0)
-			return fixed[i].r;
-	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		size_t n = strlen(named[i].prefix);
-		const char *name = url + n;
-		if (strncmp(url, named[i].prefix, n) != 0 || !*name || strchr(name, '/'))
-			continue;
-		if (strlen(name) > TOKEN_SERVICE_MAX || !token_service_is_valid(name))
-			*bad_name = true;
-		else
-			snprintf(service, TOKEN_SERVICE_MAX + 1, "%s", name);
-		return named[i].r;
-	}
-	return R_UNKNOWN;
-}
-
 static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind,
 				  const char *key, const char *value)
 {
@@ -234,7 +201,7 @@ static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind,
 static bool still_waiting(void *ctx)
 {
 	struct request *req = ctx;
-	uint64_t now = req->route == R_SERVICES
+	uint64_t now = req->route == RROUTE_SERVICES
 			       ? table_index(req->h->table)
 			       : table_service_index(req->h->table, req->service);
 	/* Only an index equal to the current one waits: a lower one has news,
@@ -249,19 +216,23 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 	const char *err = NULL;
 
 	if (!req->waited) {
-		if (rquery_parse(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state"),
-				 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "index"),
-				 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait"),
-				 &req->q, &err) < 0)
+		struct hguard_fields f;
+		int rc;
+
+		if (hguard_fields_get(c, &f) < 0)
+			return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		rc = rroute_query(f.args, f.nargs, &req->q, &err);
+		hguard_fields_free(&f);
+		if (rc < 0)
 			return queue_error(c, req, MHD_HTTP_BAD_REQUEST, err);
-		if (req->q.has_state && req->route == R_SERVICES)
+		if (req->q.has_state && req->route == RROUTE_SERVICES)
 			return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
 					   "state filters /services/{name} only");
 		if (req->q.blocking && req->q.wait_ms > 0) {
 			req->waited = true;
 			req->entry.conn = c;
 			req->entry.kind = RWATCH_QUERY;
-			req->entry.service = req->route == R_SERVICE ? req->service : NULL;
+			req->entry.service = req->route == RROUTE_SERVICE ? req->service : NULL;
 			req->entry.deadline_ms = timing_mono_ms() + req->q.wait_ms;
 			switch (rwatch_suspend(h->watch, &req->entry, still_waiting, req)) {
 			case RWATCH_SUSPENDED:
@@ -275,7 +246,7 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 			}
 		}
 	}
-	if (req->route == R_SERVICES)
+	if (req->route == RROUTE_SERVICES)
 		return queue_listing(c, req, rlist_services(h->lists));
 	return queue_listing(c, req, rlist_service(h->lists, req->service,
 						   req->q.has_state ? &req->q.state : NULL));
@@ -322,13 +293,28 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 
 /* ---- server-sent events ---- */
 
-static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *req)
+static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *req,
+				   bool head)
 {
 	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
 	struct MHD_Response *resp;
 	enum rsse_refusal why;
 	enum MHD_Result rc;
+	uint64_t id;
 
+	/* An empty id is no id (as EventSource resets it): a new stream. */
+	if (last != NULL && last[0] == '\0')
+		last = NULL;
+	/* HEAD gets the stream's headers, not a stream: libmicrohttpd 0.9.75
+	 * would follow a HEAD answer of unknown length with the chunked
+	 * terminator, which the client reads as the next response. */
+	if (head) {
+		if (last != NULL && rquery_parse_u64(last, &id) < 0)
+			return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+					   "Last-Event-ID must be an event id");
+		return queue(c, req, MHD_HTTP_OK, "text/event-stream", "", 0,
+			     table_index(req->h->table));
+	}
 	resp = rsse_response(c, req->h->table, req->h->watch, req->h->keepalive_ms,
 			     last, &why);
 	if (!resp) {
@@ -353,6 +339,31 @@ static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *re
 
 /* ---- dispatch ---- */
 
+/* OPTIONS, a CORS preflight among them: a page on another origin may
+ * send what EventSource and fetch send (Last-Event-ID on a reconnect). */
+static enum MHD_Result serve_options(struct MHD_Connection *c, struct request *req)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result rc;
+
+	if (!resp)
+		return MHD_NO;
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, RROUTE_METHODS) == MHD_NO ||
+	    rhttp_allow_browsers(resp) < 0 ||
+	    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD") == MHD_NO ||
+	    MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+				    "Last-Event-ID, Cache-Control, Accept, Content-Type") == MHD_NO ||
+	    MHD_add_response_header(resp, "Access-Control-Max-Age", "86400") == MHD_NO) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, resp);
+	MHD_destroy_response(resp);
+	count(req->h, req->route, MHD_HTTP_NO_CONTENT);
+	return rc;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version,
 			      const char *upload_data, size_t *upload_data_size,
@@ -362,7 +373,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	size_t url_len = strlen(url);
 	bool bad_name;
 
-	(void)version;
 	(void)upload_data;
 	if (!req) {
 		req = calloc(1, sizeof(*req));
@@ -371,7 +381,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		req->h = cls;
 		req->conn = hguard_conn_of(c);
 		*req_cls = req;
-		req->route = route_of(url, req->service, &bad_name);
+		req->route = rroute_of(url, req->service, &bad_name);
+		if (hguard_check(c, version, &req->refusal) < 0) {
+			/* A refusal that closes is answered now: MHD then
+			 * closes instead of reading a body it cannot frame. */
+			if (req->refusal.close)
+				return queue_error(c, req, (int)req->refusal.status,
+						   req->refusal.message);
+			req->refused = true;
+			return MHD_YES;
+		}
 		if (!hguard_body_too_large(c, req->h->max_body))
 			return MHD_YES;
 		count_refusal(req->h, RMETRICS_REFUSED_BODY);
@@ -386,34 +405,39 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	 * query or stream lasts as long as it needs). */
 	if (req->conn)
 		rwatch_deadline_disarm(req->h->watch, &req->conn->deadline);
-	req->route = route_of(url, req->service, &bad_name);
+	req->route = rroute_of(url, req->service, &bad_name);
+	if (req->refused)
+		return queue_error(c, req, (int)req->refusal.status, req->refusal.message);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_length, &url_len);
 	if (url_len > MAX_URL)
 		return queue_error(c, req, MHD_HTTP_URI_TOO_LONG, "URL too long");
-	if (req->route == R_UNKNOWN)
+	if (req->route == RROUTE_UNKNOWN)
 		return queue_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_OPTIONS) != 0)
 		return queue_error(c, req, MHD_HTTP_METHOD_NOT_ALLOWED,
-				   "only GET and HEAD are allowed");
+				   "only GET, HEAD and OPTIONS are allowed");
 	if (bad_name)
 		return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
 				   "service names match [a-z0-9][a-z0-9._-]{0,62}");
+	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+		return serve_options(c, req);
 	switch (req->route) {
-	case R_DASHBOARD:
+	case RROUTE_DASHBOARD:
 		return queue(c, req, MHD_HTTP_OK, "text/html; charset=utf-8",
 			     dashboard_html, strlen(dashboard_html),
 			     table_index(req->h->table));
-	case R_SERVICES:
-	case R_SERVICE:
+	case RROUTE_SERVICES:
+	case RROUTE_SERVICE:
 		return serve_listing(c, req);
-	case R_EVENTS:
-		return serve_events(c, req);
-	case R_TURBINE:
+	case RROUTE_EVENTS:
+		return serve_events(c, req, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
+	case RROUTE_TURBINE:
 		return queue_listing(c, req, rlist_turbine(req->h->lists, req->service));
-	case R_HEALTH:
+	case RROUTE_HEALTH:
 		return serve_health(c, req);
-	case R_METRICS:
+	case RROUTE_METRICS:
 		return serve_metrics(c, req);
 	default:
 		return queue_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
@@ -515,6 +539,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		 * of held connections cheap (32 KiB by default). */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+		MHD_OPTION_UNESCAPE_CALLBACK, hguard_unescape, NULL,
 		MHD_OPTION_END);
 	if (!h->daemon) {
 		snprintf(err, errlen, "cannot listen on port %d (in use?)", opts->port);

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 
 #include "hdeadline.h"
+#include "hreq.h"
 #include "peercap.h"
 
 /*
@@ -20,6 +21,7 @@
 struct hguard_conn {
 	struct peercap_peer *peer;
 	struct hdeadline_entry deadline;
+	bool nul_escape; /* the request being read has %00 in its target */
 };
 
 /* MHD's accept policy callback; cls is a struct peercap. */
@@ -42,6 +44,33 @@ struct hguard_conn *hguard_conn_of(struct MHD_Connection *c);
  * close the connection after it instead of reading the body.
  */
 bool hguard_body_too_large(struct MHD_Connection *c, uint64_t max)
+	__attribute__((warn_unused_result));
+
+/*
+ * MHD_OPTION_UNESCAPE_CALLBACK: decodes %HH as libmicrohttpd does, except
+ * that a target holding %00 is left as it is and marked on its connection,
+ * for hguard_check to refuse: decoded, the NUL would cut the path or the
+ * parameter short ("/accounts/10000%00abc" read as account 10000).
+ */
+size_t hguard_unescape(void *cls, struct MHD_Connection *c, char *s);
+
+/* The headers and query parameters of a request, borrowed from MHD until
+ * the request ends (the arrays are malloc'ed). */
+struct hguard_fields {
+	struct hreq_field *headers, *args;
+	size_t nheaders, nargs;
+};
+int hguard_fields_get(struct MHD_Connection *c, struct hguard_fields *f)
+	__attribute__((warn_unused_result));
+void hguard_fields_free(struct hguard_fields *f);
+
+/*
+ * On the first call of the access handler: 0 when the request may be
+ * served, else -1 with *out saying how to refuse it (hreq_check, or 500
+ * when out of memory). A refusal that closes the connection is to be
+ * queued on that first call, so that MHD closes it without reading on.
+ */
+int hguard_check(struct MHD_Connection *c, const char *version, struct hreq_refusal *out)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -1,0 +1,70 @@
+/* The registry's routes and their parameters; see rroute.h. */
+#include "registry/rroute.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum rroute rroute_of(const char *target, char service[TOKEN_SERVICE_MAX + 1], bool *bad_name)
+{
+	static const struct { const char *path; enum rroute r; } fixed[] = {
+		{ "/", RROUTE_DASHBOARD }, { "/services", RROUTE_SERVICES },
+		{ "/events", RROUTE_EVENTS }, { "/health", RROUTE_HEALTH },
+		{ "/metrics", RROUTE_METRICS },
+	};
+	static const struct { const char *prefix; enum rroute r; } named[] = {
+		{ "/services/", RROUTE_SERVICE }, { "/turbine/", RROUTE_TURBINE },
+	};
+	const char *path = hreq_path(target);
+	size_t i;
+
+	*bad_name = false;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(path, fixed[i].path) == 0)
+			return fixed[i].r;
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		size_t n = strlen(named[i].prefix);
+		const char *name = path + n;
+		if (strncmp(path, named[i].prefix, n) != 0 || !*name || strchr(name, '/'))
+			continue;
+		if (strlen(name) > TOKEN_SERVICE_MAX || !token_service_is_valid(name))
+			*bad_name = true;
+		else
+			snprintf(service, TOKEN_SERVICE_MAX + 1, "%s", name);
+		return named[i].r;
+	}
+	return RROUTE_UNKNOWN;
+}
+
+/* The value of parameter key: 0 with *value NULL when absent, -1 when it
+ * is there without a value. */
+static int rroute_arg(const struct hreq_field *args, size_t n, const char *key,
+		      const char **value)
+{
+	*value = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(args[i].key, key) != 0)
+			continue;
+		*value = args[i].value;
+		return args[i].value != NULL ? 0 : -1;
+	}
+	return 0;
+}
+
+int rroute_query(const struct hreq_field *args, size_t n, struct rquery *q, const char **err)
+{
+	const char *state, *index, *wait;
+
+	if (rroute_arg(args, n, "state", &state) < 0) {
+		*err = "state needs a value: ?state=UP";
+		return -1;
+	}
+	if (rroute_arg(args, n, "index", &index) < 0) {
+		*err = "index needs a value: ?index=N";
+		return -1;
+	}
+	if (rroute_arg(args, n, "wait", &wait) < 0) {
+		*err = "wait needs a value: ?wait=30s";
+		return -1;
+	}
+	return rquery_parse(state, index, wait, q, err);
+}

@@ -1,0 +1,35 @@
+#ifndef DISCOVERY_REGISTRY_RROUTE_H
+#define DISCOVERY_REGISTRY_RROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hreq.h"
+#include "registry/rquery.h"
+#include "token.h"
+
+/*
+ * The registry's routes and their parameters, from a decoded path and the
+ * query parameters as libmicrohttpd splits them: no libmicrohttpd here, so
+ * that the HTTP fuzzer (fuzz/fuzz_http_registry.c) links it.
+ */
+enum rroute {
+	RROUTE_DASHBOARD, RROUTE_SERVICES, RROUTE_SERVICE, RROUTE_EVENTS, RROUTE_TURBINE,
+	RROUTE_HEALTH, RROUTE_METRICS, RROUTE_UNKNOWN,
+};
+
+/* The methods every route allows, for Allow and CORS preflight answers. */
+#define RROUTE_METHODS "GET, HEAD, OPTIONS"
+
+/* The route of path (a target in origin or absolute form). For the routes
+ * with a name, service receives it, or *bad_name is set when it is not a
+ * service name. */
+enum rroute rroute_of(const char *path, char service[TOKEN_SERVICE_MAX + 1], bool *bad_name);
+
+/* The parameters of /services and /services/{name}: rquery_parse of state,
+ * index and wait; a parameter without a value ("?index") is refused, not
+ * read as absent. 0, or -1 with *err a sentence for a 400. */
+int rroute_query(const struct hreq_field *args, size_t n, struct rquery *q, const char **err)
+	__attribute__((warn_unused_result));
+
+#endif
