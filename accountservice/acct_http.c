@@ -230,7 +230,8 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 				 acct_routes_connection, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
 				 (unsigned)h->o.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT,
 				 (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				 (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
+				 (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_UNESCAPE_CALLBACK,
+				 hguard_unescape, NULL, MHD_OPTION_END);
 	if (l->daemon == NULL) {
 		if (fd >= 0)
 			close(fd);

@@ -10,7 +10,7 @@ static const char *const route_names[ACCT_ROUTE_COUNT] = {
 
 /* The last slot collects any status not listed. */
 static const unsigned statuses[ACCT_METRICS_STATUSES] = {
-	200, 400, 404, 405, 413, 414, 500, 503, 0,
+	200, 400, 404, 405, 413, 414, 500, 501, 503, 0,
 };
 #define STATUS_OTHER (ACCT_METRICS_STATUSES - 1)
 

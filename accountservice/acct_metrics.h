@@ -41,7 +41,7 @@ enum acct_refusal {
 };
 
 /* The statuses the service answers with; anything else counts as "other". */
-#define ACCT_METRICS_STATUSES 9
+#define ACCT_METRICS_STATUSES 10
 /* Latency bucket upper bounds in microseconds, plus +Inf. */
 #define ACCT_METRICS_BUCKETS 14
 

@@ -1,4 +1,5 @@
 #include "accountservice/acct_routes.h"
+#include "accountservice/acct_path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 #include "log.h"
 #include "timing.h"
 
-#define ROUTES_ID_MAX 32
 #define JSON_TYPE     "application/json"
 
 /* Per-request state, created by the URI callback (which sees the whole
@@ -21,10 +21,12 @@ struct http_req {
 	int64_t start_us;
 	struct hguard_conn *conn; /* NULL when it had no memory */
 	bool seen;
+	bool refused; /* on the first call, answered on the last */
+	struct hreq_refusal refusal;
 	enum acct_route route;
 	unsigned status;
 	/* An account waiting for its quote, then its response. */
-	char id[ROUTES_ID_MAX + 1];
+	char id[ACCT_PATH_ID_MAX + 1];
 	char name[ACCT_STORE_NAME_MAX];
 	struct MHD_Response *ready;
 	unsigned ready_status;
@@ -150,12 +152,6 @@ static enum MHD_Result routes_send_static(struct MHD_Connection *c, struct http_
 	return routes_queue(c, r, status, routes_static(json));
 }
 
-static bool routes_id_is_valid(const char *id)
-{
-	size_t n = strspn(id, "0123456789");
-	return n >= 1 && n <= ROUTES_ID_MAX && id[n] == '\0';
-}
-
 char *acct_routes_account_body(const char *id, const char *name, const char *served_by,
 			       cJSON *quote)
 {
@@ -221,7 +217,7 @@ static enum MHD_Result routes_account(struct acct_routes *routes, struct MHD_Con
 	unsigned status;
 	int rc;
 
-	if (!routes_id_is_valid(id))
+	if (!acct_path_id_is_valid(id))
 		return routes_send_static(c, r, MHD_HTTP_BAD_REQUEST,
 					  "{\"error\":\"an account id is 1 to 32 digits\"}");
 	if (routes->o->store == NULL)
@@ -265,11 +261,7 @@ static enum MHD_Result routes_testability(struct acct_routes *routes, struct MHD
 {
 	const struct acct_http_options *o = routes->o;
 	bool healthy;
-	if (strcmp(value, "true") == 0)
-		healthy = true;
-	else if (strcmp(value, "false") == 0)
-		healthy = false;
-	else
+	if (acct_path_flag(value, &healthy) < 0)
 		return routes_send_static(
 			c, r, MHD_HTTP_BAD_REQUEST,
 			"{\"error\":\"use /testability/healthy/true or /false\"}");
@@ -302,28 +294,6 @@ static enum MHD_Result routes_metrics(struct acct_routes *routes, struct MHD_Con
 	return routes_send(c, r, MHD_HTTP_OK, resp, "text/plain; version=0.0.4; charset=utf-8");
 }
 
-/* The route of a path, and the rest after its prefix for routes with a
- * parameter. */
-static enum acct_route routes_route_of(const char *url, const char **param)
-{
-	static const char accounts[] = "/accounts/";
-	static const char testability[] = "/testability/healthy/";
-	*param = NULL;
-	if (strncmp(url, accounts, sizeof(accounts) - 1) == 0) {
-		*param = url + sizeof(accounts) - 1;
-		return ACCT_ROUTE_ACCOUNTS;
-	}
-	if (strncmp(url, testability, sizeof(testability) - 1) == 0) {
-		*param = url + sizeof(testability) - 1;
-		return ACCT_ROUTE_TESTABILITY;
-	}
-	if (strcmp(url, "/health") == 0)
-		return ACCT_ROUTE_HEALTH;
-	if (strcmp(url, "/metrics") == 0)
-		return ACCT_ROUTE_METRICS;
-	return ACCT_ROUTE_OTHER;
-}
-
 static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Connection *c,
 				       struct http_req *r, const char *url, const char *method)
 {
@@ -332,7 +302,7 @@ static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Co
 	if (r->uri_len > ACCT_HTTP_URI_MAX)
 		return routes_send_static(c, r, MHD_HTTP_URI_TOO_LONG,
 					  "{\"error\":\"URL longer than 2048 bytes\"}");
-	r->route = routes_route_of(url, &param);
+	r->route = acct_path_route(url, &param);
 	if (r->route == ACCT_ROUTE_OTHER)
 		return routes_send_static(c, r, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
 	/* Turned off, the route is absent for every method; it stays counted
@@ -362,6 +332,23 @@ static enum MHD_Result routes_dispatch(struct acct_routes *routes, struct MHD_Co
 	}
 }
 
+/* A request hguard_check refused: {"error": its reason}. */
+static enum MHD_Result routes_send_refusal(struct MHD_Connection *c, struct http_req *r)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *text = NULL;
+	struct MHD_Response *resp = NULL;
+	if (root != NULL && cJSON_AddStringToObject(root, "error", r->refusal.message) != NULL)
+		text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		return routes_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, oom_body);
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
+	if (resp == NULL)
+		cJSON_free(text);
+	return routes_send(c, r, r->refusal.status, resp, JSON_TYPE);
+}
+
 /*
  * The first call for a request only marks it: queuing a response before
  * MHD has read the whole request would close the connection after it
@@ -375,18 +362,26 @@ enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const ch
 {
 	struct http_req *r = *req_cls;
 	const char *param;
-	(void)version;
 	(void)upload_data;
 	if (r == NULL)
 		return MHD_NO; /* the URI callback ran out of memory */
 	if (!r->seen) {
 		r->seen = true;
+		if (hguard_check(c, version, &r->refusal) < 0) {
+			/* A refusal that closes is answered now: MHD then
+			 * closes instead of reading a body it cannot frame. */
+			r->route = acct_path_route(url, &param);
+			if (r->refusal.close)
+				return routes_send_refusal(c, r);
+			r->refused = true;
+			return MHD_YES;
+		}
 		if (!hguard_body_too_large(c, r->routes->o->max_body))
 			return MHD_YES;
 		/* Answered before the body is read, so MHD closes the
 		 * connection instead of reading it. */
 		acct_metrics_refused(r->routes->o->metrics, ACCT_REFUSED_BODY);
-		r->route = routes_route_of(url, &param);
+		r->route = acct_path_route(url, &param);
 		return routes_send_static(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 					  "{\"error\":\"no route takes a request body\"}");
 	}
@@ -397,6 +392,8 @@ enum MHD_Result acct_routes_access(void *cls, struct MHD_Connection *c, const ch
 	/* The whole request is in: its deadline no longer applies. */
 	if (r->conn != NULL)
 		hdeadline_disarm(&r->routes->deadlines, &r->conn->deadline);
+	if (r->refused)
+		return routes_send_refusal(c, r);
 	if (r->ready != NULL) {
 		struct MHD_Response *ready = r->ready;
 		r->ready = NULL;
