@@ -5,8 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-static bool hreq_refuse(struct hreq_refusal *out, unsigned status, const char *message,
-			bool close)
+static bool hreq_refuse(struct hreq_refusal *out, unsigned status, const char *message, bool close)
 {
 	out->status = status;
 	out->message = message;
@@ -66,9 +65,9 @@ static bool hreq_bad_framing(const struct hreq_request *r, struct hreq_refusal *
 			hosts++;
 		if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
 			if (coding != NULL || strcasecmp(v, "chunked") != 0)
-				return hreq_refuse(out, 501,
-						   "the only transfer coding implemented is chunked",
-						   true);
+				return hreq_refuse(
+					out, 501, "the only transfer coding implemented is chunked",
+					true);
 			coding = v;
 		}
 		if (strcasecmp(h->key, "Content-Length") == 0) {
@@ -84,8 +83,9 @@ static bool hreq_bad_framing(const struct hreq_request *r, struct hreq_refusal *
 	if (length != NULL && coding != NULL)
 		return hreq_refuse(out, 400, "Content-Length and Transfer-Encoding together", true);
 	/* RFC 9112 3.2: exactly one Host in an HTTP/1.1 request. */
-	if (hosts > 1 || (hosts == 0 && r->version != NULL && strncmp(r->version, "HTTP/1.", 7) == 0 &&
-			  strcmp(r->version, "HTTP/1.0") != 0))
+	if (hosts > 1 ||
+	    (hosts == 0 && r->version != NULL && strncmp(r->version, "HTTP/1.", 7) == 0 &&
+	     strcmp(r->version, "HTTP/1.0") != 0))
 		return hreq_refuse(out, 400, "an HTTP/1.1 request needs one Host header", true);
 	return false;
 }

@@ -17,71 +17,20 @@
  * client hung up is freed at once (rwatch).
  */
 #include "registry/rhttp.h"
+#include "registry/rhttp_int.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <microhttpd.h>
-
-#include "hguard.h"
 #include "log.h"
 #include "registry/dashboard.h"
-#include "registry/metrics.h"
-#include "registry/render.h"
-#include "registry/rlist.h"
-#include "registry/rquery.h"
-#include "registry/rroute.h"
 #include "registry/rsse.h"
 #include "registry/rstatus.h"
-#include "registry/rwatch.h"
 #include "timing.h"
 
 #define MAX_URL 2048
 #define DEFAULT_KEEPALIVE_MS 15000
-
-struct rhttp {
-	struct MHD_Daemon *daemon;
-	struct rwatch *watch;
-	struct table *table;
-	struct subscriber *subscriber;
-	struct rlink *link;
-	struct rlist *lists;
-	struct peercap *peers;
-	int64_t keepalive_ms;
-	uint64_t max_body;
-	pthread_mutex_t mu; /* guards counts */
-	struct rmetrics_http counts;
-};
-
-struct request {
-	struct rhttp *h;
-	enum rroute route;
-	bool refused; /* on the first call, to be answered on the second */
-	struct hreq_refusal refusal;
-	char service[TOKEN_SERVICE_MAX + 1];
-	struct rquery q;
-	bool waited;
-	struct rwatch_entry entry;
-	struct hguard_conn *conn; /* NULL when it had no memory */
-};
-
-
-static void count(struct rhttp *h, enum rroute r, int status)
-{
-	pthread_mutex_lock(&h->mu);
-	h->counts.requests[r][rmetrics_code_slot(status)]++;
-	pthread_mutex_unlock(&h->mu);
-}
-
-static void count_refusal(struct rhttp *h, enum rmetrics_refusal why)
-{
-	pthread_mutex_lock(&h->mu);
-	h->counts.refused[why]++;
-	pthread_mutex_unlock(&h->mu);
-}
-
 /* Lets pages from any origin read the answers (dashboards, EventSource)
  * and see the index header: everything here is public and read-only. */
 int rhttp_allow_browsers(struct MHD_Response *resp)
@@ -91,101 +40,6 @@ int rhttp_allow_browsers(struct MHD_Response *resp)
 				    "X-Registry-Index") == MHD_NO)
 		return -1;
 	return 0;
-}
-
-/* Adds the common headers to resp (destroyed here) and queues it. */
-static enum MHD_Result queue_response(struct MHD_Connection *c, struct request *req,
-				      int status, const char *type,
-				      struct MHD_Response *resp, uint64_t index)
-{
-	enum MHD_Result rc;
-	char idx[24];
-
-	if (!resp)
-		return MHD_NO;
-	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO ||
-	    MHD_add_response_header(resp, "X-Registry-Index", idx) == MHD_NO ||
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO ||
-	    rhttp_allow_browsers(resp) < 0 ||
-	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, RROUTE_METHODS) == MHD_NO)) {
-		MHD_destroy_response(resp);
-		return MHD_NO;
-	}
-	rc = MHD_queue_response(c, (unsigned)status, resp);
-	MHD_destroy_response(resp);
-	count(req->h, req->route, status);
-	return rc;
-}
-
-static enum MHD_Result queue(struct MHD_Connection *c, struct request *req,
-			     int status, const char *type, const char *body,
-			     size_t len, uint64_t index)
-{
-	return queue_response(c, req, status, type,
-			      MHD_create_response_from_buffer(len, (void *)body,
-							      MHD_RESPMEM_MUST_COPY),
-			      index);
-}
-
-static enum MHD_Result queue_error(struct MHD_Connection *c, struct request *req,
-				   int status, const char *message)
-{
-	char *body = render_error(status, message);
-	enum MHD_Result rc;
-
-	if (!body)
-		return MHD_NO;
-	rc = queue(c, req, status, "application/json", body, strlen(body),
-		   table_index(req->h->table));
-	cJSON_free(body);
-	return rc;
-}
-
-/* Takes ownership of root (NULL: no memory, 500). */
-static enum MHD_Result queue_json(struct MHD_Connection *c, struct request *req,
-				  int status, cJSON *root, uint64_t index)
-{
-	char *body = root ? cJSON_PrintUnformatted(root) : NULL;
-	enum MHD_Result rc;
-
-	cJSON_Delete(root);
-	if (!body)
-		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	rc = queue(c, req, status, "application/json", body, strlen(body), index);
-	cJSON_free(body);
-	return rc;
-}
-
-/* The largest piece a listing is sent in: a 40 MB listing goes out 64 KiB
- * at a time, interleaved with every other connection of the one thread. */
-#define LISTING_BLOCK (64u << 10)
-
-/* Sends a listing in pieces from its references; takes the reference. */
-static enum MHD_Result queue_listing(struct MHD_Connection *c, struct request *req,
-				     struct rlist_body *b)
-{
-	struct MHD_Response *resp;
-	struct rlist_reader *r;
-	uint64_t index;
-	size_t len;
-
-	if (!b)
-		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	index = b->index;
-	len = b->len;
-	r = rlist_reader_new(b);
-	if (!r)
-		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	/* A small listing's block is its size (+ 1: MHD refuses a 0). */
-	resp = MHD_create_response_from_callback(len, len < LISTING_BLOCK ? len + 1 : LISTING_BLOCK,
-						 rlist_reader_read, r, rlist_reader_free);
-	if (!resp) {
-		rlist_reader_free(r);
-		return MHD_NO;
-	}
-	return queue_response(c, req, MHD_HTTP_OK, "application/json", resp, index);
 }
 
 /* ---- routes ---- */
@@ -220,13 +74,13 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 		int rc;
 
 		if (hguard_fields_get(c, &f) < 0)
-			return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+			return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		rc = rroute_query(f.args, f.nargs, &req->q, &err);
 		hguard_fields_free(&f);
 		if (rc < 0)
-			return queue_error(c, req, MHD_HTTP_BAD_REQUEST, err);
+			return rreply_error(c, req, MHD_HTTP_BAD_REQUEST, err);
 		if (req->q.has_state && req->route == RROUTE_SERVICES)
-			return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+			return rreply_error(c, req, MHD_HTTP_BAD_REQUEST,
 					   "state filters /services/{name} only");
 		if (req->q.blocking && req->q.wait_ms > 0) {
 			req->waited = true;
@@ -238,8 +92,8 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 			case RWATCH_SUSPENDED:
 				return MHD_YES;
 			case RWATCH_FULL:
-				count_refusal(h, RMETRICS_REFUSED_WAITING);
-				return queue_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+				rreply_refusal(h, RMETRICS_REFUSED_WAITING);
+				return rreply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
 						   "too many blocking queries held; retry later");
 			default:
 				break; /* ready, closing, or cannot wait: answer now */
@@ -247,8 +101,8 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 		}
 	}
 	if (req->route == RROUTE_SERVICES)
-		return queue_listing(c, req, rlist_services(h->lists));
-	return queue_listing(c, req, rlist_service(h->lists, req->service,
+		return rreply_listing(c, req, rlist_services(h->lists));
+	return rreply_listing(c, req, rlist_service(h->lists, req->service,
 						   req->q.has_state ? &req->q.state : NULL));
 }
 
@@ -257,7 +111,7 @@ static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *re
 	uint64_t index;
 	cJSON *root = rstatus_health(req->h->table, req->h->link, &index);
 
-	return queue_json(c, req, MHD_HTTP_OK, root, index);
+	return rreply_json(c, req, MHD_HTTP_OK, root, index);
 }
 
 static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *req)
@@ -284,8 +138,8 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 			       },
 			       &len);
 	if (!text)
-		return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	rc = queue(c, req, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len,
+		return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	rc = rreply_buffer(c, req, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len,
 		   table_index(h->table));
 	free(text);
 	return rc;
@@ -310,9 +164,9 @@ static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *re
 	 * terminator, which the client reads as the next response. */
 	if (head) {
 		if (last != NULL && rquery_parse_u64(last, &id) < 0)
-			return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+			return rreply_error(c, req, MHD_HTTP_BAD_REQUEST,
 					   "Last-Event-ID must be an event id");
-		return queue(c, req, MHD_HTTP_OK, "text/event-stream", "", 0,
+		return rreply_buffer(c, req, MHD_HTTP_OK, "text/event-stream", "", 0,
 			     table_index(req->h->table));
 	}
 	resp = rsse_response(c, req->h->table, req->h->watch, req->h->keepalive_ms,
@@ -320,49 +174,24 @@ static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *re
 	if (!resp) {
 		switch (why) {
 		case RSSE_BAD_ID:
-			return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+			return rreply_error(c, req, MHD_HTTP_BAD_REQUEST,
 					   "Last-Event-ID must be an event id");
 		case RSSE_FULL:
-			count_refusal(req->h, RMETRICS_REFUSED_STREAMS);
-			return queue_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+			rreply_refusal(req->h, RMETRICS_REFUSED_STREAMS);
+			return rreply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
 					   "too many event streams open; retry later");
 		default:
-			return queue_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					   "out of memory");
 		}
 	}
 	rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
-	count(req->h, req->route, MHD_HTTP_OK);
+	rreply_count(req->h, req->route, MHD_HTTP_OK);
 	return rc;
 }
 
 /* ---- dispatch ---- */
-
-/* OPTIONS, a CORS preflight among them: a page on another origin may
- * send what EventSource and fetch send (Last-Event-ID on a reconnect). */
-static enum MHD_Result serve_options(struct MHD_Connection *c, struct request *req)
-{
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result rc;
-
-	if (!resp)
-		return MHD_NO;
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, RROUTE_METHODS) == MHD_NO ||
-	    rhttp_allow_browsers(resp) < 0 ||
-	    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD") == MHD_NO ||
-	    MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-				    "Last-Event-ID, Cache-Control, Accept, Content-Type") == MHD_NO ||
-	    MHD_add_response_header(resp, "Access-Control-Max-Age", "86400") == MHD_NO) {
-		MHD_destroy_response(resp);
-		return MHD_NO;
-	}
-	rc = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, resp);
-	MHD_destroy_response(resp);
-	count(req->h, req->route, MHD_HTTP_NO_CONTENT);
-	return rc;
-}
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version,
@@ -386,15 +215,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			/* A refusal that closes is answered now: MHD then
 			 * closes instead of reading a body it cannot frame. */
 			if (req->refusal.close)
-				return queue_error(c, req, (int)req->refusal.status,
+				return rreply_error(c, req, (int)req->refusal.status,
 						   req->refusal.message);
 			req->refused = true;
 			return MHD_YES;
 		}
 		if (!hguard_body_too_large(c, req->h->max_body))
 			return MHD_YES;
-		count_refusal(req->h, RMETRICS_REFUSED_BODY);
-		return queue_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
+		rreply_refusal(req->h, RMETRICS_REFUSED_BODY);
+		return rreply_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
 				   "no route takes a request body");
 	}
 	if (*upload_data_size) {
@@ -407,25 +236,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		rwatch_deadline_disarm(req->h->watch, &req->conn->deadline);
 	req->route = rroute_of(url, req->service, &bad_name);
 	if (req->refused)
-		return queue_error(c, req, (int)req->refusal.status, req->refusal.message);
+		return rreply_error(c, req, (int)req->refusal.status, req->refusal.message);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_length, &url_len);
 	if (url_len > MAX_URL)
-		return queue_error(c, req, MHD_HTTP_URI_TOO_LONG, "URL too long");
+		return rreply_error(c, req, MHD_HTTP_URI_TOO_LONG, "URL too long");
 	if (req->route == RROUTE_UNKNOWN)
-		return queue_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
+		return rreply_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_OPTIONS) != 0)
-		return queue_error(c, req, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return rreply_error(c, req, MHD_HTTP_METHOD_NOT_ALLOWED,
 				   "only GET, HEAD and OPTIONS are allowed");
 	if (bad_name)
-		return queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+		return rreply_error(c, req, MHD_HTTP_BAD_REQUEST,
 				   "service names match [a-z0-9][a-z0-9._-]{0,62}");
 	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
-		return serve_options(c, req);
+		return rreply_options(c, req);
 	switch (req->route) {
 	case RROUTE_DASHBOARD:
-		return queue(c, req, MHD_HTTP_OK, "text/html; charset=utf-8",
+		return rreply_buffer(c, req, MHD_HTTP_OK, "text/html; charset=utf-8",
 			     dashboard_html, strlen(dashboard_html),
 			     table_index(req->h->table));
 	case RROUTE_SERVICES:
@@ -434,13 +263,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case RROUTE_EVENTS:
 		return serve_events(c, req, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 	case RROUTE_TURBINE:
-		return queue_listing(c, req, rlist_turbine(req->h->lists, req->service));
+		return rreply_listing(c, req, rlist_turbine(req->h->lists, req->service));
 	case RROUTE_HEALTH:
 		return serve_health(c, req);
 	case RROUTE_METRICS:
 		return serve_metrics(c, req);
 	default:
-		return queue_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
+		return rreply_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
 	}
 }
 

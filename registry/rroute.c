@@ -6,13 +6,20 @@
 
 enum rroute rroute_of(const char *target, char service[TOKEN_SERVICE_MAX + 1], bool *bad_name)
 {
-	static const struct { const char *path; enum rroute r; } fixed[] = {
-		{ "/", RROUTE_DASHBOARD }, { "/services", RROUTE_SERVICES },
-		{ "/events", RROUTE_EVENTS }, { "/health", RROUTE_HEALTH },
-		{ "/metrics", RROUTE_METRICS },
+	static const struct {
+		const char *path;
+		enum rroute r;
+	} fixed[] = {
+		{"/", RROUTE_DASHBOARD},      {"/services", RROUTE_SERVICES},
+		{"/events", RROUTE_EVENTS},   {"/health", RROUTE_HEALTH},
+		{"/metrics", RROUTE_METRICS},
 	};
-	static const struct { const char *prefix; enum rroute r; } named[] = {
-		{ "/services/", RROUTE_SERVICE }, { "/turbine/", RROUTE_TURBINE },
+	static const struct {
+		const char *prefix;
+		enum rroute r;
+	} named[] = {
+		{"/services/", RROUTE_SERVICE},
+		{"/turbine/", RROUTE_TURBINE},
 	};
 	const char *path = hreq_path(target);
 	size_t i;
@@ -37,8 +44,7 @@ enum rroute rroute_of(const char *target, char service[TOKEN_SERVICE_MAX + 1], b
 
 /* The value of parameter key: 0 with *value NULL when absent, -1 when it
  * is there without a value. */
-static int rroute_arg(const struct hreq_field *args, size_t n, const char *key,
-		      const char **value)
+static int rroute_arg(const struct hreq_field *args, size_t n, const char *key, const char **value)
 {
 	*value = NULL;
 	for (size_t i = 0; i < n; i++) {

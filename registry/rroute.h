@@ -14,8 +14,14 @@
  * that the HTTP fuzzer (fuzz/fuzz_http_registry.c) links it.
  */
 enum rroute {
-	RROUTE_DASHBOARD, RROUTE_SERVICES, RROUTE_SERVICE, RROUTE_EVENTS, RROUTE_TURBINE,
-	RROUTE_HEALTH, RROUTE_METRICS, RROUTE_UNKNOWN,
+	RROUTE_DASHBOARD,
+	RROUTE_SERVICES,
+	RROUTE_SERVICE,
+	RROUTE_EVENTS,
+	RROUTE_TURBINE,
+	RROUTE_HEALTH,
+	RROUTE_METRICS,
+	RROUTE_UNKNOWN,
 };
 
 /* The methods every route allows, for Allow and CORS preflight answers. */

@@ -1,0 +1,72 @@
+#ifndef DISCOVERY_REGISTRY_RHTTP_INT_H
+#define DISCOVERY_REGISTRY_RHTTP_INT_H
+
+/*
+ * Internal to rhttp.c and rreply.c, not part of the API: the server is one
+ * module split over two files (its requests and routes, and how answers
+ * are queued and counted), and both need the structs. Callers use
+ * registry/rhttp.h, where struct rhttp stays opaque.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "hguard.h"
+#include "hreq.h"
+#include "registry/metrics.h"
+#include "registry/rlist.h"
+#include "registry/rquery.h"
+#include "registry/rroute.h"
+#include "registry/rwatch.h"
+
+struct rhttp {
+	struct MHD_Daemon *daemon;
+	struct rwatch *watch;
+	struct table *table;
+	struct subscriber *subscriber;
+	struct rlink *link;
+	struct rlist *lists;
+	struct peercap *peers;
+	int64_t keepalive_ms;
+	uint64_t max_body;
+	pthread_mutex_t mu; /* guards counts */
+	struct rmetrics_http counts;
+};
+
+struct request {
+	struct rhttp *h;
+	enum rroute route;
+	bool refused; /* on the first call, to be answered on the second */
+	struct hreq_refusal refusal;
+	char service[TOKEN_SERVICE_MAX + 1];
+	struct rquery q;
+	bool waited;
+	struct rwatch_entry entry;
+	struct hguard_conn *conn; /* NULL when it had no memory */
+};
+
+/* Request counts by route and status, and refusals by limit (/metrics). */
+void rreply_count(struct rhttp *h, enum rroute r, int status);
+void rreply_refusal(struct rhttp *h, enum rmetrics_refusal why);
+
+/* Each queues an answer with the common headers (type, X-Registry-Index,
+ * no-store, CORS; Allow on a 405) and counts it; MHD_NO only when MHD
+ * cannot take it. rreply_response takes resp (NULL: MHD_NO). */
+enum MHD_Result rreply_response(struct MHD_Connection *c, struct request *req, int status,
+				const char *type, struct MHD_Response *resp, uint64_t index);
+enum MHD_Result rreply_buffer(struct MHD_Connection *c, struct request *req, int status,
+			      const char *type, const char *body, size_t len, uint64_t index);
+/* {"error":message,"status":status} */
+enum MHD_Result rreply_error(struct MHD_Connection *c, struct request *req, int status,
+			     const char *message);
+/* Takes root (NULL: no memory, 500). */
+enum MHD_Result rreply_json(struct MHD_Connection *c, struct request *req, int status, cJSON *root,
+			    uint64_t index);
+/* A listing sent in pieces from its references; takes the reference. */
+enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, struct rlist_body *b);
+/* 204 to OPTIONS, a CORS preflight among them. */
+enum MHD_Result rreply_options(struct MHD_Connection *c, struct request *req);
+
+#endif
