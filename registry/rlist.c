@@ -14,8 +14,10 @@
 #define DEFAULT_MAX_AGE_MS 250
 #define DEFAULT_MAX_CACHED_BYTES (32u << 20)
 #define SLOTS 64
-/* The envelope before the first instance: index, stale, service. */
-#define PREFIX_MAX (64 + TOKEN_SERVICE_MAX)
+/* The envelope before the first instance: index, stale, service. Its
+ * longest, {"index":<20 digits>,"stale":true,"service":"<name>","instances":[,
+ * is 69 bytes besides the name. */
+#define PREFIX_MAX (80 + TOKEN_SERVICE_MAX)
 
 /* ---- bodies ---- */
 
