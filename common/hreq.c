@@ -35,14 +35,6 @@ static bool hreq_all_digits(const char *s)
 	return s[0] != '\0' && strspn(s, "0123456789") == strlen(s);
 }
 
-const char *hreq_header(const struct hreq_field *headers, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(headers[i].key, key) == 0)
-			return headers[i].value;
-	return NULL;
-}
-
 /*
  * The body framing: libmicrohttpd reads the first Content-Length only (a
  * proxy that reads the last one would see another request in the rest),

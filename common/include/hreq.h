@@ -46,7 +46,4 @@ int hreq_check(const struct hreq_request *r, struct hreq_refusal *out)
  * servers must accept, RFC 9112 3.2.2; "/" when there is none). */
 const char *hreq_path(const char *target);
 
-/* The value of header key (case-insensitive), NULL when absent. */
-const char *hreq_header(const struct hreq_field *headers, size_t n, const char *key);
-
 #endif
