@@ -4,7 +4,8 @@
 # (fuzz/corpus-<target>/), so the committed corpora never change. Exits
 # non-zero when a fuzzer finds a crash; the reproducer lands in build-fuzz/.
 #
-#   fuzz/run.sh [target...]     token, query, conn_event (default: all)
+#   fuzz/run.sh [target...]     token, query, conn_event, http_registry,
+#                               http_account (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,15 +18,19 @@ declare -A sources=(
 	[token]="common/token.c common/token_decode.c common/addr.c common/utf8.c"
 	[query]="registry/rquery.c common/timing.c common/token.c common/addr.c"
 	[conn_event]="registry/rconn.c common/token.c common/addr.c"
+	[http_registry]="fuzz/http_input.c common/hreq.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/addr.c"
+	[http_account]="fuzz/http_input.c common/hreq.c accountservice/acct_path.c"
 )
 # Extra libFuzzer options per target.
 declare -A options=(
 	[token]="-max_len=4200 -dict=fuzz/token.dict"
 	[query]="-max_len=256"
 	[conn_event]="-max_len=4096"
+	[http_registry]="-max_len=4096 -dict=fuzz/http.dict"
+	[http_account]="-max_len=4096 -dict=fuzz/http.dict"
 )
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event)
+[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event http_registry http_account)
 
 for t in "${targets[@]}"; do
 	[[ -n "${sources[$t]:-}" ]] || { echo "fuzz: no target $t" >&2; exit 2; }
