@@ -6,8 +6,10 @@
  * (under its lock) and never touch AMQP. Responses are queued on the second
  * call of the access handler, after MHD has read the whole request, so
  * keep-alive connections stay open (queuing on the first call makes 0.9.75
- * close them); only a request with a body too large is answered on the
- * first call, so that MHD closes the connection instead of reading it.
+ * close them); only a request with a body too large, or one whose framing
+ * is in doubt (hguard_check), is answered on the first call, so that MHD
+ * closes the connection instead of reading it. How answers are queued and
+ * counted is rreply.c's (the two share registry/rhttp_int.h).
  *
  * One client cannot exhaust the server: it holds at most
  * max_per_client connections (refused at accept, as are connections past
