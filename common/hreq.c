@@ -98,7 +98,8 @@ int hreq_check(const struct hreq_request *r, struct hreq_refusal *out)
 	/* Repeated keys would be read first-wins here and last-wins
 	 * elsewhere: say so instead of guessing. Sorted, a repeat is next to
 	 * its twin, at n log n for thousands of parameters in a long URL. */
-	qsort(r->args, r->nargs, sizeof(r->args[0]), hreq_by_key);
+	if (r->nargs > 1)
+		qsort(r->args, r->nargs, sizeof(r->args[0]), hreq_by_key);
 	for (size_t i = 1; i < r->nargs; i++)
 		if (strcmp(r->args[i].key, r->args[i - 1].key) == 0) {
 			hreq_refuse(out, 400, "a query parameter is given twice", false);
