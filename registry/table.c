@@ -5,6 +5,7 @@
  * ring of preformatted SSE frames (rring) serves /events and Last-Event-ID.
  * The JSON listings are rlist's, built through table_foreach_*() from each
  * instance's render_frag, rendered here when the instance joins or changes.
+ * This file changes the table; table_read.c reads it.
  */
 #include "registry/table.h"
 
@@ -15,10 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/rheap.h"
-#include "registry/rring.h"
 #include "log.h"
-#include "registry/rtomb.h"
+#include "registry/table_int.h"
 #include "timing.h"
 
 #define DEFAULT_MAX_INSTANCES 50000
@@ -29,47 +28,6 @@
 #define DEFAULT_TOMBSTONE_MS 30000
 #define DEFAULT_MAX_TOMBSTONES 100000
 #define CONFLICT_LOG_MS 60000
-
-struct svc;
-
-struct inst {
-	struct token tok;
-	int64_t first_seen;   /* wall ms, as are the two below */
-	int64_t last_seen;
-	int64_t expires_wall; /* what expiry.at means on the wall clock */
-	struct rheap_node expiry; /* .at: the deadline, monotonic ms */
-	struct svc *svc;
-	struct render_frag *frag; /* of tok, for listings */
-	int64_t conflict_logged_ms; /* monotonic; 0: never */
-};
-
-#define INST_OF_EXPIRY(node) \
-	((struct inst *)(void *)((char *)(node) - offsetof(struct inst, expiry)))
-
-struct svc {
-	char name[TOKEN_SERVICE_MAX + 1];
-	void *instances; /* tsearch tree of struct inst, by instanceId */
-	size_t count;
-	size_t by_state[4];
-	uint64_t index;
-};
-
-struct table {
-	pthread_mutex_t mu;
-	struct table_limits lim;
-	void *services; /* tsearch tree of struct svc, by name */
-	size_t service_records;
-	size_t instances;
-	struct rheap heap;
-	uint64_t index;
-	uint64_t joins, updates, leaves, expiries, refused;
-	uint64_t refused_by[TABLE_CAP_COUNT], ttl_clamped, conflicts;
-	bool stale;
-	struct rring ring; /* ids (index - ring.count, index] */
-	struct rtomb tombs;
-	table_notify_fn notify;
-	void *notify_ctx;
-};
 
 enum event_kind { EV_JOIN, EV_UPDATE, EV_LEAVE, EV_EXPIRE };
 static const char *const event_names[] = { "join", "update", "leave", "expire" };
@@ -91,7 +49,7 @@ const char *table_cap_name(enum table_cap c)
 	return (unsigned)c < TABLE_CAP_COUNT ? names[c] : "unknown";
 }
 
-static int svc_cmp(const void *a, const void *b)
+int table__svc_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct svc *)a)->name, ((const struct svc *)b)->name);
 }
@@ -131,13 +89,13 @@ static void inst_free(void *p)
 	free(in);
 }
 
-static struct svc *svc_find(struct table *t, const char *name)
+struct svc *table__svc_find(struct table *t, const char *name)
 {
 	struct svc key;
 	void *node;
 
 	snprintf(key.name, sizeof(key.name), "%s", name);
-	node = tfind(&key, &t->services, svc_cmp);
+	node = tfind(&key, &t->services, table__svc_cmp);
 	return node ? *(struct svc **)node : NULL;
 }
 
@@ -158,7 +116,7 @@ static void find_empty(const void *nodep, VISIT which, void *closure)
  * empty record is evicted first if there is one) or on no memory. */
 static struct svc *svc_get(struct table *t, const char *name, bool *no_memory)
 {
-	struct svc *s = svc_find(t, name);
+	struct svc *s = table__svc_find(t, name);
 
 	*no_memory = false;
 	if (s)
@@ -168,7 +126,7 @@ static struct svc *svc_get(struct table *t, const char *name, bool *no_memory)
 		twalk_r(t->services, find_empty, &e);
 		if (!e.found)
 			return NULL;
-		tdelete(e.found, &t->services, svc_cmp);
+		tdelete(e.found, &t->services, table__svc_cmp);
 		free(e.found);
 		t->service_records--;
 	}
@@ -178,7 +136,7 @@ static struct svc *svc_get(struct table *t, const char *name, bool *no_memory)
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	if (!tsearch(s, &t->services, svc_cmp)) {
+	if (!tsearch(s, &t->services, table__svc_cmp)) {
 		free(s);
 		*no_memory = true;
 		return NULL;
@@ -340,7 +298,7 @@ static void note_conflict(struct table *t, struct inst *in, const struct token *
 
 static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms)
 {
-	struct svc *s = svc_find(t, tok->service);
+	struct svc *s = table__svc_find(t, tok->service);
 	struct inst *in = s ? inst_find(s, tok->instance_id) : NULL;
 	struct token copy;
 	int64_t last = in ? in->tok.seq
@@ -483,7 +441,7 @@ int table_remove(struct table *t, const char *service, const char *instance_id,
 	int rc = 0;
 
 	pthread_mutex_lock(&t->mu);
-	s = svc_find(t, service);
+	s = table__svc_find(t, service);
 	if (s)
 		in = inst_find(s, instance_id);
 	if (in && match)
@@ -569,180 +527,4 @@ void table_set_stale(struct table *t, bool stale, int64_t now_ms)
 	}
 	t->stale = stale;
 	pthread_mutex_unlock(&t->mu);
-}
-
-bool table_is_stale(struct table *t)
-{
-	bool stale;
-
-	pthread_mutex_lock(&t->mu);
-	stale = t->stale;
-	pthread_mutex_unlock(&t->mu);
-	return stale;
-}
-
-uint64_t table_index(struct table *t)
-{
-	uint64_t index;
-
-	pthread_mutex_lock(&t->mu);
-	index = t->index;
-	pthread_mutex_unlock(&t->mu);
-	return index;
-}
-
-uint64_t table_service_index(struct table *t, const char *service)
-{
-	struct svc *s;
-	uint64_t index;
-
-	pthread_mutex_lock(&t->mu);
-	s = svc_find(t, service);
-	index = s ? s->index : t->lim.first_index;
-	pthread_mutex_unlock(&t->mu);
-	return index;
-}
-
-static void count_active(const void *nodep, VISIT which, void *closure)
-{
-	if ((which == postorder || which == leaf) &&
-	    (*(struct svc *const *)nodep)->count > 0)
-		(*(size_t *)closure)++;
-}
-
-void table_stats(struct table *t, struct table_stats *out)
-{
-	pthread_mutex_lock(&t->mu);
-	memset(out, 0, sizeof(*out));
-	out->index = t->index;
-	out->instances = t->instances;
-	twalk_r(t->services, count_active, &out->services);
-	out->joins = t->joins;
-	out->updates = t->updates;
-	out->leaves = t->leaves;
-	out->expiries = t->expiries;
-	out->refused = t->refused;
-	out->conflicts = t->conflicts;
-	out->tombstones = t->tombs.count;
-	out->tombstones_evicted = t->tombs.evicted;
-	memcpy(out->refused_by, t->refused_by, sizeof(out->refused_by));
-	out->ttl_clamped = t->ttl_clamped;
-	out->stale = t->stale;
-	pthread_mutex_unlock(&t->mu);
-}
-
-/* ---- walks ---- */
-
-struct foreach {
-	table_service_fn service_fn;
-	table_instance_fn instance_fn;
-	void *ctx;
-};
-
-static void visit_service(const void *nodep, VISIT which, void *closure)
-{
-	struct foreach *f = closure;
-	const struct svc *s = *(struct svc *const *)nodep;
-
-	if ((which == postorder || which == leaf) && s->count > 0)
-		f->service_fn(f->ctx, s->name, s->by_state);
-}
-
-static void visit_instance(const void *nodep, VISIT which, void *closure)
-{
-	struct foreach *f = closure;
-	const struct inst *in = *(struct inst *const *)nodep;
-	struct render_times tm = { in->first_seen, in->last_seen, in->expires_wall };
-
-	if (which == postorder || which == leaf)
-		f->instance_fn(f->ctx, &in->tok, &tm, in->frag);
-}
-
-void table_foreach_service(struct table *t, table_service_fn fn, void *ctx,
-			   struct table_view *view)
-{
-	struct foreach f = { .service_fn = fn, .ctx = ctx };
-
-	pthread_mutex_lock(&t->mu);
-	if (view) {
-		view->index = t->index;
-		view->stale = t->stale;
-	}
-	twalk_r(t->services, visit_service, &f);
-	pthread_mutex_unlock(&t->mu);
-}
-
-void table_foreach_instance(struct table *t, const char *service, table_instance_fn fn,
-			    void *ctx, struct table_view *view)
-{
-	struct foreach f = { .instance_fn = fn, .ctx = ctx };
-	struct svc *s;
-
-	pthread_mutex_lock(&t->mu);
-	s = svc_find(t, service);
-	if (view) {
-		view->index = s ? s->index : t->lim.first_index;
-		view->stale = t->stale;
-	}
-	if (s)
-		twalk_r(s->instances, visit_instance, &f);
-	pthread_mutex_unlock(&t->mu);
-}
-
-static void visit_service_instances(const void *nodep, VISIT which, void *closure)
-{
-	const struct svc *s = *(struct svc *const *)nodep;
-
-	if ((which == postorder || which == leaf) && s->count > 0)
-		twalk_r(s->instances, visit_instance, closure);
-}
-
-void table_foreach_every_instance(struct table *t, table_instance_fn fn, void *ctx,
-				  struct table_view *view)
-{
-	struct foreach f = { .instance_fn = fn, .ctx = ctx };
-
-	pthread_mutex_lock(&t->mu);
-	if (view) {
-		view->index = t->index;
-		view->stale = t->stale;
-	}
-	twalk_r(t->services, visit_service_instances, &f);
-	pthread_mutex_unlock(&t->mu);
-}
-
-bool table_event_resumable(struct table *t, uint64_t after)
-{
-	bool ok;
-
-	pthread_mutex_lock(&t->mu);
-	/* The ring holds ids (index - count, index]. */
-	ok = after <= t->index && after >= t->index - t->ring.count;
-	pthread_mutex_unlock(&t->mu);
-	return ok;
-}
-
-void table_view(struct table *t, const char *service, struct table_view *out)
-{
-	struct svc *s;
-
-	pthread_mutex_lock(&t->mu);
-	if (service) {
-		s = svc_find(t, service);
-		out->index = s ? s->index : t->lim.first_index;
-	} else {
-		out->index = t->index;
-	}
-	out->stale = t->stale;
-	pthread_mutex_unlock(&t->mu);
-}
-
-int table_event_after(struct table *t, uint64_t after, char **frame, uint64_t *id)
-{
-	int rc;
-
-	pthread_mutex_lock(&t->mu);
-	rc = rring_after(&t->ring, after, frame, id);
-	pthread_mutex_unlock(&t->mu);
-	return rc < 0 ? TOKEN_ERR_NO_MEMORY : rc;
 }
