@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "json_number.h"
+
 static const char *const state_upper[] = {"UP", "DOWN", "STARTING", "OUT_OF_SERVICE"};
 static const char *const state_lower[] = {"up", "down", "starting", "out_of_service"};
 #define STATE_COUNT (sizeof(state_upper) / sizeof(state_upper[0]))
@@ -117,19 +119,10 @@ static bool add_string(cJSON *obj, const char *name, const char *value)
 	return value == NULL || cJSON_AddStringToObject(obj, name, value) != NULL;
 }
 
-/*
- * Integers are written by hand: cJSON prints numbers with "%1.15g" and
- * accepts the result as "close enough", which rounds seq and ts values
- * past 15 digits (2^53 would come back as 9007199254740990).
- */
+/* Integers exactly (json_number.h: cJSON would round seq and ts). */
 static bool add_integer(cJSON *obj, const char *name, int64_t value, bool present)
 {
-	char text[24];
-
-	if (!present)
-		return true;
-	snprintf(text, sizeof(text), "%" PRId64, value);
-	return cJSON_AddRawToObject(obj, name, text) != NULL;
+	return !present || json_number_add(obj, name, value) != NULL;
 }
 
 static bool add_metadata(cJSON *root, const struct token *t)

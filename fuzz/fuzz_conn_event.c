@@ -11,18 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz_require.h"
 #include "registry/rconn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX_TRACKED 8
 #define FUZZ_LINE_MAX 600
-
-static void require(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 static void check_name(const char *name)
 {
@@ -31,12 +26,12 @@ static void check_name(const char *name)
 
 	if (rconn_parse_name(name, &n) < 0)
 		return;
-	require(token_service_is_valid(n.service));
-	require(token_incarnation_is_valid(n.incarnation));
-	require(n.instance_id[0] != '\0');
+	fuzz_require(token_service_is_valid(n.service));
+	fuzz_require(token_incarnation_is_valid(n.incarnation));
+	fuzz_require(n.instance_id[0] != '\0');
 	snprintf(back, sizeof(back), "discovery:%s:%s:%s", n.service, n.instance_id,
 		 n.incarnation);
-	require(strcmp(back, name) == 0);
+	fuzz_require(strcmp(back, name) == 0);
 }
 
 static void run_line(struct rconn *c, char *line)
@@ -58,16 +53,16 @@ static void run_line(struct rconn *c, char *line)
 			return;
 		rconn_created(c, pid, u, v);
 		/* The newest one is always remembered, as given. */
-		require(rconn_count(c) <= FUZZ_MAX_TRACKED);
-		require(rconn_closed(c, pid, user, vhost));
-		require(strcmp(user, u) == 0 && strcmp(vhost, v) == 0);
+		fuzz_require(rconn_count(c) <= FUZZ_MAX_TRACKED);
+		fuzz_require(rconn_closed(c, pid, user, vhost));
+		fuzz_require(strcmp(user, u) == 0 && strcmp(vhost, v) == 0);
 		rconn_created(c, pid, u, v);
 	} else if (line[0] == 'x') {
 		size_t before = rconn_count(c);
 		bool known = rconn_closed(c, pid, user, vhost);
 
-		require(rconn_count(c) == before - (known ? 1 : 0));
-		require(!rconn_closed(c, pid, user, vhost));
+		fuzz_require(rconn_count(c) == before - (known ? 1 : 0));
+		fuzz_require(!rconn_closed(c, pid, user, vhost));
 	}
 }
 

@@ -9,44 +9,33 @@
 #include <string.h>
 
 #include "accountservice/acct_path.h"
+#include "fuzz/fuzz_require.h"
 #include "fuzz/http_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void require(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct http_input in;
-	struct hreq_refusal refusal;
 	const char *param;
 	bool healthy;
 
-	if (http_input_parse(data, size, &in) < 0)
+	if (!http_input_accepted(data, size, &in))
 		return 0;
-	if (hreq_check(&in.req, &refusal) < 0) {
-		require(refusal.status == 400 || refusal.status == 501);
-		require(refusal.message != NULL && refusal.message[0] != '\0');
-		return 0;
-	}
 	switch (acct_path_route(in.path, &param)) {
 	case ACCT_ROUTE_ACCOUNTS:
-		require(param != NULL);
+		fuzz_require(param != NULL);
 		if (acct_path_id_is_valid(param))
-			require(strlen(param) >= 1 && strlen(param) <= ACCT_PATH_ID_MAX &&
+			fuzz_require(strlen(param) >= 1 && strlen(param) <= ACCT_PATH_ID_MAX &&
 				strspn(param, "0123456789") == strlen(param));
 		break;
 	case ACCT_ROUTE_TESTABILITY:
-		require(param != NULL);
+		fuzz_require(param != NULL);
 		if (acct_path_flag(param, &healthy) == 0)
-			require(strcmp(param, healthy ? "true" : "false") == 0);
+			fuzz_require(strcmp(param, healthy ? "true" : "false") == 0);
 		break;
 	default:
-		require(param == NULL);
+		fuzz_require(param == NULL);
 	}
 	return 0;
 }

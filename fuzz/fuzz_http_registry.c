@@ -9,51 +9,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz_require.h"
 #include "fuzz/http_input.h"
 #include "registry/rroute.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void require(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct http_input in;
 	char service[TOKEN_SERVICE_MAX + 1];
-	struct hreq_refusal refusal;
 	const char *err = NULL, *last;
 	enum rroute route;
 	struct rquery q;
 	uint64_t id;
 	bool bad_name;
 
-	if (http_input_parse(data, size, &in) < 0)
+	if (!http_input_accepted(data, size, &in))
 		return 0;
-	if (hreq_check(&in.req, &refusal) < 0) {
-		require(refusal.status == 400 || refusal.status == 501);
-		require(refusal.message != NULL && refusal.message[0] != '\0');
-		return 0;
-	}
 	/* No parameter is left twice once the checks passed. */
 	for (size_t i = 1; i < in.req.nargs; i++)
-		require(strcmp(in.args[i - 1].key, in.args[i].key) < 0);
+		fuzz_require(strcmp(in.args[i - 1].key, in.args[i].key) < 0);
 	route = rroute_of(in.path, service, &bad_name);
 	if ((route == RROUTE_SERVICE || route == RROUTE_TURBINE) && !bad_name) {
-		require(token_service_is_valid(service));
-		require(strstr(hreq_path(in.path), service) != NULL);
+		fuzz_require(token_service_is_valid(service));
+		fuzz_require(strstr(hreq_path(in.path), service) != NULL);
 	}
 	if (route == RROUTE_SERVICES || route == RROUTE_SERVICE) {
 		if (rroute_query(in.args, in.req.nargs, &q, &err) < 0)
-			require(err != NULL && err[0] != '\0');
+			fuzz_require(err != NULL && err[0] != '\0');
 		else if (q.blocking)
-			require(q.wait_ms >= 0 && q.wait_ms <= RQUERY_MAX_WAIT_MS);
+			fuzz_require(q.wait_ms >= 0 && q.wait_ms <= RQUERY_MAX_WAIT_MS);
 	}
 	last = http_input_header(&in, "Last-Event-ID");
 	if (route == RROUTE_EVENTS && last != NULL && rquery_parse_u64(last, &id) == 0)
-		require(last[0] >= '0' && last[0] <= '9');
+		fuzz_require(last[0] >= '0' && last[0] <= '9');
 	return 0;
 }

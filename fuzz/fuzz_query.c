@@ -9,18 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz_require.h"
 #include "registry/rquery.h"
 #include "timing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_PART_MAX 64
-
-static void require(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* The next NUL-terminated part of the input, NULL when it is used up. */
 static const char *next_part(const uint8_t **data, size_t *size, char buf[FUZZ_PART_MAX + 1])
@@ -52,7 +47,7 @@ static void check_u64(const char *text)
 	snprintf(back, sizeof(back), "%llu", (unsigned long long)v);
 	while (text[0] == '0' && text[1] != '\0')
 		text++;
-	require(strcmp(back, text) == 0);
+	fuzz_require(strcmp(back, text) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,19 +61,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t ms;
 
 	if (rquery_parse(state, index, wait, &q, &err) < 0) {
-		require(err != NULL && err[0] != '\0');
+		fuzz_require(err != NULL && err[0] != '\0');
 		return 0;
 	}
-	require(q.has_state == (state != NULL));
-	require(!q.has_state || (unsigned)q.state <= TOKEN_OUT_OF_SERVICE);
-	require(q.blocking == (index != NULL));
+	fuzz_require(q.has_state == (state != NULL));
+	fuzz_require(!q.has_state || (unsigned)q.state <= TOKEN_OUT_OF_SERVICE);
+	fuzz_require(q.blocking == (index != NULL));
 	if (q.blocking)
-		require(q.wait_ms >= 0 && q.wait_ms <= RQUERY_MAX_WAIT_MS);
+		fuzz_require(q.wait_ms >= 0 && q.wait_ms <= RQUERY_MAX_WAIT_MS);
 	if (index)
 		check_u64(index);
 	if (wait) {
-		require(timing_parse_duration_ms(wait, RQUERY_MAX_WAIT_MS, &ms) == 0);
-		require(ms >= 0 && ms <= RQUERY_MAX_WAIT_MS);
+		fuzz_require(timing_parse_duration_ms(wait, RQUERY_MAX_WAIT_MS, &ms) == 0);
+		fuzz_require(ms >= 0 && ms <= RQUERY_MAX_WAIT_MS);
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "fuzz/fuzz_require.h"
 #include "token.h"
 #include "token_decode.h"
 
@@ -17,38 +18,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_KEY "discovery.accountservice.up"
 #define FUZZ_KEY_MAX 96
 
-static void require(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
 static void check_accepted(const struct token *t, size_t body_len)
 {
 	struct token again;
 	char key[128], *json, *json_again;
 
-	require((unsigned)t->state <= TOKEN_OUT_OF_SERVICE);
-	require(addr_is_literal(t->address));
-	require(token_service_is_valid(t->service));
-	require(t->port >= 0 && t->port <= 65535);
-	require(t->ttl >= 1 && t->ttl <= 86400);
-	require(t->seq >= -1 && t->ts >= 0);
-	require(t->metadata_count <= TOKEN_MAX_METADATA);
-	require(t->instance_id != NULL && t->instance_id[0] != '\0');
+	fuzz_require((unsigned)t->state <= TOKEN_OUT_OF_SERVICE);
+	fuzz_require(addr_is_literal(t->address));
+	fuzz_require(token_service_is_valid(t->service));
+	fuzz_require(t->port >= 0 && t->port <= 65535);
+	fuzz_require(t->ttl >= 1 && t->ttl <= 86400);
+	fuzz_require(t->seq >= -1 && t->ts >= 0);
+	fuzz_require(t->metadata_count <= TOKEN_MAX_METADATA);
+	fuzz_require(t->instance_id != NULL && t->instance_id[0] != '\0');
 
 	json = token_encode(t);
 	if (json == NULL) {
 		/* Only defaults and number spellings make a body grow. */
-		require(body_len > TOKEN_MAX_BODY - 512);
+		fuzz_require(body_len > TOKEN_MAX_BODY - 512);
 		return;
 	}
-	require(token_routing_key(t, key, sizeof(key)) == 0);
-	require(token_decode(json, strlen(json), key, &again) == 0);
+	fuzz_require(token_routing_key(t, key, sizeof(key)) == 0);
+	fuzz_require(token_decode(json, strlen(json), key, &again) == 0);
 	json_again = token_encode(&again);
 	/* The encoder writes every field, so equal JSON means equal tokens. */
-	require(json_again != NULL && strcmp(json, json_again) == 0);
-	require(again.state == t->state && again.seq == t->seq && again.ts == t->ts);
+	fuzz_require(json_again != NULL && strcmp(json, json_again) == 0);
+	fuzz_require(again.state == t->state && again.seq == t->seq && again.ts == t->ts);
 	free(json_again);
 	free(json);
 	token_clear(&again);
@@ -63,8 +58,8 @@ static void decode_one(const void *body, size_t len, const char *key)
 		check_accepted(&t, len);
 		token_clear(&t);
 	} else {
-		require(rc < 0 && rc >= -TOKEN_ERROR_COUNT);
-		require(t.instance_id == NULL && t.metadata_count == 0);
+		fuzz_require(rc < 0 && rc >= -TOKEN_ERROR_COUNT);
+		fuzz_require(t.instance_id == NULL && t.metadata_count == 0);
 	}
 }
 

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fuzz/fuzz_require.h"
+
 static int http_input_hex(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -130,4 +132,17 @@ const char *http_input_header(const struct http_input *in, const char *key)
 		if (strcasecmp(in->headers[i].key, key) == 0)
 			return in->headers[i].value;
 	return NULL;
+}
+
+bool http_input_accepted(const uint8_t *data, size_t size, struct http_input *in)
+{
+	struct hreq_refusal refusal;
+
+	if (http_input_parse(data, size, in) < 0)
+		return false;
+	if (hreq_check(&in->req, &refusal) == 0)
+		return true;
+	fuzz_require(refusal.status == 400 || refusal.status == 501);
+	fuzz_require(refusal.message != NULL && refusal.message[0] != '\0');
+	return false;
 }

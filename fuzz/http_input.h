@@ -1,6 +1,7 @@
 #ifndef DISCOVERY_FUZZ_HTTP_INPUT_H
 #define DISCOVERY_FUZZ_HTTP_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,10 @@ struct http_input {
 /* 0, or -1 for an input libmicrohttpd would refuse before our handlers
  * (no request line, a header line without a colon, too long). */
 int http_input_parse(const uint8_t *data, size_t size, struct http_input *in);
+
+/* Parses the input and runs hreq_check on it: true when the request gets
+ * to the routing; a refusal must carry a 400 or 501 and a message. */
+bool http_input_accepted(const uint8_t *data, size_t size, struct http_input *in);
 
 /* The value of a header (case-insensitive), NULL when absent. */
 const char *http_input_header(const struct http_input *in, const char *key);

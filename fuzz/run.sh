@@ -15,10 +15,10 @@ mkdir -p "$out"
 
 # The sources each target links besides its own fuzz/fuzz_<target>.c.
 declare -A sources=(
-	[token]="common/token.c common/token_decode.c common/addr.c common/utf8.c"
-	[query]="registry/rquery.c common/timing.c common/token.c common/addr.c"
-	[conn_event]="registry/rconn.c common/token.c common/addr.c"
-	[http_registry]="fuzz/http_input.c common/hreq.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/addr.c"
+	[token]="common/token.c common/json_number.c common/token_decode.c common/addr.c common/utf8.c"
+	[query]="registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
+	[conn_event]="registry/rconn.c common/token.c common/json_number.c common/addr.c"
+	[http_registry]="fuzz/http_input.c common/hreq.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
 	[http_account]="fuzz/http_input.c common/hreq.c accountservice/acct_path.c"
 )
 # Extra libFuzzer options per target.

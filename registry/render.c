@@ -177,11 +177,3 @@ char *render_error(int status, const char *message)
 	cJSON_Delete(obj);
 	return text;
 }
-
-cJSON *render_add_u64(cJSON *obj, const char *name, uint64_t v)
-{
-	char digits[24];
-
-	snprintf(digits, sizeof(digits), "%" PRIu64, v);
-	return cJSON_AddRawToObject(obj, name, digits);
-}

@@ -58,11 +58,6 @@ size_t render_tail(char buf[RENDER_TAIL_MAX], int ttl, int64_t seq,
 char *render_event(uint64_t id, const char *event, const struct token *t,
 		   const struct render_times *tm) __attribute__((warn_unused_result));
 
-/* Adds an integer as its exact digits: cJSON prints numbers past 15
- * digits (indexes are 16) in exponent form, which clients read as floats.
- * NULL on no memory. */
-cJSON *render_add_u64(cJSON *obj, const char *name, uint64_t v);
-
 /* {"error":message,"status":status} printed; cJSON_free() it. NULL on no memory. */
 char *render_error(int status, const char *message)
 	__attribute__((warn_unused_result));

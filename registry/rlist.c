@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json_number.h"
 #include "timing.h"
 
 #define DEFAULT_MAX_AGE_MS 250
@@ -338,7 +339,7 @@ static char *services_text(const struct rlist_count *v, size_t count,
 
 	if (!root)
 		return NULL;
-	if (!render_add_u64(root, "index", view->index) ||
+	if (!json_number_add(root, "index", (int64_t)view->index) ||
 	    (view->stale && !cJSON_AddTrueToObject(root, "stale")))
 		goto out;
 	list = cJSON_AddArrayToObject(root, "services");

@@ -1,6 +1,8 @@
 /* GET /health and GET /metrics: gathering the figures of every part. */
 #include "registry/rstatus.h"
 
+#include "json_number.h"
+
 cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
 {
 	struct rlink_status st = { .connected = true };
@@ -35,7 +37,7 @@ cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
 	}
 	cJSON_AddNumberToObject(root, "instances", (double)ts.instances);
 	cJSON_AddNumberToObject(root, "services", (double)ts.services);
-	render_add_u64(root, "index", ts.index);
+	json_number_add(root, "index", (int64_t)ts.index);
 	return root;
 }
 

@@ -64,4 +64,16 @@ start_publisher() {
 	STARTED+=("$PUB_PID")
 }
 
+# start_publishers N SERVICE PREFIX [flags...]: N sidecars announcing
+# PREFIX.1 … PREFIX.N, ttl 3 s (an interval of 1 s); their pids in PUBS.
+start_publishers() {
+	local n=$1 service=$2 prefix=$3 i
+	shift 3
+	PUBS=()
+	for ((i = 1; i <= n; i++)); do
+		start_publisher "$service" "$prefix.$i" --discovery-interval 1 "$@"
+		PUBS+=("$PUB_PID")
+	done
+}
+
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }

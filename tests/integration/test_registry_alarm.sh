@@ -18,11 +18,7 @@ stale() { curl -sf "$REG/services/$S" | jq -r .stale; }
 seq_of() { curl -sf "$REG/services/$S" | jq -r ".instances[] | select(.instanceId == \"$1\") | .seq"; }
 
 start_registry
-pubs=()
-for i in 1 2 3; do
-	start_publisher "$S" "10.0.6.$i" --discovery-interval 1 # ttl 3 s
-	pubs+=("$PUB_PID")
-done
+start_publishers 3 "$S" 10.0.6 # ttl 3 s
 wait_for 3000 has_count "$S" 3 >/dev/null || fail "the publishers did not join"
 ACCT_PORT=$(free_port)
 DISCOVERY_INTERVAL=1 "$BIN/accountservice" --port "$ACCT_PORT" --db-path "$TMP/accounts.db" \
@@ -49,7 +45,7 @@ pass "9 s of alarm (3 ttls): 3 instances kept, answers stale, /health blocked, a
 
 # Stopping during the alarm: no wait on the broker.
 t0=$(now_ms)
-stop_clean "${pubs[2]}" publisher
+stop_clean "${PUBS[2]}" publisher
 stop_clean "$ACCT" accountservice
 took=$(($(now_ms) - t0))
 ((took < 10000)) || fail "stopping a publisher and an accountservice during the alarm took $took ms"
@@ -62,8 +58,8 @@ wait_for 3000 renewed >/dev/null || fail "no token after the alarm"
 [[ $(count "$S") -ge 2 ]] || fail "instances lost right after the alarm: $(count "$S")"
 # Expiry works again: the publisher stopped during the alarm could not say
 # DOWN and goes after its ttl, the frozen one too.
-kill -STOP "${pubs[1]}"
+kill -STOP "${PUBS[1]}"
 gone() { [[ $(count "$S") == 1 ]]; }
 took=$(wait_for 15000 gone) || fail "expiry did not resume: $(count "$S") listed"
-kill -CONT "${pubs[1]}"
+kill -CONT "${PUBS[1]}"
 pass "after the alarm: renewed, /health connected, the silent instances expired ${took} ms later"

@@ -14,11 +14,7 @@ echo "+0" >"$TMP/faketime"
 LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$TMP/faketime FAKETIME_NO_CACHE=1 \
 	FAKETIME_DONT_FAKE_MONOTONIC=1 \
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 start_registry
-pubs=()
-for i in 1 2 3; do
-	start_publisher "$S" "10.0.3.$i" --discovery-interval 1 # ttl 3 s
-	pubs+=("$PUB_PID")
-done
+start_publishers 3 "$S" 10.0.3 # ttl 3 s
 wait_for 3000 has_count "$S" 3 >/dev/null || fail "the publishers did not join"
 last_seen() { curl -sf "$REG/services/$S" | jq '[.instances[].lastSeen] | max'; }
 announced() { metric registry_expired_announced_total; }
@@ -37,9 +33,9 @@ pass "wall clock an hour forward: nothing expired in three ttls, lastSeen follow
 
 # An hour back from the real time: two hours back from where it was.
 echo "-1h" >"$TMP/faketime"
-kill -STOP "${pubs[0]}"
+kill -STOP "${PUBS[0]}"
 gone() { [[ $(count "$S") == 2 ]]; }
 took=$(wait_for 10000 gone) || fail "after the backward step a silent instance did not expire: $(count "$S") listed"
-kill -CONT "${pubs[0]}"
+kill -CONT "${PUBS[0]}"
 [[ $(announced) == 1 ]] || fail "$(announced) expiry DOWNs, want 1"
 pass "wall clock an hour back: a frozen instance with ttl 3 s expired ${took} ms after it went silent"

@@ -8,11 +8,7 @@ source "$(dirname "$0")/registry_helpers.bash"
 
 S=lag$$
 start_registry
-pubs=()
-for i in 1 2 3; do
-	start_publisher "$S" "10.0.2.$i" --discovery-interval 1 # ttl 3 s
-	pubs+=("$PUB_PID")
-done
+start_publishers 3 "$S" 10.0.2 # ttl 3 s
 wait_for 3000 has_count "$S" 3 >/dev/null || fail "the publishers did not join"
 expiries() { metric registry_expiries_total; }
 before=$(expiries)
@@ -28,8 +24,8 @@ wait_for 5000 caught_up >/dev/null || fail "the feed did not catch up: lag $(met
 [[ $(count "$S") == 3 ]] || fail "$(count "$S") of 3 listed after the stall"
 pass "a 5 s stall (ttl 3 s): the feed caught up, nothing that kept renewing expired"
 
-kill -STOP "${pubs[0]}"
+kill -STOP "${PUBS[0]}"
 gone() { [[ $(count "$S") == 2 ]]; }
 took=$(wait_for 10000 gone) || fail "a silent instance did not expire after the stall"
-kill -CONT "${pubs[0]}"
+kill -CONT "${PUBS[0]}"
 pass "a silent instance still expired, ${took} ms after it stopped"
