@@ -79,22 +79,26 @@ size_t render_tail(char buf[RENDER_TAIL_MAX], int ttl, int64_t seq,
 	return n < 0 ? 0 : (size_t)n;
 }
 
+void render_host_port(const struct token *t, char out[RENDER_HOST_PORT_MAX])
+{
+	/* An IPv6 literal gets brackets so that host:port stays parseable. */
+	if (t->port > 0)
+		snprintf(out, RENDER_HOST_PORT_MAX, "%s%s%s:%d", strchr(t->address, ':') ? "[" : "",
+			 t->address, strchr(t->address, ':') ? "]" : "", t->port);
+	else
+		snprintf(out, RENDER_HOST_PORT_MAX, "%s", t->address);
+}
+
 /* Turbine's instance model of t, printed; cJSON_free() it. */
 static char *turbine_text(const struct token *t)
 {
 	cJSON *obj = cJSON_CreateObject();
-	char host[ADDR_TEXT_MAX + 16];
+	char host[RENDER_HOST_PORT_MAX];
 	char *text = NULL;
 
 	if (!obj)
 		return NULL;
-	/* An IPv6 literal gets brackets so that host:port stays parseable. */
-	if (t->port > 0)
-		snprintf(host, sizeof(host), "%s%s%s:%d",
-			 strchr(t->address, ':') ? "[" : "", t->address,
-			 strchr(t->address, ':') ? "]" : "", t->port);
-	else
-		snprintf(host, sizeof(host), "%s", t->address);
+	render_host_port(t, host);
 	if (cJSON_AddStringToObject(obj, "hostname", host) &&
 	    cJSON_AddStringToObject(obj, "cluster", t->service) &&
 	    cJSON_AddBoolToObject(obj, "isUp", t->state == TOKEN_UP))
@@ -116,6 +120,11 @@ struct render_frag *render_frag_new(const struct token *t)
 	f = malloc(sizeof(*f) + head_len + turbine_len + 2);
 	if (!f)
 		goto out;
+	if (token_copy(&f->tok, t) < 0) {
+		free(f);
+		f = NULL;
+		goto out;
+	}
 	atomic_init(&f->refs, 1);
 	f->head_len = head_len;
 	f->turbine_len = turbine_len;
@@ -137,8 +146,10 @@ struct render_frag *render_frag_ref(struct render_frag *f)
 
 void render_frag_release(struct render_frag *f)
 {
-	if (f && atomic_fetch_sub(&f->refs, 1) == 1)
+	if (f && atomic_fetch_sub(&f->refs, 1) == 1) {
+		token_clear(&f->tok);
 		free(f);
+	}
 }
 
 char *render_event(uint64_t id, const char *event, const struct token *t,

@@ -14,6 +14,7 @@ struct render_times {
 	int64_t first_seen; /* ms since the epoch */
 	int64_t last_seen;
 	int64_t expires_at;
+	int64_t changed; /* its join or its last change (not a renewal) */
 };
 
 /*
@@ -24,14 +25,23 @@ struct render_times {
  * including "metadata", without the closing brace: every key of the
  * contract is present, absent optional values are null, metadata is always
  * an object; render_tail() completes it. turbine is Turbine's instance
- * model, {"hostname":"addr:port","cluster":…,"isUp":…}.
+ * model, {"hostname":"addr:port","cluster":…,"isUp":…}. tok is the token
+ * the fragment was rendered from (a deep copy, as immutable as the rest),
+ * for the answers rendered after the walk (Prometheus, Eureka); its seq and
+ * ttl are those of the change, the walk gives the current ones.
  */
 struct render_frag {
 	atomic_uint refs;
+	struct token tok;
 	size_t head_len, turbine_len;
 	const char *head, *turbine; /* into text */
 	char text[];
 };
+
+/* "address:port" ("[v6]:port"), or the address alone without a port;
+ * out holds RENDER_HOST_PORT_MAX bytes. */
+#define RENDER_HOST_PORT_MAX (ADDR_TEXT_MAX + 16)
+void render_host_port(const struct token *t, char out[RENDER_HOST_PORT_MAX]);
 
 /* One reference; NULL on no memory. */
 struct render_frag *render_frag_new(const struct token *t) __attribute__((warn_unused_result));

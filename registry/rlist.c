@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "json_number.h"
+#include "registry/rcollect.h"
 #include "timing.h"
 
 #define DEFAULT_MAX_AGE_MS 250
@@ -63,93 +64,8 @@ static void body_add(struct rlist_body *b, const char *text, size_t len)
 	b->len += len;
 }
 
-/* ---- what the walks copy under the table's lock ---- */
-
-/* v, or v grown to hold more than n elements of size; NULL (v untouched)
- * on no memory. */
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
-{
-	size_t more = *cap ? 2 * *cap : 64;
-
-	if (n < *cap)
-		return v;
-	v = realloc(v, more * size);
-	if (v)
-		*cap = more;
-	return v;
-}
-
-struct entry {
-	struct render_frag *frag; /* a reference */
-	struct render_times tm;
-	int64_t seq;
-	int ttl;
-};
-
-struct collect {
-	struct entry *v;
-	size_t n, cap;
-	const enum token_state *state;
-	/* With every service's instances, each one's service name, by index
-	 * into v (same length); NULL otherwise. */
-	char (*services)[TOKEN_SERVICE_MAX + 1];
-	size_t services_cap;
-	bool failed;
-};
-
-static void collect_instance(void *ctx, const struct token *tok, const struct render_times *tm,
-			     struct render_frag *frag)
-{
-	struct collect *c = ctx;
-	struct entry *v;
-
-	if (c->failed || (c->state && tok->state != *c->state))
-		return;
-	v = grow(c->v, &c->cap, c->n, sizeof(*v));
-	if (!v) {
-		c->failed = true;
-		return;
-	}
-	c->v = v;
-	c->v[c->n].frag = render_frag_ref(frag);
-	c->v[c->n].tm = *tm;
-	c->v[c->n].seq = tok->seq;
-	c->v[c->n].ttl = tok->ttl;
-	c->n++;
-}
-
-/* collect_instance, and the instance's service name beside it. */
-static void collect_with_service(void *ctx, const struct token *tok,
-				 const struct render_times *tm, struct render_frag *frag)
-{
-	struct collect *c = ctx;
-	char(*names)[TOKEN_SERVICE_MAX + 1];
-
-	if (c->failed)
-		return;
-	names = grow(c->services, &c->services_cap, c->n, sizeof(*names));
-	if (!names) {
-		c->failed = true;
-		return;
-	}
-	c->services = names;
-	collect_instance(ctx, tok, tm, frag);
-	if (!c->failed)
-		snprintf(c->services[c->n - 1], sizeof(c->services[0]), "%s", tok->service);
-}
-
-static void collect_clear(struct collect *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		render_frag_release(c->v[i].frag);
-	free(c->v);
-	free(c->services);
-}
-
 /* Moves the collected references into b. */
-static int take_frags(struct rlist_body *b, struct collect *c)
+static int take_frags(struct rlist_body *b, struct rcollect *c)
 {
 	size_t i;
 
@@ -167,7 +83,7 @@ static int take_frags(struct rlist_body *b, struct collect *c)
 
 /* {"index":N,"service":…,"instances":[head tail},head tail}]}: the tails,
  * separators and envelope are formatted here, outside the table's lock. */
-static struct rlist_body *service_body(struct collect *c, const struct table_view *view,
+static struct rlist_body *service_body(struct rcollect *c, const struct table_view *view,
 				       const char *service)
 {
 	struct rlist_body *b = body_new(view, 2 * c->n + 1);
@@ -205,7 +121,7 @@ static struct rlist_body *service_body(struct collect *c, const struct table_vie
 }
 
 /* [turbine,turbine]: nothing but the references and constant separators. */
-static struct rlist_body *turbine_body(struct collect *c, const struct table_view *view)
+static struct rlist_body *turbine_body(struct rcollect *c, const struct table_view *view)
 {
 	struct rlist_body *b = body_new(view, 2 * c->n + 2);
 	size_t i;
@@ -229,14 +145,14 @@ static struct rlist_body *turbine_body(struct collect *c, const struct table_vie
 static struct rlist_body *instances_body(struct table *t, const char *service,
 					 const enum token_state *state, bool turbine)
 {
-	struct collect c = { .state = state };
+	struct rcollect c = { .state = state };
 	struct table_view view = { 0 };
 	struct rlist_body *b = NULL;
 
-	table_foreach_instance(t, service, collect_instance, &c, &view);
+	table_foreach_instance(t, service, rcollect_instance, &c, &view);
 	if (!c.failed)
 		b = turbine ? turbine_body(&c, &view) : service_body(&c, &view, service);
-	collect_clear(&c);
+	rcollect_clear(&c);
 	return b;
 }
 
@@ -245,13 +161,13 @@ static struct rlist_body *instances_body(struct table *t, const char *service,
  * service, built from references as the listings are. */
 struct rlist_body *rlist_snapshot(struct table *t)
 {
-	struct collect c = { 0 };
+	struct rcollect c = { 0 };
 	struct table_view view = { 0 };
 	struct rlist_body *b = NULL;
 	char *g;
 	size_t i, n;
 
-	table_foreach_every_instance(t, collect_with_service, &c, &view);
+	table_foreach_every_instance(t, rcollect_instance, &c, &view);
 	if (c.failed)
 		goto out;
 	b = body_new(&view, 3 * c.n + 2);
@@ -273,7 +189,7 @@ struct rlist_body *rlist_snapshot(struct table *t)
 	for (i = 0; i < b->nfrags; i++) {
 		/* The head opens the object; the service goes in first. */
 		n = (size_t)snprintf(g, TOKEN_SERVICE_MAX + 20, "%s{\"service\":\"%s\",",
-				     i ? "," : "", c.services[i]);
+				     i ? "," : "", b->frags[i]->tok.service);
 		body_add(b, g, n);
 		g += n;
 		body_add(b, b->frags[i]->head + 1, b->frags[i]->head_len - 1);
@@ -285,7 +201,7 @@ struct rlist_body *rlist_snapshot(struct table *t)
 	memcpy(g, "]}\n\n", 4);
 	body_add(b, g, 4);
 out:
-	collect_clear(&c);
+	rcollect_clear(&c);
 	return b;
 }
 
@@ -302,7 +218,7 @@ static void collect_service(void *ctx, const char *service, const size_t counts[
 
 	if (w->failed)
 		return;
-	v = grow(w->v, &w->cap, w->n, sizeof(*v));
+	v = rcollect_grow(w->v, &w->cap, w->n, sizeof(*v));
 	if (!v) {
 		w->failed = true;
 		return;

@@ -27,6 +27,8 @@
 #define DEFAULT_EVENT_CAPACITY 4096
 #define DEFAULT_TOMBSTONE_MS 30000
 #define DEFAULT_MAX_TOMBSTONES 100000
+#define DEFAULT_MAX_DEPARTURES 10000
+#define DEFAULT_DELTA_WINDOW_MS 180000 /* Eureka's retentionTimeInMSInDeltaQueue */
 #define CONFLICT_LOG_MS 60000
 
 enum event_kind { EV_JOIN, EV_UPDATE, EV_LEAVE, EV_EXPIRE };
@@ -62,12 +64,22 @@ static int inst_cmp(const void *a, const void *b)
 
 /* ---- events ---- */
 
-/* Moves the indexes and records one event rendered from in. */
+struct render_times table__times(const struct inst *in)
+{
+	return (struct render_times){ in->first_seen, in->last_seen, in->expires_wall,
+				      in->changed };
+}
+
+/* Moves the indexes and records one event rendered from in; a departure
+ * is also remembered for Eureka's delta. */
 static void record_change(struct table *t, struct svc *s, enum event_kind kind,
 			  const struct inst *in, const char *reason)
 {
-	struct render_times tm = { in->first_seen, in->last_seen, in->expires_wall };
+	struct render_times tm = table__times(in);
 	struct token view = in->tok;
+
+	if (kind == EV_LEAVE || kind == EV_EXPIRE)
+		rdepart_put(&t->departs, in->frag, &tm, in->tok.ttl, t->lim.wall_ms());
 
 	s->index = ++t->index;
 	view.reason = (char *)reason; /* borrowed for rendering only */
@@ -145,7 +157,7 @@ static struct svc *svc_get(struct table *t, const char *name, bool *no_memory)
 	return s;
 }
 
-static struct inst *inst_find(struct svc *s, const char *instance_id)
+struct inst *table__inst_find(struct svc *s, const char *instance_id)
 {
 	struct inst key;
 	void *node;
@@ -195,6 +207,11 @@ struct table *table_new(const struct table_limits *limits)
 	if (!t->lim.max_tombstones)
 		t->lim.max_tombstones = DEFAULT_MAX_TOMBSTONES;
 	rtomb_init(&t->tombs, t->lim.max_tombstones);
+	if (!t->lim.max_departures)
+		t->lim.max_departures = DEFAULT_MAX_DEPARTURES;
+	if (t->lim.delta_window_ms <= 0)
+		t->lim.delta_window_ms = DEFAULT_DELTA_WINDOW_MS;
+	rdepart_init(&t->departs, t->lim.max_departures, t->lim.delta_window_ms);
 	t->index = t->lim.first_index;
 	if (rring_init(&t->ring, t->lim.event_capacity) < 0)
 		goto out_free;
@@ -222,6 +239,7 @@ void table_free(struct table *t)
 		return;
 	tdestroy(t->services, svc_destroy);
 	rtomb_free(&t->tombs);
+	rdepart_free(&t->departs);
 	rring_free(&t->ring);
 	rheap_free(&t->heap);
 	pthread_mutex_destroy(&t->mu);
@@ -299,7 +317,7 @@ static void note_conflict(struct table *t, struct inst *in, const struct token *
 static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms)
 {
 	struct svc *s = table__svc_find(t, tok->service);
-	struct inst *in = s ? inst_find(s, tok->instance_id) : NULL;
+	struct inst *in = s ? table__inst_find(s, tok->instance_id) : NULL;
 	struct token copy;
 	int64_t last = in ? in->tok.seq
 			  : rtomb_seq(&t->tombs, tok->service, tok->instance_id, now_ms);
@@ -352,6 +370,7 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 		rheap_fix(&t->heap, &in->expiry);
 		if (!changed)
 			return TABLE_RENEWED;
+		in->changed = in->last_seen;
 		t->updates++;
 		record_change(t, s, EV_UPDATE, in, NULL);
 		return TABLE_UPDATED;
@@ -383,7 +402,7 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	in->tok = copy;
 	in->svc = s;
 	inst_renew(t, in, now_ms);
-	in->first_seen = in->last_seen;
+	in->first_seen = in->changed = in->last_seen;
 	if (rheap_push(&t->heap, &in->expiry) < 0) {
 		render_frag_release(in->frag);
 		free(in);
@@ -443,7 +462,7 @@ int table_remove(struct table *t, const char *service, const char *instance_id,
 	pthread_mutex_lock(&t->mu);
 	s = table__svc_find(t, service);
 	if (s)
-		in = inst_find(s, instance_id);
+		in = table__inst_find(s, instance_id);
 	if (in && match)
 		rc = match(match_ctx, &in->tok);
 	if (rc < 0) {

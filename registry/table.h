@@ -38,6 +38,10 @@ struct table_limits {
 	 * (the signed mode's clock-skew window); 0: 30 s. */
 	int64_t tombstone_ms;
 	size_t max_tombstones; /* 0: 100000 */
+	/* Departures remembered for Eureka's delta, each for delta_window_ms
+	 * (0: 180000, Eureka's); 0: 10000. */
+	size_t max_departures;
+	int64_t delta_window_ms;
 	/* The clock of the fields people read (firstSeen, lastSeen,
 	 * expiresAt); NULL: timing_wall_ms. Every deadline runs on the now_ms
 	 * the callers pass, a monotonic clock, so that a step of the wall
@@ -82,6 +86,8 @@ struct table_stats {
 	uint64_t conflicts; /* tokens of a second live process with the same instanceId */
 	size_t tombstones;
 	uint64_t tombstones_evicted; /* dropped early: the set was full */
+	size_t departures;	     /* remembered for Eureka's delta */
+	uint64_t departures_evicted; /* dropped before their window ended: full */
 	uint64_t refused_by[TABLE_CAP_COUNT]; /* refused, by cap */
 	uint64_t ttl_clamped; /* applied tokens whose ttl was above max_ttl_s */
 	bool stale;
@@ -166,6 +172,16 @@ void table_foreach_instance(struct table *t, const char *service, table_instance
  * is the table index. */
 void table_foreach_every_instance(struct table *t, table_instance_fn fn, void *ctx,
 				  struct table_view *view);
+/*
+ * For Eureka's delta, under one lock: every instance (as
+ * table_foreach_every_instance), then each departure of the last
+ * delta_window_ms whose instance is not back, oldest first. *since gets
+ * the window's start, wall ms; view->index is the table index.
+ */
+typedef void (*table_departure_fn)(void *ctx, struct render_frag *frag,
+				   const struct render_times *tm, int ttl, int64_t left_at);
+void table_foreach_recent(struct table *t, table_instance_fn fn, table_departure_fn departed,
+			  void *ctx, struct table_view *view, int64_t *since);
 /* Can the events after `after` still be replayed: after is the current
  * index, or no older than the oldest event kept, and not ahead. */
 bool table_event_resumable(struct table *t, uint64_t after);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "registry/rdepart.h"
 #include "registry/rheap.h"
 #include "registry/rring.h"
 #include "registry/rtomb.h"
@@ -23,6 +24,7 @@ struct inst {
 	int64_t first_seen;   /* wall ms, as are the two below */
 	int64_t last_seen;
 	int64_t expires_wall; /* what expiry.at means on the wall clock */
+	int64_t changed;      /* wall ms of its join or last change */
 	struct rheap_node expiry; /* .at: the deadline, monotonic ms */
 	struct svc *svc;
 	struct render_frag *frag; /* of tok, for listings */
@@ -53,6 +55,7 @@ struct table {
 	bool stale;
 	struct rring ring; /* ids (index - ring.count, index] */
 	struct rtomb tombs;
+	struct rdepart departs; /* for Eureka's delta */
 	table_notify_fn notify;
 	void *notify_ctx;
 };
@@ -61,5 +64,9 @@ struct table {
 int table__svc_cmp(const void *a, const void *b);
 /* The service record of that name, or NULL; under the table's lock. */
 struct svc *table__svc_find(struct table *t, const char *name);
+/* The instance of that id in s, or NULL; under the table's lock. */
+struct inst *table__inst_find(struct svc *s, const char *instance_id);
+/* What listings show of an instance's times. */
+struct render_times table__times(const struct inst *in);
 
 #endif

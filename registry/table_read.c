@@ -60,6 +60,8 @@ void table_stats(struct table *t, struct table_stats *out)
 	out->conflicts = t->conflicts;
 	out->tombstones = t->tombs.count;
 	out->tombstones_evicted = t->tombs.evicted;
+	out->departures = t->departs.count;
+	out->departures_evicted = t->departs.evicted;
 	memcpy(out->refused_by, t->refused_by, sizeof(out->refused_by));
 	out->ttl_clamped = t->ttl_clamped;
 	out->stale = t->stale;
@@ -87,7 +89,7 @@ static void visit_instance(const void *nodep, VISIT which, void *closure)
 {
 	struct foreach *f = closure;
 	const struct inst *in = *(struct inst *const *)nodep;
-	struct render_times tm = { in->first_seen, in->last_seen, in->expires_wall };
+	struct render_times tm = table__times(in);
 
 	if (which == postorder || which == leaf)
 		f->instance_fn(f->ctx, &in->tok, &tm, in->frag);
@@ -143,6 +145,34 @@ void table_foreach_every_instance(struct table *t, table_instance_fn fn, void *c
 		view->stale = t->stale;
 	}
 	twalk_r(t->services, visit_service_instances, &f);
+	pthread_mutex_unlock(&t->mu);
+}
+
+void table_foreach_recent(struct table *t, table_instance_fn fn, table_departure_fn departed,
+			  void *ctx, struct table_view *view, int64_t *since)
+{
+	struct foreach f = { .instance_fn = fn, .ctx = ctx };
+	const struct rdepart_entry *e;
+	struct svc *s;
+	int64_t now;
+	size_t i;
+
+	pthread_mutex_lock(&t->mu);
+	now = t->lim.wall_ms();
+	*since = now - t->lim.delta_window_ms;
+	if (view) {
+		view->index = t->index;
+		view->stale = t->stale;
+	}
+	twalk_r(t->services, visit_service_instances, &f);
+	rdepart_prune(&t->departs, now);
+	for (i = 0; i < t->departs.count; i++) {
+		e = rdepart_at(&t->departs, i);
+		s = table__svc_find(t, e->frag->tok.service);
+		/* One that came back is listed (ADDED), not DELETED. */
+		if (!s || !table__inst_find(s, e->frag->tok.instance_id))
+			departed(ctx, e->frag, &e->tm, e->ttl, e->left_at);
+	}
 	pthread_mutex_unlock(&t->mu);
 }
 

@@ -35,7 +35,7 @@ static void instance_text(const struct token *t, const struct render_times *tm, 
 static void render_frag_should_give_every_key_with_nulls_for_absent_values(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\"}");
-	struct render_times tm = { 1, 2, 3 };
+	struct render_times tm = { 1, 2, 3, 1 };
 	char text[1024];
 	(void)state;
 
@@ -50,7 +50,7 @@ static void render_frag_should_give_every_key_with_nulls_for_absent_values(void 
 
 static void render_tail_should_fit_the_longest_numbers(void **state)
 {
-	struct render_times tm = { INT64_MIN, INT64_MIN, INT64_MIN };
+	struct render_times tm = { INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN };
 	char tail[RENDER_TAIL_MAX];
 	size_t n;
 	(void)state;
@@ -64,7 +64,7 @@ static void render_event_should_add_service_and_reason(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":6767,"
 				"\"seq\":41,\"metadata\":{\"v\":\"1\"}}");
-	struct render_times tm = { 1795705688688, 1795705688688, 1795705694688 };
+	struct render_times tm = { 1795705688688, 1795705688688, 1795705694688, 1795705688688 };
 	char *frame, *data;
 	cJSON *obj;
 	(void)state;
@@ -91,7 +91,7 @@ static void render_event_should_add_service_and_reason(void **state)
 static void render_event_should_frame_one_sse_event(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\"}");
-	struct render_times tm = { 1, 2, 3 };
+	struct render_times tm = { 1, 2, 3, 1 };
 	char *frame = render_event(7, "join", &t, &tm);
 	(void)state;
 

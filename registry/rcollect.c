@@ -1,0 +1,48 @@
+/* What listings copy under the table's lock; see rcollect.h. */
+#include "registry/rcollect.h"
+
+#include <stdlib.h>
+
+void *rcollect_grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t more = *cap ? 2 * *cap : 64;
+
+	if (n < *cap)
+		return v;
+	v = realloc(v, more * size);
+	if (v)
+		*cap = more;
+	return v;
+}
+
+void rcollect_instance(void *ctx, const struct token *tok, const struct render_times *tm,
+		       struct render_frag *frag)
+{
+	struct rcollect *c = ctx;
+	struct rcollect_entry *v;
+
+	if (c->failed || (c->state && tok->state != *c->state))
+		return;
+	v = rcollect_grow(c->v, &c->cap, c->n, sizeof(*v));
+	if (!v) {
+		c->failed = true;
+		return;
+	}
+	c->v = v;
+	c->v[c->n].frag = render_frag_ref(frag);
+	c->v[c->n].tm = *tm;
+	c->v[c->n].seq = tok->seq;
+	c->v[c->n].ttl = tok->ttl;
+	c->n++;
+}
+
+void rcollect_clear(struct rcollect *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		render_frag_release(c->v[i].frag);
+	free(c->v);
+	c->v = NULL;
+	c->n = c->cap = 0;
+}

@@ -1,0 +1,42 @@
+#ifndef DISCOVERY_REGISTRY_RCOLLECT_H
+#define DISCOVERY_REGISTRY_RCOLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry/render.h"
+#include "token.h"
+
+/*
+ * What a listing copies of each instance under the table's lock: a
+ * reference to its render_frag and the few numbers a renewal changes.
+ * Everything else is rendered from the copy after the lock is released
+ * (rlist, rprom, reureka).
+ */
+struct rcollect_entry {
+	struct render_frag *frag; /* a reference */
+	struct render_times tm;
+	int64_t seq;
+	int ttl;
+};
+
+struct rcollect {
+	struct rcollect_entry *v;
+	size_t n, cap;
+	const enum token_state *state; /* NULL: every instance, else only these */
+	bool failed;                   /* out of memory: v is incomplete */
+};
+
+/* A table_instance_fn that appends to the struct rcollect ctx. */
+void rcollect_instance(void *ctx, const struct token *tok, const struct render_times *tm,
+		       struct render_frag *frag);
+/* Releases the references and the array. */
+void rcollect_clear(struct rcollect *c);
+
+/* v, or v grown to hold more than n elements of size (the new capacity in
+ * *cap); NULL (v untouched) on no memory. */
+void *rcollect_grow(void *v, size_t *cap, size_t n, size_t size)
+	__attribute__((warn_unused_result));
+
+#endif

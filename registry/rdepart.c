@@ -1,0 +1,64 @@
+/* Recent departures in a ring, for Eureka's delta; see rdepart.h. */
+#include "registry/rdepart.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void rdepart_init(struct rdepart *d, size_t max, int64_t window_ms)
+{
+	memset(d, 0, sizeof(*d));
+	d->max = max;
+	d->window_ms = window_ms;
+}
+
+static void drop_oldest(struct rdepart *d)
+{
+	render_frag_release(d->v[d->head].frag);
+	d->head = (d->head + 1) % d->max;
+	d->count--;
+}
+
+void rdepart_free(struct rdepart *d)
+{
+	while (d->count > 0)
+		drop_oldest(d);
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+void rdepart_prune(struct rdepart *d, int64_t now)
+{
+	while (d->count > 0 && d->v[d->head].left_at < now - d->window_ms)
+		drop_oldest(d);
+}
+
+void rdepart_put(struct rdepart *d, struct render_frag *frag, const struct render_times *tm,
+		 int ttl, int64_t now)
+{
+	struct rdepart_entry *e;
+
+	if (d->max == 0)
+		return;
+	/* The ring costs nothing until something leaves. */
+	if (!d->v) {
+		d->v = calloc(d->max, sizeof(*d->v));
+		if (!d->v)
+			return;
+	}
+	rdepart_prune(d, now);
+	if (d->count == d->max) {
+		drop_oldest(d);
+		d->evicted++;
+	}
+	e = &d->v[(d->head + d->count) % d->max];
+	e->frag = render_frag_ref(frag);
+	e->tm = *tm;
+	e->ttl = ttl;
+	e->left_at = now;
+	d->count++;
+}
+
+const struct rdepart_entry *rdepart_at(const struct rdepart *d, size_t i)
+{
+	return &d->v[(d->head + i) % d->max];
+}

@@ -1,0 +1,44 @@
+#ifndef DISCOVERY_REGISTRY_RDEPART_H
+#define DISCOVERY_REGISTRY_RDEPART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry/render.h"
+
+/*
+ * Recent departures (leave, expiry, connection lost), oldest first, for
+ * Eureka's delta (/eureka/apps/delta), which lists what left within its
+ * window as DELETED. Bounded twice: an entry older than the window goes,
+ * and past max the oldest goes first (counted). Each entry holds a
+ * reference to the instance's last render_frag, so it costs a pointer and
+ * a few numbers. Not thread-safe: the table's lock covers it.
+ */
+struct rdepart_entry {
+	struct render_frag *frag; /* a reference */
+	struct render_times tm;
+	int ttl;
+	int64_t left_at; /* wall ms */
+};
+
+struct rdepart {
+	struct rdepart_entry *v; /* a ring of max entries, allocated on first use */
+	size_t max, head, count; /* head: the oldest */
+	int64_t window_ms;
+	uint64_t evicted; /* dropped before the end of their window: the ring was full */
+};
+
+/* An empty ring of at most max entries kept window_ms each. */
+void rdepart_init(struct rdepart *d, size_t max, int64_t window_ms);
+void rdepart_free(struct rdepart *d);
+
+/* Remembers one departure at wall time now (takes a new reference to
+ * frag). Quietly keeps nothing when out of memory. */
+void rdepart_put(struct rdepart *d, struct render_frag *frag, const struct render_times *tm,
+		 int ttl, int64_t now);
+/* Drops the entries whose window ended before wall time now. */
+void rdepart_prune(struct rdepart *d, int64_t now);
+/* The i-th entry kept, oldest first (i < d->count). */
+const struct rdepart_entry *rdepart_at(const struct rdepart *d, size_t i);
+
+#endif
