@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 		.first_index = (uint64_t)timing_wall_ms() * 1000,
 		.max_per_service = (size_t)cfg.max_per_service,
 		.max_ttl_s = (int)(cfg.max_ttl_ms / 1000),
+		.max_departures = (size_t)cfg.max_departures,
 	});
 	sub = table ? subscriber_new(&(struct subscriber_options){
 					     .exchange = cfg.exchange,

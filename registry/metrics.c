@@ -9,7 +9,7 @@
 
 const char *const rmetrics_route_names[RMETRICS_ROUTES] = {
 	"/", "/services", "/services/{name}", "/events", "/turbine/{service}",
-	"/health", "/metrics", "other",
+	"/health", "/metrics", "/prometheus/targets", "/eureka/apps", "other",
 };
 const int rmetrics_codes[RMETRICS_CODES] = { 200, 204, 400, 404, 405, 413, 414, 500, 501, 503, 0 };
 static const char *const refusal_names[RMETRICS_REFUSALS] = {
@@ -166,6 +166,12 @@ char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
 	      "Departed instances whose last seq is kept against replays.", ts.tombstones);
 	counter(f, "registry_tombstones_evicted_total",
 		"Tombstones dropped early because the set was full.", ts.tombstones_evicted);
+	gauge(f, "registry_departures",
+	      "Departed instances remembered for Eureka's delta (3 minutes each).", ts.departures);
+	counter(f, "registry_departures_evicted_total",
+		"Departures forgotten before their 3 minutes because the ring was full "
+		"(REGISTRY_MAX_DEPARTURES).",
+		ts.departures_evicted);
 	gauge(f, "registry_stale", "1 while the AMQP feed is down (self-preservation).",
 	      ts.stale ? 1 : 0);
 	if (sub)

@@ -9,7 +9,7 @@
 #include "registry/table.h"
 
 /* HTTP request counts by route and status, kept by rhttp. */
-#define RMETRICS_ROUTES 8
+#define RMETRICS_ROUTES 10
 #define RMETRICS_CODES 11
 extern const char *const rmetrics_route_names[RMETRICS_ROUTES];
 extern const int rmetrics_codes[RMETRICS_CODES]; /* last slot: "other" (0) */

@@ -17,6 +17,7 @@ struct rconfig {
 	long max_services;
 	long max_per_service;
 	int64_t max_ttl_ms;
+	long max_departures;
 	long queue_max;
 	long max_connections;
 	long max_per_client;

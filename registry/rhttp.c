@@ -270,6 +270,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return serve_health(c, req);
 	case RROUTE_METRICS:
 		return serve_metrics(c, req);
+	case RROUTE_PROMETHEUS:
+		return rhttp_sd_prometheus(c, req);
+	case RROUTE_EUREKA:
+		return rhttp_sd_eureka(c, req, url);
 	default:
 		return rreply_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
 	}

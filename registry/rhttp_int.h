@@ -2,9 +2,10 @@
 #define DISCOVERY_REGISTRY_RHTTP_INT_H
 
 /*
- * Internal to rhttp.c and rreply.c, not part of the API: the server is one
- * module split over two files (its requests and routes, and how answers
- * are queued and counted), and both need the structs. Callers use
+ * Internal to rhttp.c, rreply.c and rhttp_sd.c, not part of the API: the
+ * server is one module split over three files (its requests and routes,
+ * how answers are queued and counted, and the discovery routes of other
+ * tools), and all need the structs. Callers use
  * registry/rhttp.h, where struct rhttp stays opaque.
  */
 #include <pthread.h>
@@ -66,6 +67,9 @@ enum MHD_Result rreply_json(struct MHD_Connection *c, struct request *req, int s
 			    uint64_t index);
 /* A listing sent in pieces from its references; takes the reference. */
 enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, struct rlist_body *b);
+/* GET /prometheus/targets and /eureka/apps… (rhttp_sd.c). */
+enum MHD_Result rhttp_sd_prometheus(struct MHD_Connection *c, struct request *req);
+enum MHD_Result rhttp_sd_eureka(struct MHD_Connection *c, struct request *req, const char *url);
 /* 204 to OPTIONS, a CORS preflight among them. */
 enum MHD_Result rreply_options(struct MHD_Connection *c, struct request *req);
 

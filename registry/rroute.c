@@ -12,7 +12,8 @@ enum rroute rroute_of(const char *target, char service[TOKEN_SERVICE_MAX + 1], b
 	} fixed[] = {
 		{"/", RROUTE_DASHBOARD},      {"/services", RROUTE_SERVICES},
 		{"/events", RROUTE_EVENTS},   {"/health", RROUTE_HEALTH},
-		{"/metrics", RROUTE_METRICS},
+		{"/metrics", RROUTE_METRICS}, {"/prometheus/targets", RROUTE_PROMETHEUS},
+		{"/eureka/apps", RROUTE_EUREKA},
 	};
 	static const struct {
 		const char *prefix;
@@ -28,6 +29,9 @@ enum rroute rroute_of(const char *target, char service[TOKEN_SERVICE_MAX + 1], b
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (strcmp(path, fixed[i].path) == 0)
 			return fixed[i].r;
+	/* Eureka's names are its own (upper case, /delta): reureka's. */
+	if (strncmp(path, "/eureka/apps/", 13) == 0)
+		return RROUTE_EUREKA;
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 		size_t n = strlen(named[i].prefix);
 		const char *name = path + n;
@@ -73,4 +77,28 @@ int rroute_query(const struct hreq_field *args, size_t n, struct rquery *q, cons
 		return -1;
 	}
 	return rquery_parse(state, index, wait, q, err);
+}
+
+int rroute_filter(const struct hreq_field *args, size_t n, struct rroute_filter *f,
+		  const char **err)
+{
+	const char *service, *state;
+
+	memset(f, 0, sizeof(*f));
+	if (rroute_arg(args, n, "service", &service) < 0 ||
+	    (service && (strlen(service) > TOKEN_SERVICE_MAX || !token_service_is_valid(service)))) {
+		*err = "service names match [a-z0-9][a-z0-9._-]{0,62}: ?service=accountservice";
+		return -1;
+	}
+	if (rroute_arg(args, n, "state", &state) < 0 ||
+	    (state && token_parse_state(state, &f->state) < 0)) {
+		*err = "state is UP, DOWN, STARTING or OUT_OF_SERVICE: ?state=UP";
+		return -1;
+	}
+	if (service) {
+		f->has_service = true;
+		snprintf(f->service, sizeof(f->service), "%s", service);
+	}
+	f->has_state = state != NULL;
+	return 0;
 }

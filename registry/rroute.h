@@ -21,6 +21,8 @@ enum rroute {
 	RROUTE_TURBINE,
 	RROUTE_HEALTH,
 	RROUTE_METRICS,
+	RROUTE_PROMETHEUS,
+	RROUTE_EUREKA, /* /eureka/apps and below: reureka_path() reads the rest */
 	RROUTE_UNKNOWN,
 };
 
@@ -37,5 +39,17 @@ enum rroute rroute_of(const char *path, char service[TOKEN_SERVICE_MAX + 1], boo
  * read as absent. 0, or -1 with *err a sentence for a 400. */
 int rroute_query(const struct hreq_field *args, size_t n, struct rquery *q, const char **err)
 	__attribute__((warn_unused_result));
+
+/* The parameters of /prometheus/targets. */
+struct rroute_filter {
+	bool has_service, has_state;
+	char service[TOKEN_SERVICE_MAX + 1];
+	enum token_state state;
+};
+
+/* ?service= (a service name) and ?state= (a token state), both optional.
+ * 0, or -1 with *err a sentence for a 400. */
+int rroute_filter(const struct hreq_field *args, size_t n, struct rroute_filter *f,
+		  const char **err) __attribute__((warn_unused_result));
 
 #endif

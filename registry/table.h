@@ -176,7 +176,8 @@ void table_foreach_every_instance(struct table *t, table_instance_fn fn, void *c
  * For Eureka's delta, under one lock: every instance (as
  * table_foreach_every_instance), then each departure of the last
  * delta_window_ms whose instance is not back, oldest first. *since gets
- * the window's start, wall ms; view->index is the table index.
+ * the window's start, wall ms, before fn is first called; view->index is
+ * the table index.
  */
 typedef void (*table_departure_fn)(void *ctx, struct render_frag *frag,
 				   const struct render_times *tm, int ttl, int64_t left_at);
