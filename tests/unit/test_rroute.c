@@ -72,6 +72,44 @@ static void rroute_query_should_read_the_parameters(void **state)
 	assert_false(q.has_state);
 }
 
+static void rroute_of_should_route_the_discovery_of_other_tools(void **state)
+{
+	char service[TOKEN_SERVICE_MAX + 1];
+	bool bad;
+	(void)state;
+	assert_int_equal(rroute_of("/prometheus/targets", service, &bad), RROUTE_PROMETHEUS);
+	assert_int_equal(rroute_of("/prometheus/targets/", service, &bad), RROUTE_UNKNOWN);
+	assert_int_equal(rroute_of("/eureka/apps", service, &bad), RROUTE_EUREKA);
+	assert_int_equal(rroute_of("/eureka/apps/delta", service, &bad), RROUTE_EUREKA);
+	/* Eureka's names are upper case: reureka_path() judges them, not here. */
+	assert_int_equal(rroute_of("/eureka/apps/SHOP/i-1", service, &bad), RROUTE_EUREKA);
+	assert_false(bad);
+	assert_int_equal(rroute_of("/eureka/appsx", service, &bad), RROUTE_UNKNOWN);
+}
+
+static void rroute_filter_should_read_service_and_state(void **state)
+{
+	struct hreq_field args[] = {{"service", "shop"}, {"state", "up"}, {"x", NULL}};
+	struct hreq_field bad_service[] = {{"service", "Shop"}};
+	struct hreq_field bad_state[] = {{"state", "SLEEPING"}};
+	struct hreq_field no_value[] = {{"service", NULL}};
+	struct rroute_filter f;
+	const char *err = NULL;
+	(void)state;
+	assert_int_equal(rroute_filter(args, N(args), &f, &err), 0);
+	assert_true(f.has_service);
+	assert_string_equal(f.service, "shop");
+	assert_true(f.has_state);
+	assert_int_equal(f.state, TOKEN_UP);
+	assert_int_equal(rroute_filter(NULL, 0, &f, &err), 0);
+	assert_false(f.has_service || f.has_state);
+	assert_int_equal(rroute_filter(bad_service, 1, &f, &err), -1);
+	assert_non_null(strstr(err, "service"));
+	assert_int_equal(rroute_filter(bad_state, 1, &f, &err), -1);
+	assert_non_null(strstr(err, "state"));
+	assert_int_equal(rroute_filter(no_value, 1, &f, &err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -79,6 +117,8 @@ int main(void)
 		cmocka_unit_test(rroute_of_should_match_paths_as_sent),
 		cmocka_unit_test(rroute_query_should_refuse_a_parameter_without_value),
 		cmocka_unit_test(rroute_query_should_read_the_parameters),
+		cmocka_unit_test(rroute_of_should_route_the_discovery_of_other_tools),
+		cmocka_unit_test(rroute_filter_should_read_service_and_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
