@@ -8,7 +8,7 @@ packages=(
 	librabbitmq-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev
 	libcmocka-dev liblmdb-dev libssl-dev
 	rabbitmq-server amqp-tools curl jq openssl ca-certificates haproxy iproute2 procps psmisc python3 strace
-	docker-compose wrk nginx-light valgrind python3-pika libfaketime
+	docker-compose wrk nginx-light valgrind python3-pika libfaketime prometheus
 )
 
 missing=()
