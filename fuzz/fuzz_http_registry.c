@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char service[TOKEN_SERVICE_MAX + 1];
 	const char *err = NULL, *last;
 	enum rroute route;
+	struct rroute_filter filter;
 	struct rquery q;
 	uint64_t id;
 	bool bad_name;
@@ -41,6 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (q.blocking)
 			fuzz_require(q.wait_ms >= 0 && q.wait_ms <= RQUERY_MAX_WAIT_MS);
 	}
+	if (route == RROUTE_PROMETHEUS) {
+		if (rroute_filter(in.args, in.req.nargs, &filter, &err) < 0)
+			fuzz_require(err != NULL && err[0] != '\0');
+		else if (filter.has_service)
+			fuzz_require(token_service_is_valid(filter.service));
+	}
+	if (route == RROUTE_EUREKA && rroute_eureka(hreq_path(in.path), service) == RROUTE_EUREKA_APP)
+		fuzz_require(token_service_is_valid(service));
 	last = http_input_header(&in, "Last-Event-ID");
 	if (route == RROUTE_EVENTS && last != NULL && rquery_parse_u64(last, &id) == 0)
 		fuzz_require(last[0] >= '0' && last[0] <= '9');

@@ -5,7 +5,7 @@
 # non-zero when a fuzzer finds a crash; the reproducer lands in build-fuzz/.
 #
 #   fuzz/run.sh [target...]     token, query, conn_event, http_registry,
-#                               http_account (default: all)
+#                               http_account, xml (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,7 @@ declare -A sources=(
 	[conn_event]="registry/rconn.c common/token.c common/json_number.c common/addr.c"
 	[http_registry]="fuzz/http_input.c common/hreq.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
 	[http_account]="fuzz/http_input.c common/hreq.c accountservice/acct_path.c"
+	[xml]="registry/rxml.c common/utf8.c"
 )
 # Extra libFuzzer options per target.
 declare -A options=(
@@ -28,9 +29,10 @@ declare -A options=(
 	[conn_event]="-max_len=4096"
 	[http_registry]="-max_len=4096 -dict=fuzz/http.dict"
 	[http_account]="-max_len=4096 -dict=fuzz/http.dict"
+	[xml]="-max_len=512"
 )
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event http_registry http_account)
+[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event http_registry http_account xml)
 
 for t in "${targets[@]}"; do
 	[[ -n "${sources[$t]:-}" ]] || { echo "fuzz: no target $t" >&2; exit 2; }

@@ -11,29 +11,6 @@
 #include "registry/reureka_json.h"
 #include "registry/reureka_xml.h"
 
-enum reureka_view reureka_path(const char *path, char app[TOKEN_SERVICE_MAX + 1])
-{
-	static const char prefix[] = "/eureka/apps";
-	const char *name = path + sizeof(prefix) - 1;
-	size_t i, n;
-
-	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
-		return REUREKA_NOTHING;
-	if (name[0] == '\0' || strcmp(name, "/") == 0)
-		return REUREKA_APPS;
-	name++;
-	if (strcmp(name, "delta") == 0)
-		return REUREKA_DELTA;
-	n = strlen(name);
-	if (n == 0 || n > TOKEN_SERVICE_MAX || strchr(name, '/'))
-		return REUREKA_NOTHING;
-	/* Eureka upper-cases application names; services are lower case. */
-	for (i = 0; i < n; i++)
-		app[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
-	app[n] = '\0';
-	return token_service_is_valid(app) ? REUREKA_APP : REUREKA_NOTHING;
-}
-
 const char *reureka_action_name(enum reureka_action a)
 {
 	static const char *const names[] = { "ADDED", "MODIFIED", "DELETED" };
@@ -135,7 +112,7 @@ static void hashcode(const size_t by_state[4], char *out, size_t outlen)
 					      token_state_name(by_name[i]), by_state[by_name[i]]);
 }
 
-int reureka_render(struct table *t, enum reureka_view view, const char *app, bool json,
+int reureka_render(struct table *t, enum rroute_eureka view, const char *app, bool json,
 		   char **body, size_t *len, uint64_t *index)
 {
 	struct gather g = { .since = INT64_MIN };
@@ -145,9 +122,9 @@ int reureka_render(struct table *t, enum reureka_view view, const char *app, boo
 	size_t i;
 
 	*body = NULL;
-	if (view == REUREKA_APP)
+	if (view == RROUTE_EUREKA_APP)
 		table_foreach_instance(t, app, gather_instance, &g, &tv);
-	else if (view == REUREKA_DELTA)
+	else if (view == RROUTE_EUREKA_DELTA)
 		table_foreach_recent(t, gather_instance, gather_departure, &g, &tv, &g.since);
 	else
 		table_foreach_every_instance(t, gather_instance, &g, &tv);
@@ -155,16 +132,16 @@ int reureka_render(struct table *t, enum reureka_view view, const char *app, boo
 	*index = tv.index;
 	if (g.failed)
 		goto out;
-	if (view == REUREKA_APP && g.n == 0) {
+	if (view == RROUTE_EUREKA_APP && g.n == 0) {
 		rc = 1;
 		goto out;
 	}
-	if (view == REUREKA_DELTA)
+	if (view == RROUTE_EUREKA_DELTA)
 		qsort(g.v, g.n, sizeof(*g.v), by_service_then_id);
-	doc.one_app = view == REUREKA_APP;
+	doc.one_app = view == RROUTE_EUREKA_APP;
 	/* Eureka's full registry is version 1; its delta has a version that
 	 * moves with every change, as the table index does. */
-	doc.version = view == REUREKA_DELTA ? tv.index : 1;
+	doc.version = view == RROUTE_EUREKA_DELTA ? tv.index : 1;
 	hashcode(g.by_state, doc.hashcode, sizeof(doc.hashcode));
 	doc.v = g.v;
 	doc.n = g.n;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "registry/render.h"
+#include "registry/rroute.h"
 #include "registry/table.h"
 #include "token.h"
 
@@ -17,7 +18,7 @@
  * upper case as Eureka does; {APP} is read in any case. The documents are
  * those Eureka's own serializers write: JSON (EurekaJacksonCodec) when the
  * request's Accept holds "json", XML (XStream's Converters) otherwise.
- * No libmicrohttpd here: the HTTP fuzzer links it.
+ * The paths are rroute_eureka()'s.
  *
  * How an instance maps: hostName and ipAddr are its address (what Eureka
  * clients register with preferIpAddress, and what Prometheus scrapes);
@@ -30,18 +31,6 @@
  * lastDirtyTimestamp its last change; actionType ADDED until it changes,
  * then MODIFIED, and DELETED in the delta for one that left.
  */
-
-/* What a path under /eureka/apps asks for. */
-enum reureka_view {
-	REUREKA_APPS,     /* /eureka/apps */
-	REUREKA_DELTA,    /* /eureka/apps/delta */
-	REUREKA_APP,      /* /eureka/apps/{APP} */
-	REUREKA_NOTHING,  /* anything else: 404 (instances are not served) */
-};
-
-/* The view of path, app receiving {APP} in lower case (REUREKA_NOTHING
- * when it is no service name). */
-enum reureka_view reureka_path(const char *path, char app[TOKEN_SERVICE_MAX + 1]);
 
 enum reureka_action { REUREKA_ADDED, REUREKA_MODIFIED, REUREKA_DELETED };
 
@@ -77,12 +66,12 @@ int reureka_renewal_s(int ttl);
 void reureka_home_page(const struct token *t, char out[REUREKA_URL_MAX]);
 
 /*
- * Renders a view (app: REUREKA_APP's) as JSON or XML into *body
+ * Renders a view (app: RROUTE_EUREKA_APP's) as JSON or XML into *body
  * (free() it), *len its length, *index the table index the walk saw.
  * Returns 0, 1 when the application has no instance (404), or -1 on no
  * memory.
  */
-int reureka_render(struct table *t, enum reureka_view view, const char *app, bool json,
+int reureka_render(struct table *t, enum rroute_eureka view, const char *app, bool json,
 		   char **body, size_t *len, uint64_t *index) __attribute__((warn_unused_result));
 
 #endif

@@ -40,13 +40,13 @@ enum MHD_Result rhttp_sd_eureka(struct MHD_Connection *c, struct request *req, c
 	/* As Eureka decides: JSON when Accept names it, XML otherwise. */
 	bool json = accept && strstr(accept, "json");
 	char app[TOKEN_SERVICE_MAX + 1];
-	enum reureka_view view = reureka_path(hreq_path(url), app);
+	enum rroute_eureka view = rroute_eureka(hreq_path(url), app);
 	uint64_t index;
 	size_t len = 0;
 	char *body;
 	int rc;
 
-	if (view == REUREKA_NOTHING)
+	if (view == RROUTE_EUREKA_NOTHING)
 		return rreply_error(c, req, MHD_HTTP_NOT_FOUND, "no such application");
 	rc = reureka_render(req->h->table, view, app, json, &body, &len, &index);
 	if (rc < 0)

@@ -29,7 +29,7 @@ enum rroute rroute_of(const char *target, char service[TOKEN_SERVICE_MAX + 1], b
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (strcmp(path, fixed[i].path) == 0)
 			return fixed[i].r;
-	/* Eureka's names are its own (upper case, /delta): reureka's. */
+	/* Eureka's names are its own (upper case, /delta): rroute_eureka(). */
 	if (strncmp(path, "/eureka/apps/", 13) == 0)
 		return RROUTE_EUREKA;
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
@@ -101,4 +101,27 @@ int rroute_filter(const struct hreq_field *args, size_t n, struct rroute_filter 
 	}
 	f->has_state = state != NULL;
 	return 0;
+}
+
+enum rroute_eureka rroute_eureka(const char *path, char app[TOKEN_SERVICE_MAX + 1])
+{
+	static const char prefix[] = "/eureka/apps";
+	const char *name = path + sizeof(prefix) - 1;
+	size_t i, n;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return RROUTE_EUREKA_NOTHING;
+	if (name[0] == '\0' || strcmp(name, "/") == 0)
+		return RROUTE_EUREKA_APPS;
+	name++;
+	if (strcmp(name, "delta") == 0)
+		return RROUTE_EUREKA_DELTA;
+	n = strlen(name);
+	if (n == 0 || n > TOKEN_SERVICE_MAX || strchr(name, '/'))
+		return RROUTE_EUREKA_NOTHING;
+	/* Eureka upper-cases application names; services are lower case. */
+	for (i = 0; i < n; i++)
+		app[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+	app[n] = '\0';
+	return token_service_is_valid(app) ? RROUTE_EUREKA_APP : RROUTE_EUREKA_NOTHING;
 }

@@ -22,7 +22,7 @@ enum rroute {
 	RROUTE_HEALTH,
 	RROUTE_METRICS,
 	RROUTE_PROMETHEUS,
-	RROUTE_EUREKA, /* /eureka/apps and below: reureka_path() reads the rest */
+	RROUTE_EUREKA, /* /eureka/apps and below: rroute_eureka() reads the rest */
 	RROUTE_UNKNOWN,
 };
 
@@ -39,6 +39,19 @@ enum rroute rroute_of(const char *path, char service[TOKEN_SERVICE_MAX + 1], boo
  * read as absent. 0, or -1 with *err a sentence for a 400. */
 int rroute_query(const struct hreq_field *args, size_t n, struct rquery *q, const char **err)
 	__attribute__((warn_unused_result));
+
+/* What a path under /eureka/apps asks for. */
+enum rroute_eureka {
+	RROUTE_EUREKA_APPS,    /* /eureka/apps */
+	RROUTE_EUREKA_DELTA,   /* /eureka/apps/delta */
+	RROUTE_EUREKA_APP,     /* /eureka/apps/{APP} */
+	RROUTE_EUREKA_NOTHING, /* anything else: 404 (instances are not served) */
+};
+
+/* The Eureka view of path, app receiving {APP} in lower case (Eureka's
+ * names are upper case, services lower case); RROUTE_EUREKA_NOTHING when
+ * it is no service name. */
+enum rroute_eureka rroute_eureka(const char *path, char app[TOKEN_SERVICE_MAX + 1]);
 
 /* The parameters of /prometheus/targets. */
 struct rroute_filter {

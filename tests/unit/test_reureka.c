@@ -78,7 +78,7 @@ static struct table *shop_table(void)
 	return t;
 }
 
-static char *render(struct table *t, enum reureka_view v, const char *app, bool json, int want)
+static char *render(struct table *t, enum rroute_eureka v, const char *app, bool json, int want)
 {
 	uint64_t index = 0;
 	size_t len = 0;
@@ -157,7 +157,7 @@ static const char apps_json[] =
 static void reureka_render_should_write_apps_as_eurekas_xml(void **state)
 {
 	struct table *t = shop_table();
-	char *xml = render(t, REUREKA_APPS, NULL, false, 0);
+	char *xml = render(t, RROUTE_EUREKA_APPS, NULL, false, 0);
 	(void)state;
 
 	assert_string_equal(xml, apps_xml);
@@ -168,7 +168,7 @@ static void reureka_render_should_write_apps_as_eurekas_xml(void **state)
 static void reureka_render_should_write_apps_as_eurekas_json(void **state)
 {
 	struct table *t = shop_table();
-	char *json = render(t, REUREKA_APPS, NULL, true, 0);
+	char *json = render(t, RROUTE_EUREKA_APPS, NULL, true, 0);
 	(void)state;
 
 	assert_string_equal(json, apps_json);
@@ -197,8 +197,8 @@ static void application_block(char *out, size_t outlen)
 static void reureka_render_should_write_one_app_and_refuse_an_unknown_one(void **state)
 {
 	struct table *t = shop_table();
-	char *json = render(t, REUREKA_APP, "shop", true, 0);
-	char *xml = render(t, REUREKA_APP, "shop", false, 0);
+	char *json = render(t, RROUTE_EUREKA_APP, "shop", true, 0);
+	char *xml = render(t, RROUTE_EUREKA_APP, "shop", false, 0);
 	const char *app = strstr(apps_json, "{\"name\":\"SHOP\"");
 	char block[sizeof(apps_xml)], one[sizeof(apps_json)];
 	(void)state;
@@ -210,8 +210,8 @@ static void reureka_render_should_write_one_app_and_refuse_an_unknown_one(void *
 	assert_string_equal(xml, block);
 	free(json);
 	free(xml);
-	assert_null(render(t, REUREKA_APP, "cart", true, 1));
-	assert_null(render(t, REUREKA_APP, "cart", false, 1));
+	assert_null(render(t, RROUTE_EUREKA_APP, "cart", true, 1));
+	assert_null(render(t, RROUTE_EUREKA_APP, "cart", false, 1));
 	table_free(t);
 }
 
@@ -227,7 +227,7 @@ static void reureka_render_should_count_statuses_by_name_in_the_hashcode(void **
 	put(t, "b", "{\"state\":\"UP\",\"address\":\"10.0.0.2\",\"port\":1}");
 	put(t, "a", "{\"state\":\"STARTING\",\"address\":\"10.0.0.3\"}");
 	put(t, "c", "{\"state\":\"OUT_OF_SERVICE\",\"address\":\"10.0.0.4\",\"port\":1}");
-	json = render(t, REUREKA_APPS, NULL, true, 0);
+	json = render(t, RROUTE_EUREKA_APPS, NULL, true, 0);
 	assert_non_null(strstr(json, "\"apps__hashcode\":\"OUT_OF_SERVICE_1_STARTING_1_UP_2_\""));
 	/* Applications by name; one without a port has it disabled at 0. */
 	assert_true(strstr(json, "\"name\":\"A\"") < strstr(json, "\"name\":\"B\""));
@@ -240,7 +240,7 @@ static void reureka_render_should_count_statuses_by_name_in_the_hashcode(void **
 /* The action types of a delta, as the instance of each id is listed. */
 static void delta_actions(struct table *t, char *out, size_t outlen)
 {
-	char *xml = render(t, REUREKA_DELTA, NULL, false, 0);
+	char *xml = render(t, RROUTE_EUREKA_DELTA, NULL, false, 0);
 	const char *p = xml;
 	size_t n = 0;
 
@@ -280,7 +280,7 @@ static void reureka_render_should_list_the_last_3_minutes_in_the_delta(void **st
 	/* One that left and came back is listed, not deleted. */
 	delta_actions(t, actions, sizeof(actions));
 	assert_string_equal(actions, "back=ADDED gone=DELETED mod=MODIFIED new=ADDED ");
-	json = render(t, REUREKA_DELTA, NULL, true, 0);
+	json = render(t, RROUTE_EUREKA_DELTA, NULL, true, 0);
 	/* The hash code is the whole table's; the version moves with it. */
 	assert_non_null(strstr(json, "\"apps__hashcode\":\"STARTING_1_UP_3_\""));
 	assert_null(strstr(json, "\"versions__delta\":\"1\""));
@@ -316,24 +316,6 @@ static void table_stats_should_count_departures_forgotten_early(void **state)
 	table_free(t);
 }
 
-static void reureka_path_should_read_eurekas_paths(void **state)
-{
-	char app[TOKEN_SERVICE_MAX + 1];
-	(void)state;
-
-	assert_int_equal(reureka_path("/eureka/apps", app), REUREKA_APPS);
-	assert_int_equal(reureka_path("/eureka/apps/", app), REUREKA_APPS);
-	assert_int_equal(reureka_path("/eureka/apps/delta", app), REUREKA_DELTA);
-	assert_int_equal(reureka_path("/eureka/apps/ACCOUNT-SERVICE", app), REUREKA_APP);
-	assert_string_equal(app, "account-service");
-	assert_int_equal(reureka_path("/eureka/apps/shop", app), REUREKA_APP);
-	assert_string_equal(app, "shop");
-	assert_int_equal(reureka_path("/eureka/apps/SHOP/shop-1", app), REUREKA_NOTHING);
-	assert_int_equal(reureka_path("/eureka/apps/-AB", app), REUREKA_NOTHING);
-	assert_int_equal(reureka_path("/eureka/apps//", app), REUREKA_NOTHING);
-	assert_int_equal(reureka_path("/eureka/appsX", app), REUREKA_NOTHING);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,7 +325,6 @@ int main(void)
 		cmocka_unit_test(reureka_render_should_count_statuses_by_name_in_the_hashcode),
 		cmocka_unit_test(reureka_render_should_list_the_last_3_minutes_in_the_delta),
 		cmocka_unit_test(table_stats_should_count_departures_forgotten_early),
-		cmocka_unit_test(reureka_path_should_read_eurekas_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,7 +81,7 @@ static void rroute_of_should_route_the_discovery_of_other_tools(void **state)
 	assert_int_equal(rroute_of("/prometheus/targets/", service, &bad), RROUTE_UNKNOWN);
 	assert_int_equal(rroute_of("/eureka/apps", service, &bad), RROUTE_EUREKA);
 	assert_int_equal(rroute_of("/eureka/apps/delta", service, &bad), RROUTE_EUREKA);
-	/* Eureka's names are upper case: reureka_path() judges them, not here. */
+	/* Eureka's names are upper case: rroute_eureka() judges them. */
 	assert_int_equal(rroute_of("/eureka/apps/SHOP/i-1", service, &bad), RROUTE_EUREKA);
 	assert_false(bad);
 	assert_int_equal(rroute_of("/eureka/appsx", service, &bad), RROUTE_UNKNOWN);
@@ -110,6 +110,24 @@ static void rroute_filter_should_read_service_and_state(void **state)
 	assert_int_equal(rroute_filter(no_value, 1, &f, &err), -1);
 }
 
+static void rroute_eureka_should_read_eurekas_paths(void **state)
+{
+	char app[TOKEN_SERVICE_MAX + 1];
+	(void)state;
+
+	assert_int_equal(rroute_eureka("/eureka/apps", app), RROUTE_EUREKA_APPS);
+	assert_int_equal(rroute_eureka("/eureka/apps/", app), RROUTE_EUREKA_APPS);
+	assert_int_equal(rroute_eureka("/eureka/apps/delta", app), RROUTE_EUREKA_DELTA);
+	assert_int_equal(rroute_eureka("/eureka/apps/ACCOUNT-SERVICE", app), RROUTE_EUREKA_APP);
+	assert_string_equal(app, "account-service");
+	assert_int_equal(rroute_eureka("/eureka/apps/shop", app), RROUTE_EUREKA_APP);
+	assert_string_equal(app, "shop");
+	assert_int_equal(rroute_eureka("/eureka/apps/SHOP/shop-1", app), RROUTE_EUREKA_NOTHING);
+	assert_int_equal(rroute_eureka("/eureka/apps/-AB", app), RROUTE_EUREKA_NOTHING);
+	assert_int_equal(rroute_eureka("/eureka/apps//", app), RROUTE_EUREKA_NOTHING);
+	assert_int_equal(rroute_eureka("/eureka/appsX", app), RROUTE_EUREKA_NOTHING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +137,7 @@ int main(void)
 		cmocka_unit_test(rroute_query_should_read_the_parameters),
 		cmocka_unit_test(rroute_of_should_route_the_discovery_of_other_tools),
 		cmocka_unit_test(rroute_filter_should_read_service_and_state),
+		cmocka_unit_test(rroute_eureka_should_read_eurekas_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
