@@ -64,12 +64,6 @@ static int inst_cmp(const void *a, const void *b)
 
 /* ---- events ---- */
 
-struct render_times table__times(const struct inst *in)
-{
-	return (struct render_times){ in->first_seen, in->last_seen, in->expires_wall,
-				      in->changed };
-}
-
 /* Moves the indexes and records one event rendered from in; a departure
  * is also remembered for Eureka's delta. */
 static void record_change(struct table *t, struct svc *s, enum event_kind kind,

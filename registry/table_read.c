@@ -70,6 +70,13 @@ void table_stats(struct table *t, struct table_stats *out)
 
 /* ---- walks ---- */
 
+struct render_times table__times(const struct inst *in)
+{
+	return (struct render_times){ in->first_seen, in->last_seen, in->expires_wall,
+				      in->changed };
+}
+
+
 struct foreach {
 	table_service_fn service_fn;
 	table_instance_fn instance_fn;
