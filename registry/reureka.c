@@ -136,7 +136,9 @@ int reureka_render(struct table *t, enum rroute_eureka view, const char *app, bo
 		rc = 1;
 		goto out;
 	}
-	if (view == RROUTE_EUREKA_DELTA)
+	/* Departures come after the walk's order; qsort of NULL (nothing
+	 * changed) is undefined. */
+	if (view == RROUTE_EUREKA_DELTA && g.n > 1)
 		qsort(g.v, g.n, sizeof(*g.v), by_service_then_id);
 	doc.one_app = view == RROUTE_EUREKA_APP;
 	/* Eureka's full registry is version 1; its delta has a version that

@@ -16,7 +16,7 @@ tok() {
 }
 publish "discovery.$S.up" "$(tok UP 1)"
 publish "discovery.$S.up" "$(tok UP 2)"
-wait_for 5000 has_count "$S" 2 >/dev/null || fail "tokens not listed"
+wait_for 10000 has_count "$S" 2 >/dev/null || fail "tokens not listed"
 
 # ---- negotiation and the two forms ----
 curl -sf -D "$TMP/h.json" -H 'Accept: application/json' "$REG/eureka/apps/$APP" >"$TMP/app.json"
@@ -79,7 +79,7 @@ departed() {
 			| .leaseInfo.evictionTimestamp > 0'
 }
 publish "discovery.$S.down" "$(tok DOWN 2)"
-wait_for 5000 departed >/dev/null || fail "delta: $(curl -s -H 'Accept: application/json' "$REG/eureka/apps/delta")"
+wait_for 10000 departed >/dev/null || fail "delta: $(curl -s -H 'Accept: application/json' "$REG/eureka/apps/delta")"
 [[ $(metric registry_departures) -ge 1 ]] || fail "registry_departures not counted"
 curl -sf -H 'Accept: application/json' "$REG/eureka/apps" |
 	jq -e --arg app "$APP" '[.applications.application[] | select(.name == $app) | .instance[]] | length == 1' \
