@@ -27,8 +27,9 @@ struct render_times {
  * an object; render_tail() completes it. turbine is Turbine's instance
  * model, {"hostname":"addr:port","cluster":…,"isUp":…}. tok is the token
  * the fragment was rendered from (a deep copy, as immutable as the rest),
- * for the answers rendered after the walk (Prometheus, Eureka); its seq and
- * ttl are those of the change, the walk gives the current ones.
+ * for the answers rendered after the walk (Prometheus, Eureka), and the
+ * only copy of its strings: the table's instance borrows them. Its seq and
+ * ttl are those of the change; the walk gives the current ones.
  */
 struct render_frag {
 	atomic_uint refs;

@@ -86,13 +86,42 @@ static void record_change(struct table *t, struct svc *s, enum event_kind kind,
 
 /* ---- services and instances ---- */
 
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 static void inst_free(void *p)
 {
 	struct inst *in = p;
 
-	token_clear(&in->tok);
+	free(in->user_id);
 	render_frag_release(in->frag);
 	free(in);
+}
+
+/* in->tok becomes the view of its (new) fragment's token. */
+static void inst_view(struct inst *in)
+{
+	free(in->user_id);
+	in->user_id = NULL;
+	in->tok = in->frag->tok;
+}
+
+/* A renewal: what it may change besides the times (it describes the
+ * instance alike, see differs()), taken from copy. */
+static void inst_take_renewal(struct inst *in, struct token *copy)
+{
+	in->tok.seq = copy->seq;
+	in->tok.ttl = copy->ttl;
+	in->tok.ts = copy->ts;
+	memcpy(in->tok.incarnation, copy->incarnation, sizeof(in->tok.incarnation));
+	if (same_str(in->tok.user_id, copy->user_id))
+		return;
+	free(in->user_id);
+	in->user_id = copy->user_id; /* taken */
+	copy->user_id = NULL;
+	in->tok.user_id = in->user_id;
 }
 
 struct svc *table__svc_find(struct table *t, const char *name)
@@ -254,11 +283,6 @@ static void notify(table_notify_fn fn, void *ctx, const char *service)
 		fn(ctx, service);
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 /* True when b describes the instance differently from a (not a renewal). */
 static bool differs(const struct token *a, const struct token *b)
 {
@@ -348,18 +372,24 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 	if (copy.ttl > t->lim.max_ttl_s)
 		copy.ttl = t->lim.max_ttl_s;
 	if (in) {
+		struct render_frag *frag = NULL;
+
 		changed = differs(&in->tok, &copy);
 		if (changed) {
-			struct render_frag *frag = render_frag_new(&copy);
+			frag = render_frag_new(&copy);
 			if (!frag)
 				goto no_memory;
-			render_frag_release(in->frag);
-			in->frag = frag;
 		}
 		s->by_state[in->tok.state]--;
 		s->by_state[copy.state]++;
-		token_clear(&in->tok);
-		in->tok = copy;
+		if (changed) {
+			render_frag_release(in->frag);
+			in->frag = frag;
+			inst_view(in);
+		} else {
+			inst_take_renewal(in, &copy);
+		}
+		token_clear(&copy);
 		inst_renew(t, in, now_ms);
 		rheap_fix(&t->heap, &in->expiry);
 		if (!changed)
@@ -393,7 +423,8 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 		free(in);
 		goto no_memory;
 	}
-	in->tok = copy;
+	inst_view(in);
+	token_clear(&copy);
 	in->svc = s;
 	inst_renew(t, in, now_ms);
 	in->first_seen = in->changed = in->last_seen;
@@ -409,10 +440,10 @@ static int apply_locked(struct table *t, const struct token *tok, int64_t now_ms
 		goto no_memory;
 	}
 	s->count++;
-	s->by_state[copy.state]++;
+	s->by_state[in->tok.state]++;
 	t->instances++;
 	t->joins++;
-	rtomb_forget(&t->tombs, s->name, copy.instance_id);
+	rtomb_forget(&t->tombs, s->name, in->tok.instance_id);
 	record_change(t, s, EV_JOIN, in, NULL);
 	return TABLE_JOINED;
 full:

@@ -20,7 +20,11 @@
 struct svc;
 
 struct inst {
+	/* A view of frag->tok, whose strings it borrows (one copy of the
+	 * token per instance), with what a renewal changes kept current:
+	 * seq, ttl, ts, incarnation, and user_id (then owned below). */
 	struct token tok;
+	char *user_id; /* owned: a renewal's user_id unlike the fragment's; else NULL */
 	int64_t first_seen;   /* wall ms, as are the two below */
 	int64_t last_seen;
 	int64_t expires_wall; /* what expiry.at means on the wall clock */

@@ -76,7 +76,6 @@ struct render_times table__times(const struct inst *in)
 				      in->changed };
 }
 
-
 struct foreach {
 	table_service_fn service_fn;
 	table_instance_fn instance_fn;
