@@ -346,6 +346,52 @@ static void table_remove_should_keep_an_instance_its_match_refuses(void **state)
 	table_free(t);
 }
 
+/* What a removal's match sees: the latest token's user and incarnation. */
+static int latest_of(void *ctx, const struct token *latest)
+{
+	char *out = ctx;
+
+	snprintf(out, 64, "%s/%s/%lld/%d", latest->user_id ? latest->user_id : "-",
+		 latest->incarnation, (long long)latest->seq, latest->ttl);
+	return -1; /* keep it */
+}
+
+static int apply_as(struct table *t, const char *user, const char *incarnation, int64_t seq,
+		    int ttl)
+{
+	struct token tok = make("a", "i1", "UP", seq, ttl);
+	int rc;
+
+	tok.user_id = user ? strdup(user) : NULL;
+	snprintf(tok.incarnation, sizeof(tok.incarnation), "%s", incarnation);
+	rc = table_apply(t, &tok, 0);
+	token_clear(&tok);
+	return rc;
+}
+
+/* A renewal changes no description, but the user, incarnation, seq and
+ * ttl it came with are the instance's from then on. */
+static void table_apply_should_keep_what_a_renewal_brings(void **state)
+{
+	struct table *t = table_new(NULL);
+	char latest[64];
+	(void)state;
+
+	assert_int_equal(apply_as(t, "alice", "0123456789abcdef", 1, 6), TABLE_JOINED);
+	assert_int_equal(table_remove(t, "a", "i1", latest_of, latest, "x", 0), -1);
+	assert_string_equal(latest, "alice/0123456789abcdef/1/6");
+	assert_int_equal(apply_as(t, "bob", "fedcba9876543210", 2, 9), TABLE_RENEWED);
+	assert_int_equal(table_remove(t, "a", "i1", latest_of, latest, "x", 0), -1);
+	assert_string_equal(latest, "bob/fedcba9876543210/2/9");
+	assert_int_equal(apply_as(t, NULL, "fedcba9876543210", 3, 9), TABLE_RENEWED);
+	assert_int_equal(table_remove(t, "a", "i1", latest_of, latest, "x", 0), -1);
+	assert_string_equal(latest, "-/fedcba9876543210/3/9");
+	assert_int_equal(apply(t, "a", "i1", "STARTING", 4, 6, 0), TABLE_UPDATED);
+	assert_int_equal(table_remove(t, "a", "i1", latest_of, latest, "x", 0), -1);
+	assert_string_equal(latest, "-//4/6");
+	table_free(t);
+}
+
 static int64_t stepped_wall;
 static int64_t stepped_wall_ms(void)
 {
@@ -421,6 +467,7 @@ int main(void)
 		cmocka_unit_test(table_apply_should_keep_a_lower_seq_out_after_a_leave),
 		cmocka_unit_test(table_apply_should_bound_the_tombstones),
 		cmocka_unit_test(table_remove_should_keep_an_instance_its_match_refuses),
+		cmocka_unit_test(table_apply_should_keep_what_a_renewal_brings),
 		cmocka_unit_test(table_expire_should_ignore_steps_of_the_wall_clock),
 		cmocka_unit_test(table_event_resumable_should_know_what_the_ring_can_replay),
 	};
