@@ -70,6 +70,20 @@ $(BUILD)/bin/$(1): $(BUILD)/obj/$(SRCDIR_$(1))/main.o $(ALL_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
 
+# The dashboard's files (registry/dashboard/) go into the registry as C
+# arrays with their paths, types and ETags: no build step of their own, and
+# the binary serves them without reading any file at run time.
+DASH_FILES := $(sort $(wildcard registry/dashboard/*))
+DASH_SRC   := $(BUILD)/gen/registry/dashboard_files.c
+DASH_OBJ   := $(BUILD)/obj/gen/registry/dashboard_files.o
+$(DASH_SRC): scripts/dashboard_embed.sh $(DASH_FILES)
+	@mkdir -p $(dir $@)
+	scripts/dashboard_embed.sh $(DASH_FILES) >$@.tmp && mv $@.tmp $@
+$(DASH_OBJ): $(DASH_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+$(call lib_of,registry): $(DASH_OBJ)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(PKG_LIBS) -lcmocka $(LDLIBS) -o $@

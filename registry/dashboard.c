@@ -1,48 +1,36 @@
-/* The dashboard page: static HTML whose script reads the JSON API and
- * refreshes on every server-sent event, so it needs no server rendering. */
+/* The dashboard's embedded files: which one a path names, and whether the
+ * browser already holds it. */
 #include "registry/dashboard.h"
 
-const char dashboard_html[] =
-	"<!doctype html>\n"
-	"<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	"<title>registry</title>\n"
-	"<style>\n"
-	"body{font:14px system-ui,sans-serif;margin:2em;color:#222}\n"
-	"table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
-	"td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}\n"
-	"th{background:#f4f4f4}.UP{color:#080}.DOWN,.OUT_OF_SERVICE{color:#b00}\n"
-	".STARTING{color:#a60}#stale{color:#b00;font-weight:bold}\n"
-	"</style></head><body>\n"
-	"<h1>Service registry</h1>\n"
-	"<p>index <span id=\"index\">-</span> <span id=\"stale\"></span></p>\n"
-	"<div id=\"services\">loading…</div>\n"
-	"<h2>Events</h2><pre id=\"events\"></pre>\n"
-	"<script>\n"
-	"const esc=s=>String(s==null?'':s).replace(/[&<>\"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','\"':'&quot;'}[c]));\n"
-	"async function refresh(){\n"
-	" const all=await (await fetch('/services')).json();\n"
-	" document.getElementById('index').textContent=all.index;\n"
-	" document.getElementById('stale').textContent=all.stale?'STALE: broker connection down':'';\n"
-	" let html='';\n"
-	" for(const s of all.services){\n"
-	"  const d=await (await fetch('/services/'+encodeURIComponent(s.name))).json();\n"
-	"  html+='<h2>'+esc(s.name)+' ('+s.up+'/'+s.instances+' up)</h2><table><tr><th>instance</th>'+\n"
-	"   '<th>address</th><th>port</th><th>state</th><th>hostname</th><th>expires in</th></tr>';\n"
-	"  for(const i of d.instances){\n"
-	"   html+='<tr><td>'+esc(i.instanceId)+'</td><td>'+esc(i.address)+'</td><td>'+esc(i.port)+\n"
-	"    '</td><td class=\"'+esc(i.state)+'\">'+esc(i.state)+'</td><td>'+esc(i.hostname)+\n"
-	"    '</td><td>'+((i.expiresAt-Date.now())/1000).toFixed(1)+' s</td></tr>';\n"
-	"  }\n"
-	"  html+='</table>';\n"
-	" }\n"
-	" document.getElementById('services').innerHTML=html||'<p>no instances</p>';\n"
-	"}\n"
-	"const log=document.getElementById('events');\n"
-	"const es=new EventSource('/events');\n"
-	"for(const kind of ['join','update','leave','expire'])\n"
-	" es.addEventListener(kind,e=>{const i=JSON.parse(e.data);\n"
-	"  log.textContent=new Date().toISOString()+' '+kind+' '+i.service+' '+i.instanceId+\n"
-	"   (i.reason?' ('+i.reason+')':'')+'\\n'+log.textContent.slice(0,5000);refresh();});\n"
-	"es.addEventListener('snapshot',()=>refresh());\n"
-	"refresh();setInterval(refresh,2000);\n"
-	"</script></body></html>\n";
+#include <string.h>
+
+const struct dashboard_file *dashboard_find(const char *path)
+{
+	for (size_t i = 0; i < dashboard_nfiles; i++)
+		if (strcmp(dashboard_files[i].path, path) == 0)
+			return &dashboard_files[i];
+	return NULL;
+}
+
+bool dashboard_etag_matches(const char *if_none_match, const char *etag)
+{
+	size_t elen = strlen(etag);
+	const char *p = if_none_match;
+
+	if (!p)
+		return false;
+	for (;;) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			return false;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		n = strcspn(p, ", \t");
+		if ((n == 1 && *p == '*') || (n == elen && memcmp(p, etag, n) == 0))
+			return true;
+		p += n;
+	}
+}

@@ -11,7 +11,7 @@ const char *const rmetrics_route_names[RMETRICS_ROUTES] = {
 	"/", "/services", "/services/{name}", "/events", "/turbine/{service}",
 	"/health", "/metrics", "/prometheus/targets", "/eureka/apps", "other",
 };
-const int rmetrics_codes[RMETRICS_CODES] = { 200, 204, 400, 404, 405, 413, 414, 500, 501, 503, 0 };
+const int rmetrics_codes[RMETRICS_CODES] = { 200, 204, 304, 400, 404, 405, 413, 414, 500, 501, 503, 0 };
 static const char *const refusal_names[RMETRICS_REFUSALS] = {
 	"max_connections", "per_client", "request_timeout", "waiting", "streams",
 	"body_too_large",

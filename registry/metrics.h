@@ -10,7 +10,7 @@
 
 /* HTTP request counts by route and status, kept by rhttp. */
 #define RMETRICS_ROUTES 10
-#define RMETRICS_CODES 11
+#define RMETRICS_CODES 12
 extern const char *const rmetrics_route_names[RMETRICS_ROUTES];
 extern const int rmetrics_codes[RMETRICS_CODES]; /* last slot: "other" (0) */
 

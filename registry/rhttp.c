@@ -147,6 +147,38 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 	return rc;
 }
 
+/* The dashboard's files: the browser revalidates them (ETag, 304) and may
+ * run nothing that did not come from here (DASHBOARD_CSP). A 304 is made
+ * from the whole file: libmicrohttpd then sends the Content-Length a 200
+ * would have (RFC 9110 8.6) and no body. */
+static enum MHD_Result serve_dashboard(struct MHD_Connection *c, struct request *req,
+				       const char *url)
+{
+	const struct dashboard_file *f = dashboard_find(hreq_path(url));
+	const char *inm;
+	struct MHD_Response *resp;
+
+	if (!f)
+		return rreply_error(c, req, MHD_HTTP_NOT_FOUND, "no such route");
+	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	resp = MHD_create_response_from_buffer(f->len, (void *)f->body, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, f->etag) == MHD_NO ||
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				    DASHBOARD_CACHE_CONTROL) == MHD_NO ||
+	    MHD_add_response_header(resp, "Content-Security-Policy", DASHBOARD_CSP) == MHD_NO ||
+	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_NO ||
+	    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") == MHD_NO) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	return rreply_response(c, req,
+			       dashboard_etag_matches(inm, f->etag) ? MHD_HTTP_NOT_MODIFIED
+								    : MHD_HTTP_OK,
+			       f->type, resp, table_index(req->h->table));
+}
+
 /* ---- server-sent events ---- */
 
 static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *req,
@@ -256,9 +288,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return rreply_options(c, req);
 	switch (req->route) {
 	case RROUTE_DASHBOARD:
-		return rreply_buffer(c, req, MHD_HTTP_OK, "text/html; charset=utf-8",
-			     dashboard_html, strlen(dashboard_html),
-			     table_index(req->h->table));
+		return serve_dashboard(c, req, url);
 	case RROUTE_SERVICES:
 	case RROUTE_SERVICE:
 		return serve_listing(c, req);

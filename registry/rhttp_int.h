@@ -53,8 +53,9 @@ void rreply_count(struct rhttp *h, enum rroute r, int status);
 void rreply_refusal(struct rhttp *h, enum rmetrics_refusal why);
 
 /* Each queues an answer with the common headers (type, X-Registry-Index,
- * no-store, CORS; Allow on a 405) and counts it; MHD_NO only when MHD
- * cannot take it. rreply_response takes resp (NULL: MHD_NO). */
+ * no-store unless resp has its own Cache-Control, CORS; Allow on a 405)
+ * and counts it; MHD_NO only when MHD cannot take it. rreply_response
+ * takes resp (NULL: MHD_NO). */
 enum MHD_Result rreply_response(struct MHD_Connection *c, struct request *req, int status,
 				const char *type, struct MHD_Response *resp, uint64_t index);
 enum MHD_Result rreply_buffer(struct MHD_Connection *c, struct request *req, int status,

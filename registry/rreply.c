@@ -21,7 +21,9 @@ void rreply_refusal(struct rhttp *h, enum rmetrics_refusal why)
 	pthread_mutex_unlock(&h->mu);
 }
 
-/* Adds the common headers to resp (destroyed here) and queues it. */
+/* Adds the common headers to resp (destroyed here) and queues it. An
+ * answer is not to be stored unless resp says otherwise (the dashboard's
+ * files, which revalidate). */
 enum MHD_Result rreply_response(struct MHD_Connection *c, struct request *req, int status,
 				const char *type, struct MHD_Response *resp, uint64_t index)
 {
@@ -33,7 +35,8 @@ enum MHD_Result rreply_response(struct MHD_Connection *c, struct request *req, i
 	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_NO ||
 	    MHD_add_response_header(resp, "X-Registry-Index", idx) == MHD_NO ||
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO ||
+	    (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL) &&
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO) ||
 	    rhttp_allow_browsers(resp) < 0 ||
 	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, RROUTE_METHODS) == MHD_NO)) {

@@ -14,6 +14,10 @@ enum rroute rroute_of(const char *target, char service[TOKEN_SERVICE_MAX + 1], b
 		{"/events", RROUTE_EVENTS},   {"/health", RROUTE_HEALTH},
 		{"/metrics", RROUTE_METRICS}, {"/prometheus/targets", RROUTE_PROMETHEUS},
 		{"/eureka/apps", RROUTE_EUREKA},
+		/* The dashboard's other files (registry/dashboard/). */
+		{"/dashboard/app.js", RROUTE_DASHBOARD},
+		{"/dashboard/style.css", RROUTE_DASHBOARD},
+		{"/dashboard/favicon.svg", RROUTE_DASHBOARD},
 	};
 	static const struct {
 		const char *prefix;
