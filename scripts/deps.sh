@@ -9,6 +9,7 @@ packages=(
 	libcmocka-dev liblmdb-dev libssl-dev
 	rabbitmq-server amqp-tools curl jq openssl ca-certificates haproxy iproute2 procps psmisc python3 strace
 	docker-compose wrk nginx-light valgrind python3-pika libfaketime prometheus
+	chromium python3-websocket
 )
 
 missing=()
