@@ -55,12 +55,13 @@ XDG_CONFIG_HOME=$TMP/xdg-config XDG_CACHE_HOME=$TMP/xdg-cache setsid chromium --
 	--user-data-dir="$PROFILE" --remote-debugging-port=0 --window-size=1280,800 \
 	about:blank >"$TMP/chromium.log" 2>&1 &
 CHROME=$!
+# Whether nothing of the browser's session runs any more (zombies aside).
+chromium_gone() { ! ps -s "$CHROME" -o stat= | grep -qv '^Z'; }
 stop_chromium() {
 	kill -TERM "$CHROME" 2>/dev/null || return 0
-	wait "$CHROME" || true
-	wait_for 10000 chromium_gone >/dev/null || echo "chromium's helpers still run" >&2
+	wait_for 10000 chromium_gone >/dev/null || kill -KILL -- "-$CHROME" 2>/dev/null || true
+	wait "$CHROME" 2>/dev/null || true
 }
-chromium_gone() { ! pgrep -g "$CHROME" >/dev/null; }
 trap 'stop_chromium; cleanup' EXIT
 wait_for 30000 test -s "$PROFILE/DevToolsActivePort" >/dev/null || fail "chromium did not start"
 cdp() { /usr/bin/python3 "$ROOT/tests/integration/cdp.py" "$PROFILE" "$@"; }
@@ -76,7 +77,9 @@ HELPERS='window.t = {
 		return x ? [...x.querySelectorAll(".body .row")].find((r) => r.dataset.instance === id) : null; },
 	cell: (s, id, i) => { const r = t.row(s, id); return r ? r.children[i].textContent : null; },
 	conn: () => document.getElementById("conn").dataset.conn,
-	latest: () => document.querySelector("#timeline li").textContent,
+	logged: (...words) => [...document.querySelectorAll("#timeline li")]
+		.some((li) => words.every((w) => li.textContent.includes(w))),
+	log: () => [...document.querySelectorAll("#timeline li")].slice(0, 5).map((li) => li.textContent),
 }; true'
 cdp open "$REG/" || fail "the page did not load"
 cdp eval "$HELPERS" >/dev/null
@@ -131,8 +134,8 @@ pass "the filter hides what does not match, by service, address and state"
 
 publish "discovery.$XSS.down" "{\"state\":\"DOWN\",\"address\":\"10.0.9.1\",\"port\":80,\"instanceId\":\"xss-1\",
 	\"reason\":\"$IMG\"}"
-page_wait 5000 "t.rows('$XSS') === 0 && t.latest().includes('($IMG)')" \
-	"the leave with an HTML reason is not in the timeline as text: $(cdp eval 't.latest()')"
+page_wait 5000 "t.rows('$XSS') === 0 && t.logged('leave', 'xss-1', '($IMG)')" \
+	"the leave with an HTML reason is not in the timeline as text: $(cdp eval 't.log()')"
 bad=$(cdp eval '[document.querySelectorAll("img, script:not([src])").length, window.pwned, window.__problems]')
 [[ $bad == '[0,null,[]]' ]] || fail "the page took a token's text as HTML (elements, pwned, problems): $bad"
 pass "a hostname, metadata and a reason holding HTML are shown as text; nothing ran, no CSP violation"
@@ -143,8 +146,8 @@ page_wait 20000 "parseInt(t.cell('$ACCT', '$AID', 6)) >= 8 && parseFloat(t.cell(
 	"the expiry was not refreshed past the ttl: age $(cdp eval "t.cell('$ACCT', '$AID', 6)"), expires $(cdp eval "t.cell('$ACCT', '$AID', 7)")"
 cdp shot "$OUT/dashboard.png" || fail "no screenshot"
 stop_clean "$ACCT_PID" accountservice
-page_wait 5000 "t.rows('$ACCT') === 0 && t.latest().includes('$ACCT') && t.latest().includes('(down)')" \
-	"the accountservice's leave is not shown: $(cdp eval 't.latest()')"
+page_wait 5000 "t.rows('$ACCT') === 0 && t.logged('leave', '$ACCT', '(down)')" \
+	"the accountservice's leave is not shown: $(cdp eval 't.log()')"
 echo "accountservice gone from the page $WAITED ms after its exit"
 pass "renewals keep the countdown above 0 past the ttl; a stopped accountservice leaves the page"
 
@@ -161,6 +164,8 @@ cdp shot "$OUT/reconnecting.png" || fail "no screenshot"
 REG_PID=$!
 STARTED+=("$REG_PID")
 t0=$(now_ms)
+wait_for 10000 registry_up >/dev/null || true
+registry_connected >/dev/null || fail "the registry did not start again on port $REG_PORT"
 page_wait 20000 "t.conn() === 'live' && t.rows('$KEEP') === 1 && t.rows('$S-gone') === 0" \
 	"the page did not recover by itself: $(cdp eval "[t.conn(), t.rows('$KEEP'), t.rows('$S-gone')]")"
 echo "page live again, from the new registry's snapshot, $(($(now_ms) - t0)) ms after its start"
