@@ -24,7 +24,7 @@ n=0
 for f in "$@"; do
 	type_of "$f" >/dev/null
 	echo
-	echo "static const unsigned char file_$n[] = {"
+	echo "static const unsigned char file_${n}[] = {"
 	od -An -v -tx1 "$f" | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g' -e 's/^/\t/'
 	echo "};"
 	n=$((n + 1))

@@ -1,5 +1,5 @@
 /*
- * The registry's dashboard (docs/registry.md#dashboard).
+ * The registry's dashboard (docs/registry.md#get--the-dashboard).
  *
  * The instances come from GET events (Server-Sent Events): a snapshot of
  * every instance first, then one event per change. Each instance keeps its
@@ -397,7 +397,7 @@
 		}
 	}
 
-	function on(es, kind, apply) {
+	function on(es, kind, handle) {
 		es.addEventListener(kind, (e) => {
 			let data;
 			try {
@@ -407,7 +407,7 @@
 			}
 			if (e.lastEventId)
 				showIndex(e.lastEventId);
-			apply(data);
+			handle(data);
 		});
 	}
 
