@@ -4,7 +4,8 @@
 # come with their types, ETags (304 on revalidation) and a strict
 # Content-Security-Policy; the page makes no outside request, shows an
 # accountservice join and leave, counts its expiry down (kept fresh past
-# its ttl by the renewals), keeps a token's HTML as text, filters, shows
+# its ttl by the renewals), shows an update and an expiry in place and in
+# the timeline, keeps a token's HTML as text, filters, shows
 # the reconnecting state while the registry restarts and recovers by
 # itself, and shows 1,000 instances published at once. Screenshots go to
 # $BUILD/test-output/dashboard/.
@@ -118,13 +119,23 @@ page_wait 5000 "t.rows('$XSS') === 1" "the token with HTML is not shown"
 [[ $(cdp eval "t.cell('$XSS', 'xss-1', 5)") == '"note=<script>window.pwned=2</script>"' ]] ||
 	fail "the metadata is not shown as text: $(cdp eval "t.cell('$XSS', 'xss-1', 5)")"
 
+# ---- an update and an expiry in the timeline ----
+publish "discovery.$XSS.out_of_service" "{\"state\":\"OUT_OF_SERVICE\",\"address\":\"10.0.9.1\",\"port\":80,
+	\"instanceId\":\"xss-1\",\"hostname\":\"$IMG\",\"ttl\":60,\"metadata\":{\"note\":\"<script>window.pwned=2</script>\"}}"
+page_wait 5000 "t.cell('$XSS', 'xss-1', 3) === 'OUT_OF_SERVICE' && t.logged('update', 'xss-1')" \
+	"the update is not shown: $(cdp eval "[t.cell('$XSS', 'xss-1', 3), t.log()]")"
+publish "discovery.$S-exp.up" '{"state":"UP","address":"10.0.9.4","port":81,"ttl":1}'
+page_wait 10000 "t.logged('expire', '$S-exp', '(expired)') && t.rows('$S-exp') === 0" \
+	"the expiry is not shown: $(cdp eval 't.log()')"
+pass "an update changes its row in place, an expiry leaves with its reason, both in the timeline"
+
 # ---- the filter ----
 filter() { cdp eval "{ const f = document.getElementById('filter'); f.value = '$1';
 	f.dispatchEvent(new Event('input')); } true" >/dev/null; }
 shown() { echo "!t.section('$1').hidden"; }
 filter "$XSS"
 page_wait 3000 "$(shown "$XSS") && !$(shown "$ACCT")" "the filter did not hide the other service"
-filter "10.0.9.1 up"
+filter "10.0.9.1 out_of_service"
 page_wait 3000 "$(shown "$XSS") && !$(shown "$ACCT")" "a filter of two words did not match the address and the state"
 filter "zz-nothing"
 page_wait 3000 "!$(shown "$XSS") && !$(shown "$ACCT")" "a filter matching nothing still shows services"
