@@ -168,8 +168,10 @@ start_publisher "$KEEP" 10.0.9.2 --discovery-interval 1
 publish "discovery.$S-gone.up" '{"state":"UP","address":"10.0.9.3","ttl":60}'
 page_wait 5000 "t.rows('$KEEP') === 1 && t.rows('$S-gone') === 1" "the instances before the restart are not shown"
 stop_registry
-page_wait 10000 't.conn() === "reconnecting" && document.body.classList.contains("offline") &&
-	document.getElementById("conn").textContent.startsWith("reconnecting")' "no reconnecting state shown"
+page_wait 15000 't.conn() === "reconnecting" && document.body.classList.contains("offline") &&
+	document.getElementById("conn").textContent.startsWith("reconnecting") &&
+	document.getElementById("h-amqp").textContent === "unreachable"' \
+	"no reconnecting state shown: $(cdp eval '[t.conn(), document.getElementById("h-amqp").textContent]')"
 cdp shot "$OUT/reconnecting.png" || fail "no screenshot"
 "$BIN/registry" --port "$REG_PORT" >>"$TMP/registry.log" 2>&1 &
 REG_PID=$!
