@@ -48,11 +48,12 @@ BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all test unit asan tsan fuzz bench soak run clean install deps
+.PHONY: check-libs check-cmocka man install-man install-systemd dist
 # Keep test objects: they are intermediate files of a pattern chain.
 .SECONDARY:
 all: $(BINS) $(UNIT_BINS) $(ITEST_BINS) $(BENCH_BINS)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | check-libs
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
@@ -102,6 +103,19 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(COMMON_LIB)
 deps:
 	@scripts/deps.sh
 
+# A machine without the libraries (or pkg-config) stops here with what to
+# do, instead of on a missing curl/curl.h. Order-only: checked once per run,
+# never a reason to rebuild.
+DEPS_HINT := run 'make deps' first (it installs the Debian packages, scripts/deps.sh)
+check-libs:
+	@command -v pkg-config >/dev/null || { echo "make: pkg-config is missing; $(DEPS_HINT)" >&2; exit 1; }
+	@pkg-config --exists $(PKGS) || { \
+		echo "make: libraries not installed: $$(for p in $(PKGS); do pkg-config --exists $$p || printf '%s ' $$p; done)" >&2; \
+		echo "make: $(DEPS_HINT)" >&2; exit 1; }
+check-cmocka:
+	@pkg-config --exists cmocka || { echo "make: the tests need cmocka; $(DEPS_HINT)" >&2; exit 1; }
+$(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC) $(ITEST_SRC)): | check-cmocka
+
 # The whole suite: unit tests, then integration tests against a private
 # RabbitMQ (or the one AMQP_SERVER_URL names), then the static checks.
 test: deps
@@ -149,6 +163,38 @@ run: deps
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/bin/accountservice $(BUILD)/bin/registry $(BUILD)/bin/publisher $(DESTDIR)$(PREFIX)/bin/
+
+# Man pages from each program's --help (help2man), with the sections
+# --help has no room for in docs/man/<program>.h2m.
+VERSION      := $(shell cat VERSION)
+MAN_PROGRAMS := registry accountservice publisher
+MANS         := $(foreach p,$(MAN_PROGRAMS),$(BUILD)/man/$(p).1)
+man: $(MANS)
+$(BUILD)/man/%.1: $(BUILD)/bin/% docs/man/%.h2m VERSION
+	@mkdir -p $(dir $@)
+	@command -v help2man >/dev/null || { echo "make: help2man is missing; $(DEPS_HINT)" >&2; exit 1; }
+	help2man --no-info --version-string=$(VERSION) --include=docs/man/$*.h2m --output=$@ $<
+
+# make install also installs the man pages, the systemd units (their
+# ExecStart= pointed at PREFIX) and an example environment file per unit.
+install: install-man install-systemd
+install-man: $(MANS)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
+SYSTEMD_UNITS := $(wildcard deploy/systemd/*.service)
+install-systemd:
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/discovery/examples
+	for u in $(SYSTEMD_UNITS); do \
+		sed 's|@bindir@|$(PREFIX)/bin|g' $$u >$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) || exit 1; \
+	done
+	install -m 644 deploy/systemd/*.env $(DESTDIR)$(PREFIX)/share/doc/discovery/examples/
+
+# The release tarball: the committed tree (HEAD) under discovery-VERSION/,
+# which builds with "make deps && make" where it is unpacked.
+dist:
+	@mkdir -p $(BUILD)
+	git archive --format=tar.gz --prefix=discovery-$(VERSION)/ -o $(BUILD)/discovery-$(VERSION).tar.gz HEAD
+	@echo "dist: $(BUILD)/discovery-$(VERSION).tar.gz"
 
 clean:
 	rm -rf build build-* 

@@ -256,14 +256,16 @@ void config_print_help(const struct config_option *opts, size_t count,
 			snprintf(flag, sizeof(flag), "--[no-]%s", o->flag);
 		else
 			snprintf(flag, sizeof(flag), "--%s VALUE", o->flag);
-		fprintf(out, "  %-28s %s", flag, o->help);
+		/* Two spaces at least between a flag and its text, also past
+		 * the column: help2man (the man pages) splits them there. */
+		fprintf(out, "  %-28s  %s", flag, o->help);
 		if (o->env)
 			fprintf(out, " [env %s]", o->env);
 		if (*def)
 			fprintf(out, " (default: %s)", def);
 		fputc('\n', out);
 	}
-	fprintf(out, "  %-28s %s\n", "--help", "show this help and exit");
+	fprintf(out, "  %-28s  %s\n", "--help", "show this help and exit");
 }
 
 int config_load(const struct config_option *opts, size_t count, int argc,
