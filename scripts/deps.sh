@@ -10,6 +10,7 @@ packages=(
 	rabbitmq-server amqp-tools curl jq openssl ca-certificates haproxy iproute2 procps psmisc python3 strace
 	docker-compose wrk nginx-light valgrind python3-pika libfaketime prometheus
 	chromium python3-websocket
+	help2man man-db systemd golang-go golang-github-rabbitmq-amqp091-go-dev
 )
 
 missing=()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# What a new user sees on a usage error, for each program: one line on
+# stderr naming the program and what is wrong, "(see --help)" exactly once,
+# exit status 2, never a password; and --help on stdout with status 0.
+# The programs stop before connecting anywhere.
+source "$(dirname "$0")/../lib.sh"
+
+# usage_error PROGRAM WANT [env NAME=VALUE...] [-- ARGS...]: the program's
+# stderr is one line that holds WANT and the hint once; it exits 2.
+usage_error() {
+	local prog=$1 want=$2 rc=0 line
+	shift 2
+	local envs=()
+	while [[ $# -gt 0 && $1 != -- ]]; do envs+=("$1"); shift; done
+	[[ $# -gt 0 ]] && shift
+	env "${envs[@]}" "$BIN/$prog" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	((rc == 2)) || fail "$prog ${envs[*]} $*: exit $rc, want 2 ($(cat "$TMP/err"))"
+	[[ ! -s $TMP/out ]] || fail "$prog $*: wrote to stdout: $(cat "$TMP/out")"
+	(($(wc -l <"$TMP/err") == 1)) || fail "$prog $*: not one line: $(cat "$TMP/err")"
+	line=$(cat "$TMP/err")
+	[[ $line == "$prog: "* ]] || fail "$prog $*: does not start with '$prog: ': $line"
+	[[ $line == *"$want"* ]] || fail "$prog $*: '$line' lacks '$want'"
+	(($(grep -o '(see --help)' <<<"$line" | wc -l) == 1)) || fail "$prog $*: hint not once: $line"
+	[[ $line != *hunter2* ]] || fail "$prog $*: the password is in '$line'"
+}
+
+for p in registry accountservice publisher; do
+	usage_error "$p" "unknown option '--bogus'" -- --bogus
+	usage_error "$p" "option '--log-level' needs a value" -- --log-level
+	usage_error "$p" "'zzz' is not debug, info, warn or error" -- --log-level zzz
+	usage_error "$p" "argument 1 is not an option" -- stray
+	usage_error "$p" "--port: '99999' is not a port number" -- --port 99999
+	usage_error "$p" "AMQP_SERVER_URL: 'http://x' is not an amqp:// or amqps:// URL" \
+		AMQP_SERVER_URL=http://x
+	usage_error "$p" "'http://u:***@x/' is not an amqp:// or amqps:// URL" \
+		AMQP_SERVER_URL=http://u:hunter2@x/
+	usage_error "$p" "--amqp-url: 'amqp://u:***@h:99999/' does not parse" \
+		-- --amqp-url amqp://u:hunter2@h:99999/
+	"$BIN/$p" --help >"$TMP/help" 2>"$TMP/err" || fail "$p --help: exit $?"
+	grep -q '^Usage: ' "$TMP/help" && [[ ! -s $TMP/err ]] || fail "$p --help: $(cat "$TMP/err")"
+done
+pass "usage errors of registry, accountservice and publisher: one line, the reason, (see --help) once, exit 2"
