@@ -21,8 +21,6 @@
 #include "publisher.h"
 #include "token.h"
 
-#define EXIT_USAGE CONFIG_EXIT_USAGE
-
 struct acct_identity {
 	char address[ADDR_TEXT_MAX];
 	char instance_id[TOKEN_DEFAULT_ID_MAX];
@@ -218,25 +216,21 @@ int main(int argc, char **argv)
 	rc = acct_config_load(&cfg, argc, argv, err, sizeof(err));
 	if (rc == CONFIG_HELP)
 		return 0;
-	if (rc < 0) {
-		fprintf(stderr, "accountservice: %s (see --help)\n", err);
-		return EXIT_USAGE;
-	}
+	if (rc < 0)
+		return config_usage_error("accountservice", "%s", err);
 	log_init("accountservice", cfg.log_level);
-	if (!token_service_is_valid(cfg.service_name)) {
-		fprintf(stderr, "accountservice: bad service name '%s'\n", cfg.service_name);
-		return EXIT_USAGE;
-	}
+	if (!token_service_is_valid(cfg.service_name))
+		return config_usage_error("accountservice",
+					  "SERVICE_NAME/--service-name: '%s' is not "
+					  "[a-z0-9][a-z0-9._-]{0,62}",
+					  cfg.service_name);
 	if (addr_advertised(cfg.advertise_addr, cfg.advertise_cidr, id.address, sizeof(id.address),
-			    err, sizeof(err)) < 0) {
-		fprintf(stderr, "accountservice: %s\n", err);
-		return EXIT_USAGE;
-	}
+			    err, sizeof(err)) < 0)
+		return config_usage_error("accountservice", "%s", err);
 	acct_identity_fill(&id, cfg.port);
-	if (acct_check_announcement(&cfg, &id, err, sizeof(err)) < 0) {
-		fprintf(stderr, "accountservice: cannot announce this instance: %s\n", err);
-		return EXIT_USAGE;
-	}
+	if (acct_check_announcement(&cfg, &id, err, sizeof(err)) < 0)
+		return config_usage_error("accountservice", "cannot announce this instance: %s",
+					  err);
 	acct_raise_fd_limit();
 	if (acct_block_signals(&signals) != 0) {
 		log_error("cannot block signals");

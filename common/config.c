@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,18 @@ void config_print_help(const struct config_option *opts, size_t count,
 		fputc('\n', out);
 	}
 	fprintf(out, "  %-28s  %s\n", "--help", "show this help and exit");
+}
+
+int config_usage_error(const char *program, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see --help)\n", stderr);
+	return CONFIG_EXIT_USAGE;
 }
 
 int config_load(const struct config_option *opts, size_t count, int argc,

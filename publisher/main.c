@@ -24,7 +24,6 @@
 #include "token.h"
 
 #define MAIN_HEALTH_TIMEOUT_MS 1000
-#define MAIN_EXIT_USAGE	       2
 
 struct main_config {
 	const char *amqp_url;
@@ -49,14 +48,6 @@ struct main_config {
 static const char main_summary[] =
 	"Announces a service on the discovery exchange: a token at start, every "
 	"interval and on request, DOWN on SIGTERM/SIGINT.";
-
-static int main_usage(const char *fmt, const char *detail)
-{
-	fprintf(stderr, "publisher: ");
-	fprintf(stderr, fmt, detail);
-	fputs(" (see --help)\n", stderr);
-	return MAIN_EXIT_USAGE;
-}
 
 /* Copies the optional strings into the token, which owns them from then
  * on; the hostname defaults to this host's name. */
@@ -129,30 +120,35 @@ static int main_configure(int argc, char **argv, struct main_config *c, struct t
 	if (rc == CONFIG_HELP)
 		return CONFIG_HELP;
 	if (rc < 0)
-		return main_usage("%s", err);
+		return config_usage_error("publisher", "%s", err);
 	log_init("publisher", c->log_level);
 
 	if (!c->service || !c->service[0])
-		return main_usage("%s", "SERVICE_NAME/--service-name is required");
+		return config_usage_error("publisher", "%s",
+					  "SERVICE_NAME/--service-name is required");
 	if (!token_service_is_valid(c->service))
-		return main_usage(
+		return config_usage_error(
+			"publisher",
 			"SERVICE_NAME/--service-name: '%s' is not [a-z0-9][a-z0-9._-]{0,62}",
 			c->service);
 	snprintf(t->service, sizeof(t->service), "%s", c->service);
 	if (addr_advertised(c->advertise_addr, c->advertise_cidr, t->address, sizeof(t->address),
 			    err, sizeof(err)) < 0)
-		return main_usage("%s", err);
+		return config_usage_error("publisher", "%s", err);
 	t->port = c->port;
 	if (c->health_url && c->health_url[0] && !sidecar_url_is_valid(c->health_url))
-		return main_usage("HEALTH_URL/--health-url: '%s' is not an http(s) URL",
-				  c->health_url);
+		return config_usage_error("publisher",
+					  "HEALTH_URL/--health-url: '%s' is not an http(s) URL",
+					  c->health_url);
 	if (c->stream_url && c->stream_url[0] && !sidecar_url_is_valid(c->stream_url))
-		return main_usage("STREAM_URL/--stream-url: '%s' is not an http(s) URL",
-				  c->stream_url);
+		return config_usage_error("publisher",
+					  "STREAM_URL/--stream-url: '%s' is not an http(s) URL",
+					  c->stream_url);
 	if (c->check_health && !(c->health_url && c->health_url[0]))
-		return main_usage("%s", "--check-health needs HEALTH_URL/--health-url");
+		return config_usage_error("publisher", "%s",
+					  "--check-health needs HEALTH_URL/--health-url");
 	if (sidecar_parse_metadata(c->metadata, t, err, sizeof(err)) < 0)
-		return main_usage("METADATA/--metadata: %s", err);
+		return config_usage_error("publisher", "METADATA/--metadata: %s", err);
 
 	if (main_copy_strings(c, t) < 0) {
 		fprintf(stderr, "publisher: out of memory\n");
@@ -240,9 +236,8 @@ int main(int argc, char **argv)
 	po.token = &t;
 	po.out_of_service_when_unhealthy = c.out_of_service;
 	if (publisher_validate(&po, err, sizeof(err)) < 0) {
-		fprintf(stderr, "publisher: cannot announce this instance: %s\n", err);
 		token_clear(&t);
-		return MAIN_EXIT_USAGE;
+		return config_usage_error("publisher", "cannot announce this instance: %s", err);
 	}
 
 	if (c.check_health) {
@@ -254,9 +249,9 @@ int main(int argc, char **argv)
 
 	p = publisher_start(&po);
 	if (!p) {
-		fprintf(stderr,
-			"publisher: cannot start (check AMQP_SERVER_URL and the token fields)\n");
-		rc = MAIN_EXIT_USAGE;
+		rc = config_usage_error(
+			"publisher", "%s",
+			"cannot start (check AMQP_SERVER_URL and the token fields)");
 		goto out;
 	}
 	if (!healthy)

@@ -39,10 +39,8 @@ int main(int argc, char **argv)
 	rc = rconfig_load(&cfg, argc, argv, err, sizeof(err));
 	if (rc == CONFIG_HELP)
 		return 0;
-	if (rc < 0) {
-		fprintf(stderr, "registry: %s (see --help)\n", err);
-		return CONFIG_EXIT_USAGE;
-	}
+	if (rc < 0)
+		return config_usage_error("registry", "%s", err);
 	log_init("registry", cfg.log_level);
 
 	/* Signals go to sigwait() below, not to whichever thread runs. */

@@ -52,4 +52,12 @@ int config_load(const struct config_option *opts, size_t count, int argc,
 void config_print_help(const struct config_option *opts, size_t count,
 		       const char *program, const char *summary, FILE *out);
 
+/*
+ * Prints a usage error as every program says it, "program: <message> (see
+ * --help)" on one line of stderr, and returns CONFIG_EXIT_USAGE for main()
+ * to exit with.
+ */
+int config_usage_error(const char *program, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

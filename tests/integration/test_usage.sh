@@ -39,4 +39,13 @@ for p in registry accountservice publisher; do
 	"$BIN/$p" --help >"$TMP/help" 2>"$TMP/err" || fail "$p --help: exit $?"
 	grep -q '^Usage: ' "$TMP/help" && [[ ! -s $TMP/err ]] || fail "$p --help: $(cat "$TMP/err")"
 done
+# What each program checks after its options.
+usage_error accountservice "SERVICE_NAME/--service-name: 'Bad_Name' is not" -- --service-name Bad_Name
+usage_error accountservice "ADVERTISE_ADDR '10.0.0.300' is not an IPv4 or IPv6 address" -- --advertise-addr 10.0.0.300
+usage_error publisher "SERVICE_NAME/--service-name is required" -- --advertise-addr 10.0.0.1
+usage_error publisher "SERVICE_NAME/--service-name: 'Bad_Name' is not" -- --service-name Bad_Name --advertise-addr 10.0.0.1
+usage_error publisher "ADVERTISE_ADDR '10.0.0.300' is not an IPv4 or IPv6 address" -- --service-name x --advertise-addr 10.0.0.300
+usage_error publisher "cannot announce this instance" -- --service-name x --advertise-addr 10.0.0.1 \
+	--instance-id "$(head -c 300 /dev/zero | tr '\0' a)"
+usage_error registry "DISCOVERY_EXCHANGE must not be empty" -- --discovery-exchange ''
 pass "usage errors of registry, accountservice and publisher: one line, the reason, (see --help) once, exit 2"

@@ -220,6 +220,45 @@ static void config_print_help_should_mask_secrets(void **state)
 	free(text);
 }
 
+static void config_print_help_should_keep_two_spaces_after_a_long_flag(void **state)
+{
+	(void)state;
+	int on = 0;
+	struct config_option opts[] = {
+		{"a-flag-longer-than-the-column", NULL, CONFIG_FLAG, &on, 0, 1, "its text"},
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	config_print_help(opts, 1, "prog", "A test.", out);
+	fclose(out);
+	/* help2man takes one space as part of the flag, two as its end. */
+	assert_non_null(strstr(text, "  --[no-]a-flag-longer-than-the-column  its text"));
+	free(text);
+}
+
+static void config_usage_error_should_name_the_program_and_hint_once(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_config_usage.XXXXXX";
+	char text[256] = "";
+	int fd = mkstemp(path), saved = dup(2);
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(fd, 2), 2);
+	int rc = config_usage_error("prog", "--port: '%s' is not a port", "x");
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(rc, CONFIG_EXIT_USAGE);
+	assert_true(n > 0);
+	assert_string_equal(text, "prog: --port: 'x' is not a port (see --help)\n");
+}
+
 static void config_load_should_parse_log_levels(void **state)
 {
 	(void)state;
@@ -336,6 +375,8 @@ int main(void)
 		cmocka_unit_test_setup(config_load_should_turn_a_flag_off_with_no, setup),
 		cmocka_unit_test_setup(config_load_should_not_echo_stray_values, setup),
 		cmocka_unit_test_setup(config_print_help_should_mask_secrets, setup),
+		cmocka_unit_test(config_print_help_should_keep_two_spaces_after_a_long_flag),
+		cmocka_unit_test(config_usage_error_should_name_the_program_and_hint_once),
 		cmocka_unit_test_setup(config_load_should_parse_log_levels, setup),
 		cmocka_unit_test_setup(config_load_should_reject_an_unreadable_file, setup),
 		cmocka_unit_test_setup(config_load_should_say_what_is_wrong_with_an_amqp_url, setup),
