@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "publisher.h"
+#include "sdnotify.h"
 #include "token.h"
 
 struct acct_identity {
@@ -189,9 +190,12 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 	}
 	acct_announcer_set(&announcer, pub, http);
 	log_info("announcing service=%s instanceId=%s", cfg->service_name, id->instance_id);
+	/* Ready: the port listens and the instance is being announced. */
+	sdnotify_state("READY=1");
 
 	if (sigwait(signals, &sig) == 0)
 		log_info("shutting down signal=%s", strsignal(sig));
+	sdnotify_state("STOPPING=1");
 	result = 0;
 	/* Say goodbye first, so the registry stops sending clients here while
 	 * the requests in flight finish. */

@@ -20,6 +20,7 @@
 #include "healthcheck.h"
 #include "log.h"
 #include "publisher.h"
+#include "sdnotify.h"
 #include "sidecar.h"
 #include "token.h"
 
@@ -259,8 +260,12 @@ int main(int argc, char **argv)
 	log_info("announcing service=%s address=%s port=%d interval_ms=%lld signed=%s", t.service,
 		 t.address, t.port, (long long)c.interval_ms,
 		 c.secret && c.secret[0] ? "yes" : "no");
+	/* Ready once announcing, the broker reached or not: the publisher
+	 * retries it with backoff on its own. */
+	sdnotify_state("READY=1");
 
 	main_wait_for_signal(p, &c, &signals, healthy);
+	sdnotify_state("STOPPING=1");
 	publisher_stop(p);
 	rc = 0;
 out:

@@ -12,6 +12,7 @@
 #include "registry/rlink.h"
 #include "registry/subscriber.h"
 #include "registry/table.h"
+#include "sdnotify.h"
 #include "timing.h"
 
 /* Every held-open query or stream is a descriptor: use all we may. */
@@ -118,10 +119,14 @@ int main(int argc, char **argv)
 	log_info("registry started port=%d amqp=%s exchange=%s signed=%s legacy_queue=%s",
 		 cfg.port, masked, cfg.exchange, cfg.secret[0] ? "yes" : "no",
 		 cfg.legacy_queue[0] ? cfg.legacy_queue : "-");
+	/* Ready once HTTP listens, connected or not: a registry without its
+	 * broker still answers, stale (self-preservation). */
+	sdnotify_state("READY=1");
 
 	while (sigwait(&stop_signals, &sig) != 0)
 		;
 	log_info("registry stopping signal=%s", strsignal(sig));
+	sdnotify_state("STOPPING=1");
 	result = 0;
 out:
 	/* The AMQP thread first: once it is joined nothing changes the table,

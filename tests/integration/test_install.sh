@@ -26,6 +26,7 @@ for u in "${UNITS[@]}"; do
 	[[ -f $f ]] || fail "no unit $u"
 	grep -q '^ExecStart=/usr/bin/' "$f" || fail "$u: ExecStart= not under PREFIX: $(grep ExecStart "$f")"
 	grep -q '@bindir@' "$f" && fail "$u: @bindir@ left in it"
+	grep -q '^Type=notify$' "$f" || fail "$u: not Type=notify"
 done
 leftover=$(find "$DEST" -type f | grep -Ev '/usr/(bin|share/man/man1|share/doc/discovery/examples|lib/systemd/system)/' || true)
 [[ -z $leftover ]] || fail "installed outside the expected folders: $leftover"
