@@ -35,7 +35,7 @@ pass "make install DESTDIR= PREFIX=/usr: binaries, man pages, units, example env
 # ---- every man page renders, with the options, the variables and our sections ----
 for p in "${PROGS[@]}"; do
 	page=$TMP/$p.txt
-	MANWIDTH=100 man -l "$DEST/usr/share/man/man1/$p.1" >"$page" 2>"$TMP/man-$p.log" ||
+	LC_ALL=C MANWIDTH=100 man -l "$DEST/usr/share/man/man1/$p.1" >"$page" 2>"$TMP/man-$p.log" ||
 		fail "man -l $p.1"
 	[[ -s $TMP/man-$p.log ]] && fail "man -l $p.1 warns: $(cat "$TMP/man-$p.log")"
 	for want in NAME SYNOPSIS DESCRIPTION ENVIRONMENT 'EXIT STATUS' 'SEE ALSO' \
