@@ -185,7 +185,8 @@ SYSTEMD_UNITS := $(wildcard deploy/systemd/*.service)
 install-systemd:
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/discovery/examples
 	for u in $(SYSTEMD_UNITS); do \
-		sed 's|@bindir@|$(PREFIX)/bin|g' $$u >$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) || exit 1; \
+		sed 's|@bindir@|$(PREFIX)/bin|g' $$u >$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) && \
+		chmod 644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) || exit 1; \
 	done
 	install -m 644 deploy/systemd/*.env $(DESTDIR)$(PREFIX)/share/doc/discovery/examples/
 
