@@ -136,76 +136,36 @@ void amqp_session__confirm_channel_close(struct amqp_session *s, amqp_channel_t 
 
 static void session_free_fields(struct amqp_session *s)
 {
-	free(s->url);
+	amqp_session__nodes_free(s);
 	free(s->connection_name);
 	free(s->ca_file);
 	free(s);
-}
-
-int amqp_session_check_url(const char *url, char *err, size_t errlen)
-{
-	struct amqp_connection_info info;
-	char masked[512], *copy;
-	int status;
-
-	log_mask_url(url, masked, sizeof(masked));
-	if (strncmp(url, "amqp://", 7) != 0 && strncmp(url, "amqps://", 8) != 0) {
-		snprintf(err, errlen, "'%s' is not an amqp:// or amqps:// URL", masked);
-		return AMQP_SESSION_ERR_URL;
-	}
-	if (strstr(url + 7, "amqp://") || strstr(url + 7, "amqps://")) {
-		snprintf(err, errlen, "'%s' names several brokers: give one URL", masked);
-		return AMQP_SESSION_ERR_URL;
-	}
-	copy = strdup(url);
-	if (!copy) {
-		snprintf(err, errlen, "out of memory");
-		return AMQP_SESSION_ERR_NO_MEMORY;
-	}
-	amqp_default_connection_info(&info);
-	status = amqp_parse_url(copy, &info);
-	free(copy);
-	if (status != AMQP_STATUS_OK) {
-		snprintf(err, errlen,
-			 "'%s' does not parse: amqp[s]://user:password@host:port/vhost, with %%-escapes",
-			 masked);
-		return AMQP_SESSION_ERR_URL;
-	}
-	return 0;
 }
 
 struct amqp_session *amqp_session_new(const struct amqp_session_options *opts)
 {
 	struct amqp_session *s;
 	const char *ca;
+	char err[600];
 
 	if (!opts || !opts->url)
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->url = strdup(opts->url);
 	s->connection_name = session_strdup(opts->connection_name);
-	if (!s->url || (opts->connection_name && !s->connection_name))
+	if (opts->connection_name && !s->connection_name)
 		goto fail;
-	log_mask_url(opts->url, s->masked_url, sizeof(s->masked_url));
-
-	amqp_default_connection_info(&s->info);
-	if (amqp_parse_url(s->url, &s->info) != AMQP_STATUS_OK)
+	if (amqp_session__nodes_parse(s, opts->url, err, sizeof(err)) < 0)
 		goto fail;
-	/* "amqp://host/" names the default vhost, as in other AMQP clients;
-	 * the vhost "/" can also be written "%2f". */
-	if (s->info.vhost[0] == '\0')
-		s->info.vhost = "/";
 
-	if (s->info.ssl) {
-		ca = opts->tls_ca;
-		if (!ca || !*ca)
-			ca = access(SESSION_SYSTEM_CA, R_OK) == 0 ? SESSION_SYSTEM_CA : NULL;
-		s->ca_file = session_strdup(ca);
-		if (ca && !s->ca_file)
-			goto fail;
-	}
+	/* For the amqps:// nodes of the list (each URL picks its scheme). */
+	ca = opts->tls_ca;
+	if (!ca || !*ca)
+		ca = access(SESSION_SYSTEM_CA, R_OK) == 0 ? SESSION_SYSTEM_CA : NULL;
+	s->ca_file = session_strdup(ca);
+	if (ca && !s->ca_file)
+		goto fail;
 	s->heartbeat_s = opts->heartbeat_s > 0 ? opts->heartbeat_s : SESSION_DEFAULT_HEARTBEAT_S;
 	s->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : SESSION_DEFAULT_TIMEOUT_MS;
 	return s;
@@ -390,19 +350,13 @@ static int session_login(struct amqp_session *s, int64_t deadline_ms, char *err,
 	return 0;
 }
 
-int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
+/* Connects to the current node within one timeout_ms. */
+static int session_open_node(struct amqp_session *s, char *err, size_t errlen)
 {
-	int64_t deadline_ms;
+	int64_t deadline_ms = timing_mono_ms() + s->timeout_ms;
 	struct timeval tv;
 	int status;
 	int rc;
-
-	if (errlen > 0)
-		err[0] = '\0';
-	if (amqp_session_is_open(s))
-		return 0;
-	amqp_session__teardown(s, false);
-	deadline_ms = timing_mono_ms() + s->timeout_ms;
 
 	s->conn = amqp_new_connection();
 	if (!s->conn) {
@@ -428,6 +382,53 @@ int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
 
 fail:
 	amqp_session__teardown(s, false);
+	return rc;
+}
+
+/*
+ * Tries each node once, from next_node on, and keeps the first that
+ * answers. The next open (after a lost connection, say the node stopped)
+ * starts at the node after it, so a failover moves along the list rather
+ * than knocking at the node that just went away. A stopped node refuses
+ * at once; an unreachable one costs its own timeout_ms.
+ */
+int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
+{
+	char prefix[64];
+	size_t i, k, plen, len;
+	int rc = AMQP_SESSION_ERR_CONNECT;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (amqp_session_is_open(s))
+		return 0;
+	amqp_session__teardown(s, false);
+	for (i = 0; i < s->node_count; i++) {
+		k = (s->next_node + i) % s->node_count;
+		amqp_session__node_select(s, k);
+		rc = session_open_node(s, err, errlen);
+		if (rc == 0) {
+			s->next_node = (k + 1) % s->node_count;
+			if (s->node_count > 1)
+				log_info("amqp connected node=%s (%zu of %zu)", s->masked_url,
+					 k + 1, s->node_count);
+			return 0;
+		}
+		if (s->node_count > 1)
+			log_debug("amqp node did not answer node=%s reason=\"%s\"",
+				  s->masked_url, errlen > 0 ? err : "");
+	}
+	/* The last node's sentence, said to be the last of several. */
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "none of the %zu nodes answered, last: ",
+				s->node_count);
+	if (s->node_count > 1 && plen < errlen) {
+		len = strnlen(err, errlen - 1);
+		if (len > errlen - 1 - plen)
+			len = errlen - 1 - plen;
+		memmove(err + plen, err, len);
+		memcpy(err, prefix, plen);
+		err[plen + len] = '\0';
+	}
 	return rc;
 }
 

@@ -20,8 +20,20 @@
 /* Room a publish leaves in the socket buffer beyond twice its body. */
 #define SESSION_PUBLISH_MARGIN 16384
 
-struct amqp_session {
+/* One broker URL of the list: a node of a cluster, or the only broker. */
+struct amqp_session_node {
 	char *url; /* parsed in place: info points into it */
+	struct amqp_connection_info info;
+	char masked_url[512];
+};
+
+struct amqp_session {
+	struct amqp_session_node *nodes;
+	size_t node_count;
+	size_t node;	  /* the node connected to, or last tried */
+	size_t next_node; /* where the next open starts */
+	/* The current node's, copied at every attempt so that the rest of the
+	 * session reads one connection's URL, user and vhost. */
 	struct amqp_connection_info info;
 	char masked_url[512];
 	char *connection_name; /* NULL: none */
@@ -45,6 +57,14 @@ struct amqp_session {
 	char routing_key[SESSION_SHORTSTR];
 	char user_id[SESSION_SHORTSTR];
 };
+
+/* Parses the comma-separated list into s->nodes, starting at a random
+ * node; 0, or a negative code with a sentence (passwords masked) in err. */
+int amqp_session__nodes_parse(struct amqp_session *s, const char *list, char *err,
+			      size_t errlen) __attribute__((warn_unused_result));
+void amqp_session__nodes_free(struct amqp_session *s);
+/* Makes node i the current one (info and masked_url). */
+void amqp_session__node_select(struct amqp_session *s, size_t i);
 
 /* A relative timeout for rabbitmq-c; a negative ms counts as 0. */
 struct timeval amqp_session__timeval(int64_t ms);

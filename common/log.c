@@ -107,10 +107,10 @@ static size_t log_scheme_len(const char *url, const char *end)
 	return n + 3;
 }
 
-/* The end of the URL that starts at url in a comma-separated list: the
- * next ',' followed by a "scheme://". A ',' inside a password (where no
- * "://" follows) does not split the URL, so its tail is masked too. */
-static const char *log_url_end(const char *url)
+/* A ',' inside a password (where no "://" follows) does not split the URL,
+ * so its tail is masked too; the session splits lists here as well, so a
+ * list is masked exactly as it is used. */
+const char *log_url_end(const char *url)
 {
 	const char *end = url + strlen(url);
 	for (const char *c = strchr(url, ','); c != NULL; c = strchr(c + 1, ','))

@@ -51,7 +51,7 @@ struct publisher {
 	struct backoff backoff;
 	struct rng rng;
 	int64_t seq;
-	char url_masked[256];
+	char url_masked[1024]; /* the whole list, for messages about all nodes */
 	_Atomic uint64_t sent, dropped_blocked; /* read by publisher_stats */
 };
 
@@ -236,11 +236,12 @@ static void publisher_step_closed(struct publisher *p, struct publisher_timers *
 		return;
 	}
 	if (t->outage_since)
-		log_info("publisher: broker reachable again service=%s outage_ms=%lld",
-			 p->token.service, (long long)(timing_mono_ms() - t->outage_since));
+		log_info("publisher: broker reachable again node=%s service=%s outage_ms=%lld",
+			 amqp_session_node(p->session), p->token.service,
+			 (long long)(timing_mono_ms() - t->outage_since));
 	else if (!t->refused)
-		log_info("publisher: connected url=%s service=%s instance=%s", p->url_masked,
-			 p->token.service, p->token.instance_id);
+		log_info("publisher: connected node=%s service=%s instance=%s",
+			 amqp_session_node(p->session), p->token.service, p->token.instance_id);
 	t->outage_since = 0;
 	backoff_reset(&p->backoff);
 	t->sync_at = 0;

@@ -53,6 +53,7 @@ static void set_connected(struct rlink *l, bool connected, const char *error)
 		l->outage_logged = true;
 	}
 	l->status.connected = connected;
+	snprintf(l->status.node, sizeof(l->status.node), "%s", amqp_session_node(l->session));
 	if (error)
 		snprintf(l->status.last_error, sizeof(l->status.last_error), "%s", error);
 	pthread_mutex_unlock(&l->mu);
@@ -171,7 +172,7 @@ static int connect_once(struct rlink *l)
 	 * answer the sync within a second and renew from there. */
 	table_set_stale(l->opts.table, false, timing_mono_ms());
 	set_connected(l, true, NULL);
-	log_info("amqp connected, sync requested");
+	log_info("amqp connected, sync requested node=%s", amqp_session_node(l->session));
 	return 0;
 }
 

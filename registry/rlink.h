@@ -35,6 +35,7 @@ struct rlink_status {
 	uint64_t expired_announced;
 	uint64_t publish_errors;
 	char last_error[160];
+	char node[512]; /* masked URL of the broker node connected to, or last tried */
 };
 
 /* Starts the thread (the table is stale until the first connect). */

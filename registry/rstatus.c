@@ -20,6 +20,9 @@ cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
 	cJSON_AddStringToObject(root, "status", ts.stale ? "STALE" : "UP");
 	cJSON_AddStringToObject(root, "amqp",
 				st.blocked ? "blocked" : st.connected ? "connected" : "down");
+	/* Which broker node (of a cluster's list) the feed comes from. */
+	if (st.node[0])
+		cJSON_AddStringToObject(root, "amqpNode", st.node);
 	if (ts.stale && st.blocked) {
 		cJSON_AddTrueToObject(root, "stale");
 		cJSON_AddStringToObject(root, "reason",

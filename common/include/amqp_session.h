@@ -27,7 +27,10 @@
 struct amqp_session;
 
 struct amqp_session_options {
-	const char *url;             /* amqp://user:pass@host:port/vhost or amqps:// */
+	/* amqp://user:pass@host:port/vhost or amqps://; or the nodes of a
+	 * cluster as a comma-separated list of such URLs, each with its own
+	 * scheme, credentials and vhost (see amqp_session_open). */
+	const char *url;
 	const char *connection_name; /* client property "connection_name", or NULL */
 	int heartbeat_s;             /* 0: 10 s */
 	int timeout_ms;              /* connect and RPC bound; 0: 5000 */
@@ -83,7 +86,8 @@ enum amqp_session_error {
 	AMQP_SESSION_ERR_BLOCKED = -7,
 };
 
-/* 0 when url is one broker URL the session can use, else a negative code
+/* 0 when url is a broker URL, or a comma-separated list of them, the
+ * session can use, else a negative code
  * and a sentence (password masked) in err saying what is wrong with it. */
 int amqp_session_check_url(const char *url, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
@@ -93,11 +97,18 @@ struct amqp_session *amqp_session_new(const struct amqp_session_options *opts)
 	__attribute__((warn_unused_result));
 void amqp_session_free(struct amqp_session *s);
 
-/* Connects, logs in, opens the channel. err gets a masked-URL sentence. */
+/* Connects, logs in, opens the channel. err gets a masked-URL sentence.
+ * With several URLs: tries each node once, starting at a random one for
+ * the first open and at the node after the last one connected to for
+ * every later open, and keeps the first that answers. */
 int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* The masked URL of the node connected to (or last tried), and how many
+ * URLs the session was given. */
+const char *amqp_session_node(const struct amqp_session *s);
+size_t amqp_session_node_count(const struct amqp_session *s);
 void amqp_session_close(struct amqp_session *s);
-/* The user the URL logs in as, and its vhost ("/" when the URL has none). */
+/* The user the current node's URL logs in as, and its vhost ("/" when the URL has none). */
 const char *amqp_session_user(const struct amqp_session *s);
 const char *amqp_session_vhost(const struct amqp_session *s);
 bool amqp_session_is_open(const struct amqp_session *s);

@@ -39,6 +39,9 @@ void log_write(enum log_level level, const char *fmt, ...)
  * bytes, and a cut output still hides the password.
  */
 void log_mask_url(const char *url, char *out, size_t outlen);
+/* The end of the URL that starts at url in a comma-separated list: the next
+ * ',' directly followed by a "scheme://", else the end of the string. */
+const char *log_url_end(const char *url);
 
 /* At most `burst` events per `window_ms`; tells whether this one may be
  * logged and counts the ones suppressed since the last allowed one. */

@@ -389,6 +389,50 @@ static void amqp_session_open_should_fail_fast_on_a_closed_port(void **state)
 	amqp_session_free(s);
 }
 
+/*
+ * A list of nodes: a closed port and a refused login are skipped, the
+ * broker that answers is kept, and after a close the next open starts at
+ * the node after it (the same broker, reached by another name here).
+ */
+static void amqp_session_open_should_move_along_a_list_of_nodes(void **state)
+{
+	struct amqp_connection_info info;
+	char *broker = strdup(server_url());
+	char list[1024], by_ip[256], by_name[256], err[512], first[512], masked[512];
+	struct amqp_session *s;
+
+	(void)state;
+	assert_non_null(broker);
+	assert_int_equal(amqp_parse_url(broker, &info), AMQP_STATUS_OK);
+	snprintf(list, sizeof(list),
+		 "amqp://%s:n0pe@127.0.0.1:%d/,amqp://%s:wr0ngpw@127.0.0.1:%d/,%s",
+		 info.user, closed_port(), info.user, info.port, server_url());
+	log_mask_url(server_url(), masked, sizeof(masked));
+	for (int i = 0; i < 6; i++) {
+		s = session_for(list, NULL, 2000);
+		open_or_fail(s);
+		assert_int_equal(amqp_session_node_count(s), 3);
+		assert_null(strstr(amqp_session_node(s), "wr0ngpw"));
+		assert_null(strstr(amqp_session_node(s), "n0pe"));
+		assert_string_equal(amqp_session_node(s), masked);
+		amqp_session_free(s);
+	}
+
+	snprintf(by_ip, sizeof(by_ip), "amqp://%s:%s@127.0.0.1:%d/", info.user, info.password,
+		 info.port);
+	snprintf(by_name, sizeof(by_name), "amqp://%s:%s@localhost:%d/", info.user,
+		 info.password, info.port);
+	snprintf(list, sizeof(list), "%s,%s", by_ip, by_name);
+	s = session_for(list, NULL, 2000);
+	open_or_fail(s);
+	snprintf(first, sizeof(first), "%s", amqp_session_node(s));
+	amqp_session_close(s);
+	assert_int_equal(amqp_session_open(s, err, sizeof(err)), 0);
+	assert_string_not_equal(amqp_session_node(s), first);
+	amqp_session_free(s);
+	free(broker);
+}
+
 /* A peer that completes the TCP handshake but never says a word. */
 static void amqp_session_open_should_give_up_on_a_silent_broker(void **state)
 {
@@ -761,6 +805,7 @@ int main(void)
 		cmocka_unit_test(amqp_session_next_should_report_a_channel_closed_by_the_broker),
 		cmocka_unit_test(amqp_session_open_should_report_a_refused_login),
 		cmocka_unit_test(amqp_session_open_should_fail_fast_on_a_closed_port),
+		cmocka_unit_test(amqp_session_open_should_move_along_a_list_of_nodes),
 		cmocka_unit_test(amqp_session_open_should_give_up_on_a_silent_broker),
 		cmocka_unit_test(amqp_session_open_should_fail_tls_against_a_plain_port),
 		cmocka_unit_test(amqp_session_open_should_name_the_connection),

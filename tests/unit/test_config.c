@@ -307,7 +307,8 @@ static void config_load_should_say_what_is_wrong_with_an_amqp_url(void **state)
 	char err[512] = "";
 	char *scheme[] = { "prog", "--amqp-url", "http://u:pw@h/" };
 	char *port[] = { "prog", "--amqp-url", "amqp://u:pw@h:99999/" };
-	char *list[] = { "prog", "--amqp-url", "amqp://a/,amqp://b/" };
+	char *list[] = { "prog", "--amqp-url", "amqp://a/,amqp://b:pw@b:0x/" };
+	char *nodes[] = { "prog", "--amqp-url", "amqp://a/,amqps://u:pw@b/v" };
 	char *good[] = { "prog", "--amqp-url", "amqps://u:p%2Fw@h:5671/vh" };
 
 	assert_true(config_load(opts, 1, 3, scheme, "test", err, sizeof(err)) < 0);
@@ -316,7 +317,9 @@ static void config_load_should_say_what_is_wrong_with_an_amqp_url(void **state)
 	assert_non_null(strstr(err, "does not parse"));
 	assert_null(strstr(err, "pw"));
 	assert_true(config_load(opts, 1, 3, list, "test", err, sizeof(err)) < 0);
-	assert_non_null(strstr(err, "several brokers"));
+	assert_non_null(strstr(err, "URL 2 of 2: 'amqp://b:***@b:0x/' does not parse"));
+	assert_int_equal(config_load(opts, 1, 3, nodes, "test", err, sizeof(err)), 0);
+	assert_string_equal(url, "amqp://a/,amqps://u:pw@b/v");
 	assert_int_equal(config_load(opts, 1, 3, good, "test", err, sizeof(err)), 0);
 	assert_string_equal(url, "amqps://u:p%2Fw@h:5671/vh");
 }
