@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 					     .legacy_ttl_s = (int)(cfg.legacy_ttl_ms / 1000),
 					     .watch_connections = true,
 					     .queue_max = cfg.queue_max,
+					     .close_grace_ms = cfg.failover_grace_ms,
 				     },
 				     table)
 		    : NULL;

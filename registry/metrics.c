@@ -94,6 +94,14 @@ static void write_tokens(FILE *f, const struct subscriber_stats *sub)
 	gauge(f, "registry_connections_tracked",
 	      "Broker connections whose user and vhost are remembered until they close.",
 	      sub->connections_tracked);
+	counter(f, "registry_connection_closes_deferred_total",
+		"Publisher connection closes that waited REGISTRY_FAILOVER_GRACE before acting.",
+		sub->closes_deferred);
+	counter(f, "registry_connection_closes_resumed_total",
+		"Deferred closes whose process reconnected or announced in time (a failover).",
+		sub->closes_resumed);
+	gauge(f, "registry_connection_closes_waiting",
+	      "Publisher connection closes in their grace now.", sub->closes_waiting);
 }
 
 static void write_http(FILE *f, const struct rmetrics_http *http)

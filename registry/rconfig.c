@@ -31,11 +31,17 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.legacy_queue = "",
 		.legacy_service = "accountservice",
 		.legacy_ttl_ms = 90000,
+		.failover_grace_ms = -1, /* chosen after loading: see below */
 		.log_level = LOG_INFO,
 	};
 	const struct config_option opts[] = {
 		{ "amqp-url", "AMQP_SERVER_URL", CONFIG_AMQP_URL, &c->amqp_url, 0, 0,
-		  "broker URL, amqp:// or amqps://" },
+		  "broker URL, amqp:// or amqps://; the nodes of a cluster as a "
+		  "comma-separated list" },
+		{ "failover-grace", "REGISTRY_FAILOVER_GRACE", CONFIG_DURATION_MS,
+		  &c->failover_grace_ms, 0, 60000,
+		  "how long a publisher's closed connection waits for it to reconnect before "
+		  "its instance leaves (1s when AMQP_SERVER_URL lists several nodes, else 0)" },
 		{ "amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
 		  "amqps://: PEM file of the CA that signed the broker's certificate; "
 		  "empty: the system's CA bundle" },
@@ -88,6 +94,11 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 
 	if (rc != 0)
 		return rc;
+	/* A cluster node that stops closes its connections just as crashed
+	 * publishers would; they reconnect to another node in about 100 ms.
+	 * With one broker there is nowhere to move to, so a close acts at once. */
+	if (c->failover_grace_ms < 0)
+		c->failover_grace_ms = *log_url_end(c->amqp_url) ? 1000 : 0;
 	if (c->exchange[0] == '\0') {
 		snprintf(err, errlen, "DISCOVERY_EXCHANGE must not be empty");
 		return -1;

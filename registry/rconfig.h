@@ -28,6 +28,7 @@ struct rconfig {
 	const char *legacy_queue;
 	const char *legacy_service;
 	int64_t legacy_ttl_ms;
+	int64_t failover_grace_ms;
 	enum log_level log_level;
 };
 

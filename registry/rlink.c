@@ -241,6 +241,7 @@ static void *rlink_main(void *arg)
 		if (amqp_session_is_open(l->session)) {
 			track_blocked(l);
 			run_expiry(l);
+			subscriber_tick(l->opts.subscriber, timing_mono_ms());
 		}
 	}
 	amqp_session_close(l->session);

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "registry/rconn.h"
+#include "registry/rgrace.h"
 #include "timing.h"
 #include "token_decode.h"
 #include "token_sign.h"
@@ -28,6 +29,10 @@
 #define DEFAULT_SKEW_MS 30000
 #define DEFAULT_MAX_CONNECTIONS 100000
 #define DEFAULT_QUEUE_MAX 100000
+/* Publishers answer a sync within a second: after the registry's own
+ * reconnect, a close still in its grace waits that long at least. */
+#define SYNC_WINDOW_MS 1000
+#define GRACE_BATCH 16
 /* Rejections are logged once per source per window, sources kept in a
  * small round-robin set so a flood of distinct keys cannot grow memory. */
 #define LOG_SOURCES 32
@@ -48,6 +53,8 @@ struct subscriber {
 	int legacy_ttl_s;
 	bool watch_connections;
 	struct rconn *connections;
+	int64_t close_grace_ms;
+	struct rgrace *grace; /* closes waiting out close_grace_ms */
 	char alarms[MAX_ALARMS][RCONN_FIELD_MAX]; /* "<node> <source>", "" free */
 	/* The smallest lag (wall now - ts) of the tokens of two buckets of
 	 * LAG_BUCKET_MS, by monotonic bucket number; under mu. */
@@ -100,7 +107,11 @@ struct subscriber *subscriber_new(const struct subscriber_options *opts,
 	sub->queue_max = opts->queue_max > 0 ? opts->queue_max : DEFAULT_QUEUE_MAX;
 	sub->connections = rconn_new(opts->max_connections ? opts->max_connections
 							   : DEFAULT_MAX_CONNECTIONS);
-	if (!sub->connections)
+	sub->close_grace_ms = opts->close_grace_ms > 0 ? opts->close_grace_ms : 0;
+	/* As many waiting closes as connections remembered. */
+	sub->grace = rgrace_new(opts->max_connections ? opts->max_connections
+						      : DEFAULT_MAX_CONNECTIONS);
+	if (!sub->connections || !sub->grace)
 		goto fail;
 	if (opts->secret && *opts->secret) {
 		sub->secret = strdup(opts->secret);
@@ -121,6 +132,7 @@ struct subscriber *subscriber_new(const struct subscriber_options *opts,
 	return sub;
 fail:
 	rconn_free(sub->connections);
+	rgrace_free(sub->grace);
 	free(sub->secret);
 	free(sub->legacy_queue);
 	free(sub);
@@ -139,6 +151,7 @@ void subscriber_free(struct subscriber *sub)
 		return;
 	pthread_mutex_destroy(&sub->mu);
 	rconn_free(sub->connections);
+	rgrace_free(sub->grace);
 	free(sub->secret);
 	free(sub->legacy_queue);
 	free(sub);
@@ -155,6 +168,10 @@ int subscriber_setup(struct subscriber *sub, struct amqp_session *s)
 	memset(sub->alarms, 0, sizeof(sub->alarms));
 	sub->stats.alarms_active = 0;
 	pthread_mutex_unlock(&sub->mu);
+	/* Closes seen before this registry lost its own connection: their
+	 * instances may have moved to another node meanwhile, and answer the
+	 * sync that follows this setup. */
+	rgrace_postpone(sub->grace, timing_mono_ms() + sub->close_grace_ms + SYNC_WINDOW_MS);
 	rc = amqp_session_declare_exchange(s, sub->exchange, "topic", true);
 	if (rc == 0)
 		rc = amqp_session_declare_bounded_queue(s, sub->queue_max, queue, sizeof(queue));
@@ -345,6 +362,70 @@ bool subscriber_alarmed(struct subscriber *sub)
 	return alarmed;
 }
 
+/* The instance's latest token came over the closed connection: it leaves. */
+static void remove_lost(struct subscriber *sub, const char *service, const char *instance_id,
+			struct closed_connection *cc)
+{
+	int rc = table_remove(sub->table, service, instance_id, match_connection, cc,
+			      "connection-lost", timing_mono_ms());
+
+	if (rc <= 0) {
+		count_ignored(sub, rc == 0 ? SUBSCRIBER_CONN_UNKNOWN_INSTANCE : -rc - 1);
+		return;
+	}
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.connection_lost++;
+	sub->stats.connections_tracked = rconn_count(sub->connections);
+	pthread_mutex_unlock(&sub->mu);
+	log_info("instance left service=%s instance=%s reason=connection-lost", service,
+		 instance_id);
+}
+
+static void note_waiting(struct subscriber *sub)
+{
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.closes_waiting = rgrace_count(sub->grace);
+	pthread_mutex_unlock(&sub->mu);
+}
+
+/* The close waits out the grace; 0, or -1 when it cannot (act at once). */
+static int defer_close(struct subscriber *sub, const struct rconn_name *parsed,
+		       const struct closed_connection *cc)
+{
+	struct rgrace_close c = { .created_seen = cc->created_seen,
+				  .due_ms = timing_mono_ms() + sub->close_grace_ms };
+
+	snprintf(c.service, sizeof(c.service), "%s", parsed->service);
+	snprintf(c.instance_id, sizeof(c.instance_id), "%s", parsed->instance_id);
+	snprintf(c.incarnation, sizeof(c.incarnation), "%s", parsed->incarnation);
+	snprintf(c.user, sizeof(c.user), "%s", cc->user);
+	if (rgrace_defer(sub->grace, &c) < 0)
+		return -1;
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.closes_deferred++;
+	sub->stats.closes_waiting = rgrace_count(sub->grace);
+	pthread_mutex_unlock(&sub->mu);
+	return 0;
+}
+
+/* The process of a close in its grace is back (it reconnected, to another
+ * node of the cluster, or announced): its instance stays. */
+static void resume_close(struct subscriber *sub, const char *service, const char *instance_id,
+			 const char *incarnation)
+{
+	size_t n;
+
+	if (rgrace_count(sub->grace) == 0 || !incarnation[0])
+		return;
+	n = rgrace_cancel(sub->grace, service, instance_id, incarnation);
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&sub->mu);
+	sub->stats.closes_resumed += n;
+	sub->stats.closes_waiting = rgrace_count(sub->grace);
+	pthread_mutex_unlock(&sub->mu);
+}
+
 static void handle_connection_event(struct subscriber *sub, const struct amqp_session *s,
 				    const char *event)
 {
@@ -352,7 +433,6 @@ static void handle_connection_event(struct subscriber *sub, const struct amqp_se
 	char name[2 * RCONN_FIELD_MAX];
 	struct rconn_name parsed;
 	struct closed_connection cc = { 0 };
-	int rc;
 
 	if (event_connection_key(s, key) < 0)
 		return;
@@ -363,6 +443,9 @@ static void handle_connection_event(struct subscriber *sub, const struct amqp_se
 		pthread_mutex_lock(&sub->mu);
 		sub->stats.connections_tracked = rconn_count(sub->connections);
 		pthread_mutex_unlock(&sub->mu);
+		if (amqp_session_header(s, "user_provided_name", name, sizeof(name)) == 0 &&
+		    rconn_parse_name(name, &parsed) == 0)
+			resume_close(sub, parsed.service, parsed.instance_id, parsed.incarnation);
 		return;
 	}
 	if (strcmp(event, EVENT_CLOSED) != 0)
@@ -379,18 +462,28 @@ static void handle_connection_event(struct subscriber *sub, const struct amqp_se
 	}
 	cc.user = user;
 	cc.incarnation = parsed.incarnation;
-	rc = table_remove(sub->table, parsed.service, parsed.instance_id, match_connection, &cc,
-			  "connection-lost", timing_mono_ms());
-	if (rc <= 0) {
-		count_ignored(sub, rc == 0 ? SUBSCRIBER_CONN_UNKNOWN_INSTANCE : -rc - 1);
+	if (sub->close_grace_ms > 0 && defer_close(sub, &parsed, &cc) == 0)
 		return;
-	}
-	pthread_mutex_lock(&sub->mu);
-	sub->stats.connection_lost++;
-	sub->stats.connections_tracked = rconn_count(sub->connections);
-	pthread_mutex_unlock(&sub->mu);
-	log_info("instance left service=%s instance=%s reason=connection-lost", parsed.service,
-		 parsed.instance_id);
+	remove_lost(sub, parsed.service, parsed.instance_id, &cc);
+}
+
+void subscriber_tick(struct subscriber *sub, int64_t now_mono_ms)
+{
+	struct rgrace_close due[GRACE_BATCH];
+	struct closed_connection cc;
+	size_t n;
+
+	do {
+		n = rgrace_take_due(sub->grace, now_mono_ms, due, GRACE_BATCH);
+		for (size_t i = 0; i < n; i++) {
+			cc = (struct closed_connection){ .created_seen = due[i].created_seen,
+							 .user = due[i].user,
+							 .incarnation = due[i].incarnation };
+			remove_lost(sub, due[i].service, due[i].instance_id, &cc);
+		}
+	} while (n == GRACE_BATCH);
+	if (n > 0 || rgrace_count(sub->grace) == 0)
+		note_waiting(sub);
 }
 
 /* A legacy token without its own ttl gets the legacy one. */
@@ -508,6 +601,7 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		sub->stats.applied++;
 		sub->stats.outcomes[rc]++;
 		pthread_mutex_unlock(&sub->mu);
+		resume_close(sub, tok.service, tok.instance_id, tok.incarnation);
 		if (rc == TABLE_JOINED || rc == TABLE_LEFT)
 			log_info("instance %s service=%s instance=%s address=%s",
 				 rc == TABLE_JOINED ? "joined" : "left", tok.service,

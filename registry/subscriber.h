@@ -35,6 +35,10 @@ struct subscriber_options {
 	bool watch_connections;     /* bind amq.rabbitmq.event connection.* */
 	size_t max_connections;     /* created connections remembered; 0: 100000 */
 	int64_t queue_max;          /* messages the broker keeps queued for us; 0: 100000 */
+	/* How long a publisher's closed connection waits before its instance
+	 * leaves, for the process to reconnect (a cluster node that stops
+	 * closes its connections as a crash would); 0: at once. */
+	int64_t close_grace_ms;
 };
 
 /*
@@ -81,6 +85,9 @@ struct subscriber_stats {
 	uint64_t connections_ignored[SUBSCRIBER_CONN_IGNORED_COUNT];
 	size_t connections_tracked; /* created, not yet closed */
 	size_t alarms_active;       /* broker resource alarms set, not cleared */
+	uint64_t closes_deferred;   /* closes that waited out close_grace_ms */
+	uint64_t closes_resumed;    /* ... whose process came back meanwhile */
+	size_t closes_waiting;      /* in their grace now */
 	int64_t feed_lag_ms;        /* subscriber_feed_lag_ms() */
 };
 
@@ -103,6 +110,10 @@ void subscriber_handle(struct subscriber *sub, const struct amqp_session *s,
 		       const struct amqp_session_delivery *d, int64_t now_ms);
 
 void subscriber_stats(struct subscriber *sub, struct subscriber_stats *out);
+
+/* Removes the instances whose connection's grace ran out without their
+ * process coming back; call it from the subscriber's thread, often. */
+void subscriber_tick(struct subscriber *sub, int64_t now_mono_ms);
 
 /* A resource alarm (alarm.set on the event exchange, not yet cleared) is on
  * somewhere in the broker: publishers are being blocked. */

@@ -19,6 +19,8 @@
 #                                   a user that may announce only SERVICE
 #   scripts/rabbitmq.sh pids DIR    the node's processes, its epmd included
 #
+# With RABBIT_SHARED_EPMD_PORT set, start uses that epmd port instead of a
+# fresh one (the nodes of a cluster must share one).
 # With RABBIT_TLS_DIR set to a folder holding ca.pem, server.pem and
 # server.key (PEM), start also opens a TLS listener on another free port
 # with that certificate, and DIR/env gets RABBIT_TLS_PORT.
@@ -95,7 +97,9 @@ start_node() {
 	local dir=$1 port dist epmd node
 	port=$(free_port)
 	dist=$(free_port)
-	epmd=$(free_port)
+	# The nodes of a cluster share one epmd, through which they find each
+	# other by name (scripts/rabbitmq-cluster.sh).
+	epmd=${RABBIT_SHARED_EPMD_PORT:-$(free_port)}
 	node="disc$$-$port@localhost"
 	# ERL_EPMD_PORT is exported for rabbitmqctl, which finds the node
 	# through that epmd.
@@ -127,7 +131,7 @@ boot_node() {
 }
 
 cmd=${1:-}; dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,24p' "$0"; exit 2; }
+[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,26p' "$0"; exit 2; }
 
 case "$cmd" in
 start)
@@ -173,7 +177,7 @@ service-user)
 	# What a publisher of SERVICE does and nothing more (docs/deployment.md):
 	# declare and use the discovery exchange and its own server-named
 	# queue, publish under discovery.SERVICE.* and bind only discovery.sync.
-	[[ $# -eq 5 ]] || { sed -n '2,24p' "$0"; exit 2; }
+	[[ $# -eq 5 ]] || { sed -n '2,26p' "$0"; exit 2; }
 	user=$3 password=$4 service=$5
 	own='^(discovery|amq\.gen-.*)$'
 	ctl "$dir" add_user "$user" "$password" >/dev/null
@@ -186,5 +190,5 @@ pids)
 	source "$dir/env"
 	node_pids "$RABBIT_NODE"
 	;;
-*) sed -n '2,24p' "$0"; exit 2 ;;
+*) sed -n '2,26p' "$0"; exit 2 ;;
 esac
