@@ -33,6 +33,8 @@ start)
 	[[ "$count" =~ ^[1-9]$ ]] || usage
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
+	# The nodes run as the rabbitmq user: it must reach their folders.
+	chmod 755 "$dir"
 	epmd=$(free_port)
 	# Booting is the slow part (an Erlang VM each): in parallel.
 	pids=()
