@@ -2,7 +2,8 @@
 # Secrets never leave: every program (registry, accountservice, publisher
 # sidecar, quotes stand-in) runs with a known broker password holding '/'
 # and '@' and a known DISCOVERY_SECRET, through --help, bad flags, bad URLs,
-# a broker that refuses the password, a connected run driving every route,
+# a broker that refuses the password, a connected run driving every route
+# (each given a list of two nodes, the broker and a closed port),
 # and a broker that goes away; then no log, stdout/stderr, HTTP answer,
 # /metrics, /health or --help output may show the password or the secret,
 # in clear or URL-encoded. Everything started here is stopped by PID on
@@ -123,7 +124,8 @@ bad_urls=(
 	"http://$USER_NAME:$PW_ENC@$BROKER/"
 	"amqp://$USER_NAME:$PW_ENC@127.0.0.1:port/"
 	"amqp://$USER_NAME:$PW@$BROKER/,amqp://$USER_NAME:$PW_ENC@$BROKER/"
-	"amqp://$USER_NAME:$PW_ENC@$BROKER/,amqp://$USER_NAME:$PW_ENC@$BROKER/"
+	"amqp://$USER_NAME:$PW_ENC@$BROKER/,amqp://$USER_NAME:$PW_ENC@$BROKER:port/"
+	"amqp://$USER_NAME:$PW_ENC@$BROKER/, amqp://$USER_NAME:$PW_ENC@$BROKER/"
 )
 for prog in "${PROGRAMS[@]}"; do
 	for i in "${!bad_urls[@]}"; do
@@ -140,7 +142,10 @@ done
 pass "bad URLs are rejected at start, masked"
 
 # --- a broker that refuses the password ------------------------------------
-export AMQP_SERVER_URL=$URL
+# From here on every program is given two nodes, the broker and a port where
+# nothing listens, each URL with the password: whichever it tries first, a
+# connection, a refusal or an outage names the nodes masked.
+export AMQP_SERVER_URL="$URL,amqp://$USER_NAME:$PW_ENC@127.0.0.1:$(free_port)/"
 start refused-registry registry
 REG=http://127.0.0.1:$PORT
 REG_PID=$PID
