@@ -30,7 +30,7 @@ fi
 
 # Every check below reads the normalised YAML that compose printed.
 services=$(compose config --services 2>/dev/null | sort | tr '\n' ' ')
-[[ "$services" == "accountservice quotes-service rabbitmq registry " ]] ||
+[[ "$services" == "accountservice quotes-service rabbitmq-1 rabbitmq-2 rabbitmq-3 registry " ]] ||
 	fail "services are '$services'"
 
 # Prints the block of one service from the normalised config.
@@ -60,16 +60,33 @@ for s in accountservice registry; do
 	expect "$s" '^    - source: amqp_url$|^    - amqp_url$' "given the amqp_url secret"
 	expect "$s" '^    - source: discovery_secret$|^    - discovery_secret$' "given the discovery_secret secret"
 done
-expect rabbitmq '^      RABBITMQ_DEFAULT_PASS_FILE: /run/secrets/amqp_password$' "the broker password from a Swarm secret"
-expect rabbitmq '^      target: /var/lib/rabbitmq/.erlang.cookie$' "the Erlang cookie from a Swarm secret"
+# The cluster: three nodes, each named by its hostname, the same cookie
+# and the same fixed node list, the event exchange on each.
+cluster_conf=deploy/rabbitmq-cluster.conf
+for n in 1 2 3; do
+	r=rabbitmq-$n
+	expect "$r" '^      RABBITMQ_DEFAULT_PASS_FILE: /run/secrets/amqp_password$' "the broker password from a Swarm secret"
+	expect "$r" '^      target: /var/lib/rabbitmq/.erlang.cookie$' "the Erlang cookie from a Swarm secret"
+	expect "$r" '^      source: erlang_cookie$' "the shared erlang_cookie secret"
+	expect "$r" "^    hostname: $r\$" "a fixed hostname (node rabbit@$r)"
+	expect "$r" '^      target: /etc/rabbitmq/conf.d/20-cluster.conf$' "the cluster's node list"
+	expect "$r" "^    - $r:/var/lib/rabbitmq/mnesia" "its own data volume"
+	expect "$r" '^    image: rabbitmq:3\.10-management$' "official image with management"
+	expect "$r" 'rabbitmq_event_exchange' "event exchange plugin"
+	grep -Eq "^cluster_formation\.classic_config\.nodes\.$n = rabbit@$r\$" "$cluster_conf" ||
+		fail "$cluster_conf does not list rabbit@$r"
+done
+grep -Eq '^cluster_formation\.peer_discovery_backend = classic_config$' "$cluster_conf" ||
+	fail "$cluster_conf: no classic config peer discovery"
+grep -Eq "^    file: (\./|$PWD/)$cluster_conf\$" <<<"$(sed -n '/^configs:/,/^[^ c]/p' <<<"$cfg")" ||
+	fail "the config rabbitmq_cluster is not $cluster_conf"
+expect registry '^      replicas: 2$' "two registry replicas"
 top_secrets=$(sed -n '/^secrets:/,/^[^ s]/p' <<<"$cfg")
 for name in amqp_password amqp_url discovery_secret erlang_cookie; do
 	grep -Eq "^  $name:" <<<"$top_secrets" || fail "secret $name not declared"
 done
 expect accountservice '^      QUOTES_URL: http://quotes-service:8080/' "quotes through the VIP"
 expect accountservice "^      ACCOUNT_TESTABILITY: ['\"]?0['\"]?\$" "testability routes turned off"
-expect rabbitmq '^    image: rabbitmq:3\.10-management$' "official image with management"
-expect rabbitmq 'rabbitmq_event_exchange' "event exchange plugin"
 expect registry '^    - published: 6868$' "registry on 6868"
 expect registry '/health$' "registry health check"
 expect quotes-service '^    image: eriklupander/quotes-service$' "real quotes-service image"
@@ -85,7 +102,7 @@ grep -q 'driver: overlay' <<<"$networks" || fail "the network is not an overlay"
 for s in accountservice registry; do
 	expect "$s" "^      ADVERTISE_CIDR: $subnet\$" "ADVERTISE_CIDR is the overlay subnet"
 done
-for s in accountservice registry rabbitmq quotes-service; do
+for s in accountservice registry rabbitmq-1 rabbitmq-2 rabbitmq-3 quotes-service; do
 	expect "$s" '^      discovery: null$|^    - discovery$' "on the overlay"
 done
 
