@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the whole system on one machine, without Docker.
 #
-# RabbitMQ (a private node), the registry, 3 accountservice instances, 2
+# RabbitMQ (a private node, or with RABBIT_NODES=3 a cluster of three whose
+# nodes every program is given as a list), the registry, 3 accountservice instances, 2
 # quotes stand-ins behind a round-robin TCP balancer playing Swarm's VIP, and
 # a balancer in front of the accountservices playing Swarm's published port
 # (routing mesh). Each accountservice needs its own address for `servedBy` to
@@ -15,7 +16,8 @@
 #
 # Environment: BUILD (binaries in $BUILD/bin), ACCOUNTS_PORT (6767),
 # REGISTRY_PORT (6868), QUOTES_VIP_PORT (8080), RUN_DIR (/tmp/discovery-run),
-# DISCOVERY_INTERVAL (2s), NETNS=0 to use loopback addresses even as root.
+# DISCOVERY_INTERVAL (2s), NETNS=0 to use loopback addresses even as root,
+# RABBIT_NODES (1; 2 to 9 make a local cluster, scripts/rabbitmq-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/netns.sh
@@ -32,6 +34,8 @@ NET=10.77.0
 INSTANCES=3
 QUOTES=2
 REG=http://127.0.0.1:$REGISTRY_PORT
+RABBIT_NODES=${RABBIT_NODES:-1}
+[[ "$RABBIT_NODES" =~ ^[1-9]$ ]] || { echo "run.sh: RABBIT_NODES must be 1 to 9" >&2; exit 2; }
 
 say() { printf '\033[1mrun:\033[0m %s\n' "$*"; }
 
@@ -55,6 +59,15 @@ for b in registry accountservice quotes-standin; do
 done
 command -v haproxy >/dev/null || { echo "run.sh: haproxy is missing (scripts/deps.sh)" >&2; exit 1; }
 
+# The broker of this run (or of a crashed one), a node or a cluster.
+broker_stop() {
+	if [[ -d "$RUN_DIR/rabbit/n1" ]]; then
+		scripts/rabbitmq-cluster.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
+	else
+		scripts/rabbitmq.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
+	fi
+}
+
 # --- leftovers of a previous run ---------------------------------------------
 # Only what a run of this RUN_DIR started: the PIDs in RUN_DIR/pids, each
 # still running one of our binaries or haproxy on our configuration, its
@@ -69,7 +82,7 @@ clear_leftovers() {
 			fi
 		done <"$RUN_DIR/pids"
 	fi
-	scripts/rabbitmq.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
+	broker_stop
 	if [[ -f "$RUN_DIR/netns" ]]; then netns_down "$(cat "$RUN_DIR/netns")"; fi
 	rm -rf "$RUN_DIR"
 }
@@ -149,7 +162,7 @@ stop_all() {
 		kill -KILL "$pid" 2>/dev/null && say "$name did not stop in 5 s: killed"
 		wait "$pid" 2>/dev/null || true
 	done
-	scripts/rabbitmq.sh stop "$RUN_DIR/rabbit" >/dev/null 2>&1 || true
+	broker_stop
 	if [[ -f "$RUN_DIR/netns" ]]; then netns_down "$PREFIX"; fi
 	rm -f "$RUN_DIR/pids" "$RUN_DIR/netns" "$RUN_DIR"/*.db "$RUN_DIR"/*.db-lock
 	say "stopped; logs are in $RUN_DIR/logs"
@@ -173,10 +186,26 @@ wait_http() {
 }
 
 # --- broker -------------------------------------------------------------------
-say "starting RabbitMQ in $RUN_DIR/rabbit"
-scripts/rabbitmq.sh start "$RUN_DIR/rabbit" 9>&-
-# shellcheck disable=SC1091
-source "$RUN_DIR/rabbit/env"
+if ((RABBIT_NODES > 1)); then
+	say "starting a RabbitMQ cluster of $RABBIT_NODES nodes in $RUN_DIR/rabbit"
+	scripts/rabbitmq-cluster.sh start "$RUN_DIR/rabbit" "$RABBIT_NODES" 9>&-
+	# shellcheck disable=SC1091
+	source "$RUN_DIR/rabbit/env"
+	# Users live in the cluster, made on any node; ports are the nodes'.
+	first_node=$RUN_DIR/rabbit/n1
+	node_ports=()
+	for d in $RABBIT_NODE_DIRS; do
+		# shellcheck disable=SC1091
+		node_ports+=("$(source "$d/env" && echo "$RABBIT_PORT")")
+	done
+else
+	say "starting RabbitMQ in $RUN_DIR/rabbit"
+	scripts/rabbitmq.sh start "$RUN_DIR/rabbit" 9>&-
+	# shellcheck disable=SC1091
+	source "$RUN_DIR/rabbit/env"
+	first_node=$RUN_DIR/rabbit
+	node_ports=("$RABBIT_PORT")
+fi
 local_amqp=$AMQP_SERVER_URL
 
 # --- hosts --------------------------------------------------------------------
@@ -188,8 +217,10 @@ if [[ $mode == netns ]]; then
 	# RabbitMQ's guest user works only over loopback: the instances get a
 	# user of their own, allowed only what an accountservice does.
 	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	scripts/rabbitmq.sh service-user "$RUN_DIR/rabbit" accountservice "$password" accountservice
-	instance_amqp=amqp://accountservice:$password@$host:$RABBIT_PORT/
+	scripts/rabbitmq.sh service-user "$first_node" accountservice "$password" accountservice
+	instance_amqp=$(for port in "${node_ports[@]}"; do
+		echo "amqp://accountservice:$password@$host:$port/"
+	done | paste -sd,)
 	acct_addrs=() quotes_addrs=()
 	for ((i = 1; i <= INSTANCES; i++)); do
 		netns_host "$PREFIX" "$NET" "acct$i" $((10 + i))
@@ -264,6 +295,19 @@ done
 all_up || say "the registry does not list all $INSTANCES accountservices UP yet"
 index=$(curl -sf --max-time 1 "$REG/services/accountservice" | jq .index)
 
+# Which broker node each program is on, from its own log (masked URLs).
+nodes=""
+if ((RABBIT_NODES > 1)); then
+	nodes=$'\n  Broker nodes: stop one with scripts/rabbitmq.sh pause DIR (resume DIR starts it again)\n'
+	for ((i = 1; i <= RABBIT_NODES; i++)); do
+		nodes+="    DIR $RUN_DIR/rabbit/n$i: port ${node_ports[$((i - 1))]}"$'\n'
+	done
+	for name in registry $(for ((i = 1; i <= INSTANCES; i++)); do echo "acct$i"; done); do
+		node=$(grep -o 'node=[^ ]*' "$RUN_DIR/logs/$name.log" | tail -n 1)
+		nodes+="    $name is on ${node#node=}"$'\n'
+	done
+fi
+
 cat <<EOF
 
   The system is up ($mode mode). Logs: $RUN_DIR/logs/
@@ -271,7 +315,7 @@ cat <<EOF
   accountservice (balanced over ${INSTANCES} instances):  http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000
   registry:                                     $REG/services/accountservice
   quotes-service VIP (2 stand-ins):             http://$quotes_vip/api/quote?strength=4
-
+$nodes
   Try (servedBy and the quote's ipAddress change from call to call):
     for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000; echo; done
     curl -s $REG/services/accountservice
