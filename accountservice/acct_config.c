@@ -34,7 +34,8 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 	};
 	const struct config_option opts[] = {
 		{"amqp-url", "AMQP_SERVER_URL", CONFIG_AMQP_URL, &c->amqp_url, 0, 0,
-		 "broker URL, amqp:// or amqps://"},
+		 "broker URL, amqp:// or amqps://; the nodes of a cluster as a "
+		 "comma-separated list"},
 		{"amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
 		 "amqps://: PEM file of the CA that signed the broker's certificate; "
 		 "empty: the system's CA bundle"},

@@ -409,9 +409,10 @@ int amqp_session_open(struct amqp_session *s, char *err, size_t errlen)
 		rc = session_open_node(s, err, errlen);
 		if (rc == 0) {
 			s->next_node = (k + 1) % s->node_count;
+			/* The owner logs its connection with amqp_session_node(). */
 			if (s->node_count > 1)
-				log_info("amqp connected node=%s (%zu of %zu)", s->masked_url,
-					 k + 1, s->node_count);
+				log_debug("amqp connected node=%s (%zu of %zu)", s->masked_url,
+					  k + 1, s->node_count);
 			return 0;
 		}
 		if (s->node_count > 1)

@@ -78,7 +78,8 @@ static int main_configure(int argc, char **argv, struct main_config *c, struct t
 {
 	const struct config_option opts[] = {
 		{"amqp-url", "AMQP_SERVER_URL", CONFIG_AMQP_URL, &c->amqp_url, 0, 0,
-		 "broker URL, amqp:// or amqps://"},
+		 "broker URL, amqp:// or amqps://; the nodes of a cluster as a "
+		 "comma-separated list"},
 		{"amqp-tls-ca", "AMQP_TLS_CA", CONFIG_FILE, &c->amqp_tls_ca, 0, 0,
 		 "amqps://: PEM file of the CA that signed the broker's certificate; "
 		 "empty: the system's CA bundle"},

@@ -22,7 +22,7 @@
 struct publisher;
 
 struct publisher_options {
-	const char *amqp_url;     /* required */
+	const char *amqp_url;     /* required; one URL, or a cluster's nodes comma-separated */
 	const char *amqp_tls_ca;  /* amqps://: CA file; NULL: the system's bundle */
 	const char *exchange;     /* NULL: "discovery" */
 	const char *secret;       /* NULL or "": tokens are not signed */
