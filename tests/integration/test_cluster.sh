@@ -205,4 +205,6 @@ unset 'PID[7]'
 back_to_all() { [[ $(listed "$REG2") == "$ALL" ]]; }
 wait_for 5000 back_to_all >/dev/null || fail "the remaining registry missed a leave"
 pass "one registry killed: the other still answers and stays current"
+REG_PID=$REG2_PID
+stop_registry
 echo "test_cluster took $(($(now_ms) - began)) ms"
