@@ -8,7 +8,8 @@
 #    never leaves the table (the close waits REGISTRY_FAILOVER_GRACE for
 #    the process to come back on another node);
 #  - start the stopped nodes again: nothing flaps;
-#  - two registries: after a join, a leave, an expiry and a SIGKILL their
+#  - two registries: a client moved from one to the other is answered as
+#    the contract says; after a join, a leave, an expiry and a SIGKILL their
 #    /services/{name} answers agree (the lag between them is printed); one
 #    is killed, the other still answers and stays current.
 source "$(dirname "$0")/registry_helpers.bash"
@@ -173,6 +174,19 @@ print(f"{seen['a']:.0f} ms and {seen['b']:.0f} ms, {abs(seen['a'] - seen['b']):.
 PY
 }
 agree 10000 "$ALL" >/dev/null || fail "the second registry does not agree with the first"
+# A client the VIP moves from one replica to the other: an index from a
+# replica that is ahead is answered at once, an event id from the other
+# replica gets a snapshot first.
+ahead=$(($(service_index "$S") + 1000000))
+t0=$(now_ms)
+curl -sf "$REG2/services/$S?index=$ahead&wait=20s" >/dev/null || fail "the moved blocking query failed"
+(($(now_ms) - t0 < 5000)) || fail "an index from another replica was held $(($(now_ms) - t0)) ms"
+last_id=$(awk '/^id:/ { id = $2 } END { print id }' "$TMP/events.txt")
+[[ -n "$last_id" ]] || fail "no event id on the first registry's stream"
+curl -sN --max-time 3 -H "Last-Event-ID: $last_id" "$REG2/events" >"$TMP/moved.txt" 2>/dev/null || true
+[[ $(awk '/^event:/ { print $2; exit }' "$TMP/moved.txt") == snapshot ]] ||
+	fail "an event id from the other replica did not get a snapshot"
+pass "a client moved between replicas: its index answered at once, its event id a snapshot"
 pub_start 4
 out=$(agree 5000 "$ALL,10.0.7.4:8080") || fail "the registries disagree after a join"
 echo "join seen by both: $out"
