@@ -11,7 +11,7 @@ CC       ?= cc
 PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Ipublisher
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Isubscriber/include -Ipublisher
 LDLIBS   += -lpthread -lm
 # Each binary records only the shared libraries it calls, so a program does
 # not map (and keep resident) libraries that only another one needs.
@@ -31,13 +31,17 @@ SRCDIR_quotes-standin := tests/quotes
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_LIB := $(BUILD)/libcommon.a
+# The subscriber library (subscriber/, public header under
+# subscriber/include/discovery/): the registry is built on it.
+SUB_SRC := $(wildcard subscriber/*.c)
+SUB_LIB := $(BUILD)/libsubscriber.a
 
 lib_of  = $(BUILD)/lib$(1).a
 srcs_of = $(filter-out $(SRCDIR_$(1))/main.c,$(wildcard $(SRCDIR_$(1))/*.c))
 objs    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 PROGRAM_LIBS := $(foreach p,$(PROGRAMS),$(call lib_of,$(p)))
-ALL_LIBS     := $(PROGRAM_LIBS) $(COMMON_LIB)
+ALL_LIBS     := $(PROGRAM_LIBS) $(SUB_LIB) $(COMMON_LIB)
 BINS         := $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -58,6 +62,10 @@ $(BUILD)/obj/%.o: %.c | check-libs
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
 $(COMMON_LIB): $(call objs,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SUB_LIB): $(call objs,$(SUB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 

@@ -440,3 +440,13 @@ int amqp_session_header(const struct amqp_session *s, const char *name, char *ou
 	}
 	return n >= 0 && (size_t)n < outlen ? 0 : -1;
 }
+
+int amqp_session_fd(const struct amqp_session *s)
+{
+	return s->conn ? amqp_get_sockfd(s->conn) : -1;
+}
+
+bool amqp_session_pending(const struct amqp_session *s)
+{
+	return s->conn && (amqp_frames_enqueued(s->conn) || amqp_data_in_buffer(s->conn));
+}

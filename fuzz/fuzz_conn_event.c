@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz_require.h"
-#include "registry/rconn.h"
+#include "subscriber/sub_conn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,10 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_name(const char *name)
 {
-	struct rconn_name n;
+	struct sub_conn_name n;
 	char back[FUZZ_LINE_MAX + 64];
 
-	if (rconn_parse_name(name, &n) < 0)
+	if (sub_conn_parse_name(name, &n) < 0)
 		return;
 	fuzz_require(token_service_is_valid(n.service));
 	fuzz_require(token_incarnation_is_valid(n.incarnation));
@@ -34,9 +34,9 @@ static void check_name(const char *name)
 	fuzz_require(strcmp(back, name) == 0);
 }
 
-static void run_line(struct rconn *c, char *line)
+static void run_line(struct sub_conn *c, char *line)
 {
-	char user[RCONN_FIELD_MAX], vhost[RCONN_FIELD_MAX];
+	char user[SUB_CONN_FIELD_MAX], vhost[SUB_CONN_FIELD_MAX];
 	char *pid, *u, *v, *save = NULL;
 
 	if (line[0] == 'n' && line[1] == ' ') {
@@ -44,31 +44,31 @@ static void run_line(struct rconn *c, char *line)
 		return;
 	}
 	pid = strtok_r(line + 1, " ", &save);
-	if (!pid || strlen(pid) >= RCONN_FIELD_MAX)
+	if (!pid || strlen(pid) >= SUB_CONN_FIELD_MAX)
 		return;
 	if (line[0] == 'c') {
 		u = strtok_r(NULL, " ", &save);
 		v = strtok_r(NULL, " ", &save);
-		if (!u || !v || strlen(u) >= RCONN_FIELD_MAX || strlen(v) >= RCONN_FIELD_MAX)
+		if (!u || !v || strlen(u) >= SUB_CONN_FIELD_MAX || strlen(v) >= SUB_CONN_FIELD_MAX)
 			return;
-		rconn_created(c, pid, u, v);
+		sub_conn_created(c, pid, u, v);
 		/* The newest one is always remembered, as given. */
-		fuzz_require(rconn_count(c) <= FUZZ_MAX_TRACKED);
-		fuzz_require(rconn_closed(c, pid, user, vhost));
+		fuzz_require(sub_conn_count(c) <= FUZZ_MAX_TRACKED);
+		fuzz_require(sub_conn_closed(c, pid, user, vhost));
 		fuzz_require(strcmp(user, u) == 0 && strcmp(vhost, v) == 0);
-		rconn_created(c, pid, u, v);
+		sub_conn_created(c, pid, u, v);
 	} else if (line[0] == 'x') {
-		size_t before = rconn_count(c);
-		bool known = rconn_closed(c, pid, user, vhost);
+		size_t before = sub_conn_count(c);
+		bool known = sub_conn_closed(c, pid, user, vhost);
 
-		fuzz_require(rconn_count(c) == before - (known ? 1 : 0));
-		fuzz_require(!rconn_closed(c, pid, user, vhost));
+		fuzz_require(sub_conn_count(c) == before - (known ? 1 : 0));
+		fuzz_require(!sub_conn_closed(c, pid, user, vhost));
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rconn *c = rconn_new(FUZZ_MAX_TRACKED);
+	struct sub_conn *c = sub_conn_new(FUZZ_MAX_TRACKED);
 	char line[FUZZ_LINE_MAX + 1];
 	size_t i = 0;
 
@@ -85,6 +85,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strlen(line) == n) /* a NUL inside would hide the rest */
 			run_line(c, line);
 	}
-	rconn_free(c);
+	sub_conn_free(c);
 	return 0;
 }

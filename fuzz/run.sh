@@ -17,7 +17,7 @@ mkdir -p "$out"
 declare -A sources=(
 	[token]="common/token.c common/json_number.c common/token_decode.c common/addr.c common/utf8.c"
 	[query]="registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
-	[conn_event]="registry/rconn.c common/token.c common/json_number.c common/addr.c"
+	[conn_event]="subscriber/sub_conn.c common/token.c common/json_number.c common/addr.c"
 	[http_registry]="fuzz/http_input.c common/hreq.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
 	[http_account]="fuzz/http_input.c common/hreq.c accountservice/acct_path.c"
 	[xml]="registry/rxml.c common/utf8.c"
@@ -40,7 +40,7 @@ for t in "${targets[@]}"; do
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-		-I. -Icommon/include $(pkg-config --cflags libcjson) \
+		-I. -Icommon/include -Isubscriber/include $(pkg-config --cflags libcjson) \
 		"fuzz/fuzz_$t.c" ${sources[$t]} \
 		$(pkg-config --libs libcjson) -o "$out/fuzz_$t"
 done

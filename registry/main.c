@@ -8,10 +8,9 @@
 #include "config.h"
 #include "log.h"
 #include "registry/rconfig.h"
+#include "discovery/subscriber.h"
+#include "registry/rfeed.h"
 #include "registry/rhttp.h"
-#include "registry/rlink.h"
-#include "registry/subscriber.h"
-#include "registry/table.h"
 #include "sdnotify.h"
 #include "timing.h"
 
@@ -30,10 +29,11 @@ int main(int argc, char **argv)
 {
 	struct rconfig cfg;
 	char err[256], host[128], conn_name[192], masked[256];
-	struct table *table = NULL;
+	struct subscriber_callbacks callbacks;
 	struct subscriber *sub = NULL;
-	struct rlink *link = NULL;
+	struct rfeed *feed = NULL;
 	struct rhttp *http = NULL;
+	uint64_t first_index;
 	sigset_t stop_signals;
 	int rc, sig, result = 1;
 
@@ -57,44 +57,37 @@ int main(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(conn_name, sizeof(conn_name), "discovery-registry:%s", host);
 
-	table = table_new(&(struct table_limits){
-		.max_instances = (size_t)cfg.max_instances,
-		.max_services = (size_t)cfg.max_services,
-		.strict_seq = cfg.secret[0] != '\0',
-		/* Microseconds of the wall clock: above any index an earlier run
-		 * reached unless it made a million changes a second. */
-		.first_index = (uint64_t)timing_wall_ms() * 1000,
-		.max_per_service = (size_t)cfg.max_per_service,
-		.max_ttl_s = (int)(cfg.max_ttl_ms / 1000),
-		.max_departures = (size_t)cfg.max_departures,
-	});
-	sub = table ? subscriber_new(&(struct subscriber_options){
-					     .exchange = cfg.exchange,
-					     .secret = cfg.secret,
-					     .legacy_queue = cfg.legacy_queue,
-					     .legacy_service = cfg.legacy_service,
-					     .legacy_ttl_s = (int)(cfg.legacy_ttl_ms / 1000),
-					     .watch_connections = true,
-					     .queue_max = cfg.queue_max,
-					     .close_grace_ms = cfg.failover_grace_ms,
-				     },
-				     table)
-		    : NULL;
-	if (!sub) {
-		log_error("cannot create the table (out of memory)");
+	/* Microseconds of the wall clock: above any index an earlier run
+	 * reached unless it made a million changes a second. */
+	first_index = (uint64_t)timing_wall_ms() * 1000;
+	feed = rfeed_new(0, first_index, (size_t)cfg.max_departures, NULL);
+	if (!feed) {
+		log_error("cannot create the change feed (out of memory)");
 		goto out;
 	}
-	link = rlink_start(&(struct rlink_options){
-		.url = cfg.amqp_url,
-		.tls_ca = cfg.amqp_tls_ca,
+	rfeed_callbacks(&callbacks);
+	sub = subscriber_new(&(struct subscriber_options){
+		.amqp_url = cfg.amqp_url,
+		.amqp_tls_ca = cfg.amqp_tls_ca,
+		.connection_name = conn_name,
 		.exchange = cfg.exchange,
 		.secret = cfg.secret,
-		.connection_name = conn_name,
-		.table = table,
-		.subscriber = sub,
+		.legacy_queue = cfg.legacy_queue,
+		.legacy_service = cfg.legacy_service,
+		.legacy_ttl_s = (int)(cfg.legacy_ttl_ms / 1000),
+		.announce_expiry = true,
+		.max_instances = (size_t)cfg.max_instances,
+		.max_services = (size_t)cfg.max_services,
+		.max_per_service = (size_t)cfg.max_per_service,
+		.max_ttl_s = (int)(cfg.max_ttl_ms / 1000),
+		.queue_max = cfg.queue_max,
+		.close_grace_ms = cfg.failover_grace_ms,
+		.first_index = first_index,
+		.callbacks = callbacks,
+		.data = feed,
 	});
-	if (!link) {
-		log_error("cannot start the AMQP thread (bad AMQP_SERVER_URL?)");
+	if (!sub) {
+		log_error("cannot create the subscriber (bad AMQP_SERVER_URL, or out of memory)");
 		goto out;
 	}
 	http = rhttp_start(&(struct rhttp_options){
@@ -107,13 +100,17 @@ int main(int argc, char **argv)
 					   .request_timeout_ms = cfg.request_timeout_ms,
 					   .max_body = (uint64_t)cfg.max_body,
 				   },
-				   .table = table,
 				   .subscriber = sub,
-				   .link = link,
+				   .feed = feed,
 			   },
 			   err, sizeof(err));
 	if (!http) {
 		log_error("http: %s", err);
+		goto out;
+	}
+	/* The feed starts once its changes have somewhere to go. */
+	if (subscriber_start(sub) < 0) {
+		log_error("cannot start the AMQP thread");
 		goto out;
 	}
 	log_mask_url(cfg.amqp_url, masked, sizeof(masked));
@@ -132,10 +129,10 @@ int main(int argc, char **argv)
 out:
 	/* The AMQP thread first: once it is joined nothing changes the table,
 	 * so no notify hook can wake a watch that rhttp_stop frees. */
-	rlink_stop(link);
+	if (sub)
+		subscriber_stop(sub);
 	rhttp_stop(http);
-	rlink_free(link);
 	subscriber_free(sub);
-	table_free(table);
+	rfeed_free(feed);
 	return result;
 }

@@ -28,7 +28,7 @@ size_t rmetrics_code_slot(int status)
 }
 
 /* The counts are copied under the table's lock and printed after it. */
-static void service_lines(FILE *f, struct table *t)
+static void service_lines(FILE *f, struct subscriber *t)
 {
 	struct rlist_count *v = NULL;
 	size_t n = 0, i;
@@ -39,7 +39,8 @@ static void service_lines(FILE *f, struct table *t)
 	for (i = 0; i < n; i++)
 		for (s = 0; s < 4; s++)
 			fprintf(f, "registry_instances{service=\"%s\",state=\"%s\"} %zu\n",
-				v[i].name, token_state_name((enum token_state)s), v[i].by_state[s]);
+				v[i].name, subscriber_state_name((enum subscriber_state)s),
+				v[i].by_state[s]);
 	free(v);
 }
 
@@ -66,9 +67,9 @@ static void write_tokens(FILE *f, const struct subscriber_stats *sub)
 		"Tokens that passed validation and reached the table.", sub->applied);
 	fprintf(f, "# HELP registry_tokens_outcome_total What applied tokens did to the table.\n"
 		   "# TYPE registry_tokens_outcome_total counter\n");
-	for (i = 0; i < TABLE_OUTCOME_COUNT; i++)
+	for (i = 0; i < SUBSCRIBER_OUTCOME_COUNT; i++)
 		fprintf(f, "registry_tokens_outcome_total{outcome=\"%s\"} %" PRIu64 "\n",
-			table_outcome_name((enum table_outcome)i), sub->outcomes[i]);
+			subscriber_outcome_name(i), sub->outcomes[i]);
 	fprintf(f, "# HELP registry_tokens_rejected_total Messages rejected, by reason.\n"
 		   "# TYPE registry_tokens_rejected_total counter\n");
 	for (i = 0; i < SUBSCRIBER_REJECT_COUNT; i++)
@@ -138,64 +139,58 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 	      "Event streams idle and suspended now.", http->streams_waiting);
 }
 
-char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
-		      const struct rlink_status *link,
-		      const struct rmetrics_http *http, size_t *len)
+char *rmetrics_render(struct subscriber *t, const struct subscriber_stats *ts,
+		      const struct rfeed_stats *feed, const struct rmetrics_http *http,
+		      size_t *len)
 {
-	struct table_stats ts;
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
 	int i;
 
 	if (!f)
 		return NULL;
-	table_stats(t, &ts);
-	gauge(f, "registry_index", "The table index.", ts.index);
-	gauge(f, "registry_instances_total", "Instances in the table.", ts.instances);
-	gauge(f, "registry_services", "Services with at least one instance.", ts.services);
+	gauge(f, "registry_index", "The table index.", ts->index);
+	gauge(f, "registry_instances_total", "Instances in the table.", ts->instances);
+	gauge(f, "registry_services", "Services with at least one instance.", ts->services);
 	fprintf(f, "# HELP registry_instances Instances by service and state.\n"
 		   "# TYPE registry_instances gauge\n");
 	service_lines(f, t);
-	counter(f, "registry_joins_total", "Instances that joined.", ts.joins);
-	counter(f, "registry_updates_total", "Instances whose description changed.", ts.updates);
-	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts.leaves);
-	counter(f, "registry_expiries_total", "Instances removed because their ttl ran out.", ts.expiries);
+	counter(f, "registry_joins_total", "Instances that joined.", ts->joins);
+	counter(f, "registry_updates_total", "Instances whose description changed.", ts->updates);
+	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts->leaves);
+	counter(f, "registry_expiries_total", "Instances removed because their ttl ran out.", ts->expiries);
 	fprintf(f, "# HELP registry_refused_total New instances refused, by the cap that refused them.\n"
 		   "# TYPE registry_refused_total counter\n");
-	for (i = 0; i < TABLE_CAP_COUNT; i++)
+	for (i = 0; i < SUBSCRIBER_CAP_COUNT; i++)
 		fprintf(f, "registry_refused_total{reason=\"%s\"} %" PRIu64 "\n",
-			table_cap_name((enum table_cap)i), ts.refused_by[i]);
+			subscriber_cap_name(i), ts->refused_by[i]);
 	counter(f, "registry_ttl_clamped_total",
 		"Tokens whose ttl was above REGISTRY_MAX_TTL (kept that long instead).",
-		ts.ttl_clamped);
+		ts->ttl_clamped);
 	counter(f, "registry_instance_conflicts_total",
-		"Tokens from a second live process announcing the same instanceId.", ts.conflicts);
+		"Tokens from a second live process announcing the same instanceId.", ts->conflicts);
 	gauge(f, "registry_tombstones",
-	      "Departed instances whose last seq is kept against replays.", ts.tombstones);
+	      "Departed instances whose last seq is kept against replays.", ts->tombstones);
 	counter(f, "registry_tombstones_evicted_total",
-		"Tombstones dropped early because the set was full.", ts.tombstones_evicted);
+		"Tombstones dropped early because the set was full.", ts->tombstones_evicted);
 	gauge(f, "registry_departures",
-	      "Departed instances remembered for Eureka's delta (3 minutes each).", ts.departures);
+	      "Departed instances remembered for Eureka's delta (3 minutes each).",
+	      feed->departures);
 	counter(f, "registry_departures_evicted_total",
 		"Departures forgotten before their 3 minutes because the ring was full "
 		"(REGISTRY_MAX_DEPARTURES).",
-		ts.departures_evicted);
+		feed->departures_evicted);
 	gauge(f, "registry_stale", "1 while the AMQP feed is down (self-preservation).",
-	      ts.stale ? 1 : 0);
-	if (sub)
-		write_tokens(f, sub);
-	if (link) {
-		gauge(f, "registry_amqp_blocked",
-		      "1 while the broker blocks the connection (a resource alarm).",
-		      link->blocked ? 1 : 0);
-		gauge(f, "registry_amqp_connected", "1 while the AMQP connection is up.",
-		      link->connected ? 1 : 0);
-		counter(f, "registry_amqp_reconnects_total",
-			"AMQP connections made again after a loss.", link->reconnects);
-		counter(f, "registry_expired_announced_total",
-			"DOWN tokens published for expired instances.",
-			link->expired_announced);
-	}
+	      ts->stale ? 1 : 0);
+	write_tokens(f, ts);
+	gauge(f, "registry_amqp_blocked",
+	      "1 while the broker blocks the connection (a resource alarm).", ts->blocked ? 1 : 0);
+	gauge(f, "registry_amqp_connected", "1 while the AMQP connection is up.",
+	      ts->connected ? 1 : 0);
+	counter(f, "registry_amqp_reconnects_total", "AMQP connections made again after a loss.",
+		ts->reconnects);
+	counter(f, "registry_expired_announced_total",
+		"DOWN tokens published for expired instances.", ts->expired_announced);
 	if (http)
 		write_http(f, http);
 	if (fclose(f) != 0) {

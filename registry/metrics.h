@@ -4,9 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry/rlink.h"
-#include "registry/subscriber.h"
-#include "registry/table.h"
+#include "discovery/subscriber.h"
+#include "registry/rfeed.h"
 
 /* HTTP request counts by route and status, kept by rhttp. */
 #define RMETRICS_ROUTES 10
@@ -39,10 +38,11 @@ struct rmetrics_http {
 size_t rmetrics_code_slot(int status);
 
 /* The Prometheus text exposition of everything; free() it. NULL on no
- * memory. Any of the stats pointers may be NULL (omitted). */
-char *rmetrics_render(struct table *t, const struct subscriber_stats *sub,
-		      const struct rlink_status *link,
-		      const struct rmetrics_http *http, size_t *len)
+ * memory. sub's per-service counts are read from it, its other figures
+ * from ss, the change feed's from feed; http may be NULL (omitted). */
+char *rmetrics_render(struct subscriber *sub, const struct subscriber_stats *ss,
+		      const struct rfeed_stats *feed, const struct rmetrics_http *http,
+		      size_t *len)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -15,13 +15,12 @@ void *rcollect_grow(void *v, size_t *cap, size_t n, size_t size)
 	return v;
 }
 
-void rcollect_instance(void *ctx, const struct token *tok, const struct render_times *tm,
-		       struct render_frag *frag)
+void rcollect_instance(void *ctx, const struct subscriber_instance *in, void *frag)
 {
 	struct rcollect *c = ctx;
 	struct rcollect_entry *v;
 
-	if (c->failed || (c->state && tok->state != *c->state))
+	if (c->failed || (c->state && (int)in->state != (int)*c->state))
 		return;
 	v = rcollect_grow(c->v, &c->cap, c->n, sizeof(*v));
 	if (!v) {
@@ -30,9 +29,9 @@ void rcollect_instance(void *ctx, const struct token *tok, const struct render_t
 	}
 	c->v = v;
 	c->v[c->n].frag = render_frag_ref(frag);
-	c->v[c->n].tm = *tm;
-	c->v[c->n].seq = tok->seq;
-	c->v[c->n].ttl = tok->ttl;
+	c->v[c->n].tm = render_times_of(in);
+	c->v[c->n].seq = in->seq;
+	c->v[c->n].ttl = in->ttl;
 	c->n++;
 }
 

@@ -28,9 +28,9 @@ struct rcollect {
 	bool failed;                   /* out of memory: v is incomplete */
 };
 
-/* A table_instance_fn that appends to the struct rcollect ctx. */
-void rcollect_instance(void *ctx, const struct token *tok, const struct render_times *tm,
-		       struct render_frag *frag);
+/* A subscriber_instance_fn that appends to the struct rcollect ctx (the
+ * instance's data is its render_frag). */
+void rcollect_instance(void *ctx, const struct subscriber_instance *in, void *frag);
 /* Releases the references and the array. */
 void rcollect_clear(struct rcollect *c);
 

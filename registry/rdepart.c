@@ -55,7 +55,21 @@ void rdepart_put(struct rdepart *d, struct render_frag *frag, const struct rende
 	e->tm = *tm;
 	e->ttl = ttl;
 	e->left_at = now;
+	e->back = false;
 	d->count++;
+}
+
+void rdepart_back(struct rdepart *d, const char *service, const char *instance_id)
+{
+	size_t i;
+
+	for (i = 0; i < d->count; i++) {
+		struct rdepart_entry *e = &d->v[(d->head + i) % d->max];
+
+		if (strcmp(e->frag->tok.service, service) == 0 &&
+		    strcmp(e->frag->tok.instance_id, instance_id) == 0)
+			e->back = true;
+	}
 }
 
 const struct rdepart_entry *rdepart_at(const struct rdepart *d, size_t i)

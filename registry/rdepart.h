@@ -1,6 +1,7 @@
 #ifndef DISCOVERY_REGISTRY_RDEPART_H
 #define DISCOVERY_REGISTRY_RDEPART_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,13 +13,14 @@
  * window as DELETED. Bounded twice: an entry older than the window goes,
  * and past max the oldest goes first (counted). Each entry holds a
  * reference to the instance's last render_frag, so it costs a pointer and
- * a few numbers. Not thread-safe: the table's lock covers it.
+ * a few numbers. Not thread-safe: the change feed's lock covers it (rfeed).
  */
 struct rdepart_entry {
 	struct render_frag *frag; /* a reference */
 	struct render_times tm;
 	int ttl;
 	int64_t left_at; /* wall ms */
+	bool back;       /* the instance joined again since: not a departure now */
 };
 
 struct rdepart {
@@ -38,6 +40,9 @@ void rdepart_put(struct rdepart *d, struct render_frag *frag, const struct rende
 		 int ttl, int64_t now);
 /* Drops the entries whose window ended before wall time now. */
 void rdepart_prune(struct rdepart *d, int64_t now);
+/* The instance of that service and id joined again: its departures are
+ * no longer (Eureka lists it ADDED, not DELETED). */
+void rdepart_back(struct rdepart *d, const char *service, const char *instance_id);
 /* The i-th entry kept, oldest first (i < d->count). */
 const struct rdepart_entry *rdepart_at(const struct rdepart *d, size_t i);
 

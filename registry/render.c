@@ -64,6 +64,39 @@ out:
 	return text;
 }
 
+void render_token_of(const struct subscriber_instance *in, struct token *out)
+{
+	size_t i;
+
+	*out = (struct token){
+		.state = (enum token_state)in->state,
+		.port = in->port,
+		.instance_id = (char *)in->instance_id,
+		.hostname = (char *)in->hostname,
+		.health_url = (char *)in->health_url,
+		.stream_url = (char *)in->stream_url,
+		.reason = (char *)in->reason,
+		.user_id = (char *)in->user_id,
+		.ttl = in->ttl,
+		.seq = in->seq,
+		.ts = in->ts,
+		.metadata_count = in->metadata_count < TOKEN_MAX_METADATA ? in->metadata_count
+									  : TOKEN_MAX_METADATA,
+	};
+	snprintf(out->address, sizeof(out->address), "%s", in->address);
+	snprintf(out->service, sizeof(out->service), "%s", in->service);
+	snprintf(out->incarnation, sizeof(out->incarnation), "%s", in->incarnation);
+	for (i = 0; i < out->metadata_count; i++) {
+		out->metadata[i].key = (char *)in->metadata[i].key;
+		out->metadata[i].value = (char *)in->metadata[i].value;
+	}
+}
+
+struct render_times render_times_of(const struct subscriber_instance *in)
+{
+	return (struct render_times){ in->first_seen, in->last_seen, in->expires_at, in->changed };
+}
+
 size_t render_tail(char buf[RENDER_TAIL_MAX], int ttl, int64_t seq,
 		   const struct render_times *tm)
 {

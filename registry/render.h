@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "discovery/subscriber.h"
 #include "token.h"
 
 /* The registry's view of one instance: its last token and when. */
@@ -43,6 +44,11 @@ struct render_frag {
  * out holds RENDER_HOST_PORT_MAX bytes. */
 #define RENDER_HOST_PORT_MAX (ADDR_TEXT_MAX + 16)
 void render_host_port(const struct token *t, char out[RENDER_HOST_PORT_MAX]);
+
+/* The subscriber's description of an instance as the token the renderers
+ * take (its strings borrowed from in), and its times. */
+void render_token_of(const struct subscriber_instance *in, struct token *out);
+struct render_times render_times_of(const struct subscriber_instance *in);
 
 /* One reference; NULL on no memory. */
 struct render_frag *render_frag_new(const struct token *t) __attribute__((warn_unused_result));

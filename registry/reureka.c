@@ -70,16 +70,16 @@ static void gather_add(struct gather *g, struct render_frag *frag, const struct 
 	g->n++;
 }
 
-static void gather_instance(void *ctx, const struct token *tok, const struct render_times *tm,
-			    struct render_frag *frag)
+static void gather_instance(void *ctx, const struct subscriber_instance *in, void *frag)
 {
 	struct gather *g = ctx;
+	struct render_times tm = render_times_of(in);
 
-	g->by_state[tok->state]++;
-	if (tm->changed < g->since)
+	g->by_state[in->state]++;
+	if (tm.changed < g->since)
 		return;
-	gather_add(g, frag, tm, tok->ttl, 0,
-		   tm->changed > tm->first_seen ? REUREKA_MODIFIED : REUREKA_ADDED);
+	gather_add(g, frag, &tm, in->ttl, 0,
+		   tm.changed > tm.first_seen ? REUREKA_MODIFIED : REUREKA_ADDED);
 }
 
 static void gather_departure(void *ctx, struct render_frag *frag, const struct render_times *tm,
@@ -112,22 +112,20 @@ static void hashcode(const size_t by_state[4], char *out, size_t outlen)
 					      token_state_name(by_name[i]), by_state[by_name[i]]);
 }
 
-int reureka_render(struct table *t, enum rroute_eureka view, const char *app, bool json,
+int reureka_render(struct subscriber *t, struct rfeed *feed, enum rroute_eureka view, const char *app, bool json,
 		   char **body, size_t *len, uint64_t *index)
 {
 	struct gather g = { .since = INT64_MIN };
-	struct table_view tv = { 0 };
+	struct subscriber_view tv = { 0 };
 	struct reureka_doc doc = { 0 };
 	int rc = -1;
 	size_t i;
 
 	*body = NULL;
-	if (view == RROUTE_EUREKA_APP)
-		table_foreach_instance(t, app, gather_instance, &g, &tv);
-	else if (view == RROUTE_EUREKA_DELTA)
-		table_foreach_recent(t, gather_instance, gather_departure, &g, &tv, &g.since);
-	else
-		table_foreach_every_instance(t, gather_instance, &g, &tv);
+	/* The delta's window (g.since) first: the walk keeps what changed in it. */
+	if (view == RROUTE_EUREKA_DELTA)
+		rfeed_foreach_departure(feed, gather_departure, &g, &g.since);
+	subscriber_foreach(t, view == RROUTE_EUREKA_APP ? app : NULL, gather_instance, &g, &tv);
 	/* The service's index for one application, as X-Registry-Index. */
 	*index = tv.index;
 	if (g.failed)

@@ -7,7 +7,8 @@
 
 #include "registry/render.h"
 #include "registry/rroute.h"
-#include "registry/table.h"
+#include "discovery/subscriber.h"
+#include "registry/rfeed.h"
 #include "token.h"
 
 /*
@@ -71,7 +72,7 @@ void reureka_home_page(const struct token *t, char out[REUREKA_URL_MAX]);
  * Returns 0, 1 when the application has no instance (404), or -1 on no
  * memory.
  */
-int reureka_render(struct table *t, enum rroute_eureka view, const char *app, bool json,
+int reureka_render(struct subscriber *t, struct rfeed *feed, enum rroute_eureka view, const char *app, bool json,
 		   char **body, size_t *len, uint64_t *index) __attribute__((warn_unused_result));
 
 #endif

@@ -58,8 +58,8 @@ static bool still_waiting(void *ctx)
 {
 	struct request *req = ctx;
 	uint64_t now = req->route == RROUTE_SERVICES
-			       ? table_index(req->h->table)
-			       : table_service_index(req->h->table, req->service);
+			       ? subscriber_index(req->h->sub, NULL)
+			       : subscriber_index(req->h->sub, req->service);
 	/* Only an index equal to the current one waits: a lower one has news,
 	 * and a higher one comes from an earlier run or another replica, so
 	 * the client must start over from this answer (as Consul's do). */
@@ -111,7 +111,7 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *req)
 {
 	uint64_t index;
-	cJSON *root = rstatus_health(req->h->table, req->h->link, &index);
+	cJSON *root = rstatus_health(req->h->sub, &index);
 
 	return rreply_json(c, req, MHD_HTTP_OK, root, index);
 }
@@ -130,9 +130,8 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 	counts = h->counts;
 	pthread_mutex_unlock(&h->mu);
 	text = rstatus_metrics(&(struct rstatus_sources){
-				       .table = h->table,
-				       .subscriber = h->subscriber,
-				       .link = h->link,
+				       .subscriber = h->sub,
+				       .feed = h->feed,
 				       .watch = h->watch,
 				       .peers = h->peers,
 				       .connections = conns ? conns->num_connections : 0,
@@ -142,7 +141,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 	if (!text)
 		return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	rc = rreply_buffer(c, req, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len,
-		   table_index(h->table));
+		   subscriber_index(h->sub, NULL));
 	free(text);
 	return rc;
 }
@@ -176,7 +175,7 @@ static enum MHD_Result serve_dashboard(struct MHD_Connection *c, struct request 
 	return rreply_response(c, req,
 			       dashboard_etag_matches(inm, f->etag) ? MHD_HTTP_NOT_MODIFIED
 								    : MHD_HTTP_OK,
-			       f->type, resp, table_index(req->h->table));
+			       f->type, resp, subscriber_index(req->h->sub, NULL));
 }
 
 /* ---- server-sent events ---- */
@@ -201,9 +200,9 @@ static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *re
 			return rreply_error(c, req, MHD_HTTP_BAD_REQUEST,
 					   "Last-Event-ID must be an event id");
 		return rreply_buffer(c, req, MHD_HTTP_OK, "text/event-stream", "", 0,
-			     table_index(req->h->table));
+			     subscriber_index(req->h->sub, NULL));
 	}
-	resp = rsse_response(c, req->h->table, req->h->watch, req->h->keepalive_ms,
+	resp = rsse_response(c, req->h->sub, req->h->feed, req->h->watch, req->h->keepalive_ms,
 			     last, &why);
 	if (!resp) {
 		switch (why) {
@@ -360,9 +359,8 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	h->table = opts->table;
-	h->subscriber = opts->subscriber;
-	h->link = opts->link;
+	h->sub = opts->subscriber;
+	h->feed = opts->feed;
 	h->keepalive_ms = opts->keepalive_ms > 0 ? opts->keepalive_ms : DEFAULT_KEEPALIVE_MS;
 	h->max_body = l->max_body;
 	if (pthread_mutex_init(&h->mu, NULL) != 0) {
@@ -370,7 +368,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		snprintf(err, errlen, "cannot create a mutex");
 		return NULL;
 	}
-	h->lists = rlist_new(h->table, 0, 0);
+	h->lists = rlist_new(h->sub, 0, 0);
 	h->peers = peercap_new(l->max_per_client, l->max_connections);
 	if (!h->lists || !h->peers) {
 		snprintf(err, errlen, "out of memory");
@@ -385,7 +383,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		snprintf(err, errlen, "cannot start the watcher thread");
 		goto fail;
 	}
-	table_set_notify(h->table, on_change, h->watch);
+	rfeed_set_notify(h->feed, on_change, h->watch);
 	h->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
@@ -412,7 +410,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 	}
 	return h;
 fail_notify:
-	table_set_notify(h->table, NULL, NULL);
+	rfeed_set_notify(h->feed, NULL, NULL);
 	rwatch_free(h->watch);
 fail:
 	peercap_free(h->peers);
@@ -427,7 +425,7 @@ void rhttp_stop(struct rhttp *h)
 	if (!h)
 		return;
 	/* Suspended connections must be resumed before MHD_stop_daemon. */
-	table_set_notify(h->table, NULL, NULL);
+	rfeed_set_notify(h->feed, NULL, NULL);
 	rwatch_close(h->watch);
 	MHD_stop_daemon(h->daemon);
 	rwatch_free(h->watch);

@@ -4,9 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry/rlink.h"
-#include "registry/subscriber.h"
-#include "registry/table.h"
+#include "discovery/subscriber.h"
+#include "registry/rfeed.h"
 
 /*
  * The registry's HTTP API on libmicrohttpd. One internal polling thread
@@ -30,13 +29,12 @@ struct rhttp_options {
 	int port;
 	struct rhttp_limits limits;
 	int64_t keepalive_ms; /* SSE comment interval; 0: 15000 */
-	struct table *table;
-	struct subscriber *subscriber; /* for /metrics; may be NULL */
-	struct rlink *link;            /* for /health and /metrics; may be NULL */
+	struct subscriber *subscriber; /* the table */
+	struct rfeed *feed;            /* its changes */
 };
 
-/* Starts listening; NULL with a sentence in err. Installs the table's
- * notify hook. */
+/* Starts listening; NULL with a sentence in err. Installs the change
+ * feed's notify hook. */
 struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err,
 			  size_t errlen) __attribute__((warn_unused_result));
 /* Ends every wait and stream, stops the daemon, frees. */

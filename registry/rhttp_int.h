@@ -25,9 +25,8 @@
 struct rhttp {
 	struct MHD_Daemon *daemon;
 	struct rwatch *watch;
-	struct table *table;
-	struct subscriber *subscriber;
-	struct rlink *link;
+	struct subscriber *sub;
+	struct rfeed *feed;
 	struct rlist *lists;
 	struct peercap *peers;
 	int64_t keepalive_ms;

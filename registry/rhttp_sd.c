@@ -25,7 +25,7 @@ enum MHD_Result rhttp_sd_prometheus(struct MHD_Connection *c, struct request *re
 	hguard_fields_free(&fields);
 	if (bad < 0)
 		return rreply_error(c, req, MHD_HTTP_BAD_REQUEST, err);
-	text = rprom_targets(req->h->table, f.has_service ? f.service : NULL,
+	text = rprom_targets(req->h->sub, f.has_service ? f.service : NULL,
 			     f.has_state ? &f.state : NULL, &index);
 	if (!text)
 		return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -48,7 +48,7 @@ enum MHD_Result rhttp_sd_eureka(struct MHD_Connection *c, struct request *req, c
 
 	if (view == RROUTE_EUREKA_NOTHING)
 		return rreply_error(c, req, MHD_HTTP_NOT_FOUND, "no such application");
-	rc = reureka_render(req->h->table, view, app, json, &body, &len, &index);
+	rc = reureka_render(req->h->sub, req->h->feed, view, app, json, &body, &len, &index);
 	if (rc < 0)
 		return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	if (rc > 0)

@@ -39,7 +39,7 @@ void rlist_release(void *p)
 }
 
 /* An empty body with room for nparts parts; NULL on no memory. */
-static struct rlist_body *body_new(const struct table_view *view, size_t nparts)
+static struct rlist_body *body_new(const struct subscriber_view *view, size_t nparts)
 {
 	struct rlist_body *b = calloc(1, sizeof(*b));
 
@@ -83,7 +83,7 @@ static int take_frags(struct rlist_body *b, struct rcollect *c)
 
 /* {"index":N,"service":…,"instances":[head tail},head tail}]}: the tails,
  * separators and envelope are formatted here, outside the table's lock. */
-static struct rlist_body *service_body(struct rcollect *c, const struct table_view *view,
+static struct rlist_body *service_body(struct rcollect *c, const struct subscriber_view *view,
 				       const char *service)
 {
 	struct rlist_body *b = body_new(view, 2 * c->n + 1);
@@ -121,7 +121,7 @@ static struct rlist_body *service_body(struct rcollect *c, const struct table_vi
 }
 
 /* [turbine,turbine]: nothing but the references and constant separators. */
-static struct rlist_body *turbine_body(struct rcollect *c, const struct table_view *view)
+static struct rlist_body *turbine_body(struct rcollect *c, const struct subscriber_view *view)
 {
 	struct rlist_body *b = body_new(view, 2 * c->n + 2);
 	size_t i;
@@ -142,14 +142,14 @@ static struct rlist_body *turbine_body(struct rcollect *c, const struct table_vi
 	return b;
 }
 
-static struct rlist_body *instances_body(struct table *t, const char *service,
+static struct rlist_body *instances_body(struct subscriber *t, const char *service,
 					 const enum token_state *state, bool turbine)
 {
 	struct rcollect c = { .state = state };
-	struct table_view view = { 0 };
+	struct subscriber_view view = { 0 };
 	struct rlist_body *b = NULL;
 
-	table_foreach_instance(t, service, rcollect_instance, &c, &view);
+	subscriber_foreach(t, service, rcollect_instance, &c, &view);
 	if (!c.failed)
 		b = turbine ? turbine_body(&c, &view) : service_body(&c, &view, service);
 	rcollect_clear(&c);
@@ -159,15 +159,15 @@ static struct rlist_body *instances_body(struct table *t, const char *service,
 /* The SSE snapshot frame, "id: N\nevent: snapshot\ndata: {"index":N,
  * "instances":[{"service":…,head tail},…]}\n\n": every instance of every
  * service, built from references as the listings are. */
-struct rlist_body *rlist_snapshot(struct table *t)
+struct rlist_body *rlist_snapshot(struct subscriber *t)
 {
 	struct rcollect c = { 0 };
-	struct table_view view = { 0 };
+	struct subscriber_view view = { 0 };
 	struct rlist_body *b = NULL;
 	char *g;
 	size_t i, n;
 
-	table_foreach_every_instance(t, rcollect_instance, &c, &view);
+	subscriber_foreach(t, NULL, rcollect_instance, &c, &view);
 	if (c.failed)
 		goto out;
 	b = body_new(&view, 3 * c.n + 2);
@@ -229,11 +229,11 @@ static void collect_service(void *ctx, const char *service, const size_t counts[
 	w->n++;
 }
 
-int rlist_counts(struct table *t, struct rlist_count **out, size_t *n, struct table_view *view)
+int rlist_counts(struct subscriber *t, struct rlist_count **out, size_t *n, struct subscriber_view *view)
 {
 	struct service_walk w = { 0 };
 
-	table_foreach_service(t, collect_service, &w, view);
+	subscriber_foreach_service(t, collect_service, &w, view);
 	if (w.failed) {
 		free(w.v);
 		return -1;
@@ -245,7 +245,7 @@ int rlist_counts(struct table *t, struct rlist_count **out, size_t *n, struct ta
 
 /* Renders the copied counts as the /services envelope. */
 static char *services_text(const struct rlist_count *v, size_t count,
-			   const struct table_view *view)
+			   const struct subscriber_view *view)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *list, *obj;
@@ -279,9 +279,9 @@ out:
 	return text;
 }
 
-static struct rlist_body *services_body(struct table *t)
+static struct rlist_body *services_body(struct subscriber *t)
 {
-	struct table_view view = { 0 };
+	struct subscriber_view view = { 0 };
 	struct rlist_count *v = NULL;
 	struct rlist_body *b = NULL;
 	char *text = NULL;
@@ -373,7 +373,7 @@ struct slot {
 };
 
 struct rlist {
-	struct table *table;
+	struct subscriber *sub;
 	int64_t max_age_ms;
 	size_t max_cached_bytes;
 	pthread_mutex_t mu;
@@ -381,13 +381,13 @@ struct rlist {
 	struct slot slots[SLOTS];
 };
 
-struct rlist *rlist_new(struct table *t, int64_t max_age_ms, size_t max_cached_bytes)
+struct rlist *rlist_new(struct subscriber *t, int64_t max_age_ms, size_t max_cached_bytes)
 {
 	struct rlist *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return NULL;
-	l->table = t;
+	l->sub = t;
 	l->max_age_ms = max_age_ms > 0 ? max_age_ms : DEFAULT_MAX_AGE_MS;
 	l->max_cached_bytes = max_cached_bytes ? max_cached_bytes : DEFAULT_MAX_CACHED_BYTES;
 	if (pthread_mutex_init(&l->mu, NULL) != 0) {
@@ -420,7 +420,7 @@ static struct slot *slot_of(struct rlist *l, const char *service, int variant)
 }
 
 static bool still_valid(const struct rlist *l, const struct slot *s, const char *service,
-			int variant, const struct table_view *now)
+			int variant, const struct subscriber_view *now)
 {
 	bool timed = variant >= V_ALL;
 
@@ -433,10 +433,10 @@ static struct rlist_body *get(struct rlist *l, const char *service,
 			      const enum token_state *state, int variant)
 {
 	struct slot *s = slot_of(l, service ? service : "", variant);
-	struct table_view now;
+	struct subscriber_view now;
 	struct rlist_body *b;
 
-	table_view(l->table, variant == V_SERVICES ? NULL : service, &now);
+	subscriber_view(l->sub, variant == V_SERVICES ? NULL : service, &now);
 	pthread_mutex_lock(&l->mu);
 	if (still_valid(l, s, service ? service : "", variant, &now)) {
 		b = s->body;
@@ -447,9 +447,9 @@ static struct rlist_body *get(struct rlist *l, const char *service,
 	pthread_mutex_unlock(&l->mu);
 
 	if (variant == V_SERVICES)
-		b = services_body(l->table);
+		b = services_body(l->sub);
 	else
-		b = instances_body(l->table, service, state, variant == V_TURBINE);
+		b = instances_body(l->sub, service, state, variant == V_TURBINE);
 	if (!b)
 		return NULL;
 

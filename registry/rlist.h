@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "registry/table.h"
+#include "discovery/subscriber.h"
+#include "registry/render.h"
 #include "token.h"
 
 /*
@@ -55,7 +56,7 @@ struct rlist;
 /* max_age_ms: 0 for the default, 250 ms; max_cached_bytes: the total
  * length of the listings kept, 0 for the default, 32 MiB. NULL on no
  * memory. */
-struct rlist *rlist_new(struct table *t, int64_t max_age_ms, size_t max_cached_bytes)
+struct rlist *rlist_new(struct subscriber *t, int64_t max_age_ms, size_t max_cached_bytes)
 	__attribute__((warn_unused_result));
 void rlist_free(struct rlist *l);
 
@@ -72,7 +73,7 @@ struct rlist_body *rlist_turbine(struct rlist *l, const char *service)
 
 /* The SSE frame of event "snapshot": id and index the table's, data
  * {"index":N,"instances":[every instance, each with "service" first]}. */
-struct rlist_body *rlist_snapshot(struct table *t) __attribute__((warn_unused_result));
+struct rlist_body *rlist_snapshot(struct subscriber *t) __attribute__((warn_unused_result));
 
 /* One service's instance counts by token_state. */
 struct rlist_count {
@@ -83,7 +84,7 @@ struct rlist_count {
 /* Copies, under the table's lock, the counts of every service with
  * instances, by name, into *out (free() it); view gets what the walk saw.
  * 0, or -1 on no memory. Renders nothing: that is the caller's, after. */
-int rlist_counts(struct table *t, struct rlist_count **out, size_t *n, struct table_view *view)
+int rlist_counts(struct subscriber *t, struct rlist_count **out, size_t *n, struct subscriber_view *view)
 	__attribute__((warn_unused_result));
 
 /* Drops one reference to a struct rlist_body. */

@@ -67,19 +67,19 @@ static int add_group(cJSON *list, const struct token *t)
 	return labels ? add_labels(labels, t) : -1;
 }
 
-char *rprom_targets(struct table *t, const char *service, const enum token_state *state,
+char *rprom_targets(struct subscriber *t, const char *service, const enum token_state *state,
 		    uint64_t *index)
 {
 	struct rcollect c = { .state = state };
-	struct table_view view = { 0 };
+	struct subscriber_view view = { 0 };
 	cJSON *list = NULL;
 	char *text = NULL;
 	size_t i;
 
 	if (service)
-		table_foreach_instance(t, service, rcollect_instance, &c, &view);
+		subscriber_foreach(t, service, rcollect_instance, &c, &view);
 	else
-		table_foreach_every_instance(t, rcollect_instance, &c, &view);
+		subscriber_foreach(t, NULL, rcollect_instance, &c, &view);
 	*index = view.index;
 	if (c.failed)
 		goto out;

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "registry/table.h"
+#include "discovery/subscriber.h"
 #include "token.h"
 
 /*
@@ -24,7 +24,7 @@
 /* The document for one service (NULL: every one) and one state (NULL:
  * any); cJSON_free() it. *index gets the index the walk saw (the
  * service's, or the table's). NULL on no memory. */
-char *rprom_targets(struct table *t, const char *service, const enum token_state *state,
+char *rprom_targets(struct subscriber *t, const char *service, const enum token_state *state,
 		    uint64_t *index) __attribute__((warn_unused_result));
 
 #endif

@@ -66,7 +66,7 @@ enum MHD_Result rreply_error(struct MHD_Connection *c, struct request *req, int 
 	if (!body)
 		return MHD_NO;
 	rc = rreply_buffer(c, req, status, "application/json", body, strlen(body),
-			   table_index(req->h->table));
+			   subscriber_index(req->h->sub, NULL));
 	cJSON_free(body);
 	return rc;
 }

@@ -1,4 +1,4 @@
-/* The event ring of the table. */
+/* The ring of change events of the change feed. */
 #include "registry/rring.h"
 
 #include <stdlib.h>

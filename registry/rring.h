@@ -5,10 +5,10 @@
 #include <stdint.h>
 
 /*
- * The ring of the table's latest change events, as preformatted SSE frames,
+ * The ring of the latest change events, as preformatted SSE frames,
  * so that /events can replay what a client missed (Last-Event-ID). Event
  * ids are consecutive: the ring holds ids (last - count, last]. Not
- * thread-safe: the table's lock covers it.
+ * thread-safe: the change feed's lock covers it (rfeed).
  */
 struct rring {
 	char **frames;

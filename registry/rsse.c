@@ -15,7 +15,7 @@
 #define SSE_BLOCK 1024
 
 struct sse {
-	struct table *table;
+	struct rfeed *feed;
 	struct rwatch *watch;
 	struct MHD_Connection *conn;
 	int64_t keepalive_ms;
@@ -32,7 +32,7 @@ static bool nothing_new(void *ctx)
 {
 	struct sse *s = ctx;
 
-	return table_index(s->table) <= s->last_id;
+	return rfeed_index(s->feed) <= s->last_id;
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -67,7 +67,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes */
 		if (rwatch_closed(s->watch))
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		rc = table_event_after(s->table, s->last_id, &s->frame, &id);
+		rc = rfeed_event_after(s->feed, s->last_id, &s->frame, &id);
 		if (rc < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (rc == 1) {
@@ -110,12 +110,12 @@ static void sse_free(void *cls)
 	free(s);
 }
 
-struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
-				   struct rwatch *w, int64_t keepalive_ms,
+struct MHD_Response *rsse_response(struct MHD_Connection *c, struct subscriber *sub,
+				   struct rfeed *feed, struct rwatch *w, int64_t keepalive_ms,
 				   const char *last_event_id, enum rsse_refusal *why)
 {
 	struct MHD_Response *resp;
-	uint64_t index = table_index(t), last_id = index;
+	uint64_t index = subscriber_index(sub, NULL), last_id = index;
 	struct sse *s;
 	char idx[24];
 
@@ -131,7 +131,7 @@ struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
 		rwatch_stream_close(w);
 		return NULL;
 	}
-	s->table = t;
+	s->feed = feed;
 	s->watch = w;
 	s->conn = c;
 	s->keepalive_ms = keepalive_ms;
@@ -139,8 +139,8 @@ struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
 	/* A client the ring cannot bring up to date (a new one, one from an
 	 * earlier run or another replica, one too far behind) gets the whole
 	 * table first, then the changes after it. */
-	if (!last_event_id || !table_event_resumable(t, last_id)) {
-		struct rlist_body *b = rlist_snapshot(t);
+	if (!last_event_id || !rfeed_resumable(feed, last_id)) {
+		struct rlist_body *b = rlist_snapshot(sub);
 
 		if (b) {
 			s->last_id = b->index;

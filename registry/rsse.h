@@ -7,7 +7,8 @@
 #include <microhttpd.h>
 
 #include "registry/rwatch.h"
-#include "registry/table.h"
+#include "discovery/subscriber.h"
+#include "registry/rfeed.h"
 
 /*
  * The response of GET /events: a stream of the table's change events as
@@ -26,8 +27,8 @@
  * max_streams are open, or on no memory.
  */
 enum rsse_refusal { RSSE_NO_MEMORY, RSSE_BAD_ID, RSSE_FULL };
-struct MHD_Response *rsse_response(struct MHD_Connection *c, struct table *t,
-				   struct rwatch *w, int64_t keepalive_ms,
+struct MHD_Response *rsse_response(struct MHD_Connection *c, struct subscriber *sub,
+				   struct rfeed *feed, struct rwatch *w, int64_t keepalive_ms,
 				   const char *last_event_id, enum rsse_refusal *why)
 	__attribute__((warn_unused_result));
 

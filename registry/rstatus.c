@@ -3,33 +3,30 @@
 
 #include "json_number.h"
 
-cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
+cJSON *rstatus_health(struct subscriber *sub, uint64_t *index)
 {
-	struct rlink_status st = { .connected = true };
-	struct table_stats ts;
+	struct subscriber_stats st;
 	cJSON *root = cJSON_CreateObject();
 
-	if (link)
-		rlink_status(link, &st);
-	table_stats(t, &ts);
-	*index = ts.index;
+	subscriber_stats(sub, &st);
+	*index = st.index;
 	if (!root)
 		return NULL;
 	/* A broker outage keeps 200: the table is still the best answer there
 	 * is, and an orchestrator restarting the registry would lose it. */
-	cJSON_AddStringToObject(root, "status", ts.stale ? "STALE" : "UP");
+	cJSON_AddStringToObject(root, "status", st.stale ? "STALE" : "UP");
 	cJSON_AddStringToObject(root, "amqp",
 				st.blocked ? "blocked" : st.connected ? "connected" : "down");
 	/* Which broker node (of a cluster's list) the feed comes from. */
 	if (st.node[0])
 		cJSON_AddStringToObject(root, "amqpNode", st.node);
-	if (ts.stale && st.blocked) {
+	if (st.stale && st.blocked) {
 		cJSON_AddTrueToObject(root, "stale");
 		cJSON_AddStringToObject(root, "reason",
 					"the broker blocked the feed (a resource alarm): "
 					"self-preservation, nothing expires until one ttl after it ends");
 		cJSON_AddNumberToObject(root, "blockedSince", (double)st.blocked_since_ms);
-	} else if (ts.stale) {
+	} else if (st.stale) {
 		cJSON_AddTrueToObject(root, "stale");
 		cJSON_AddStringToObject(root, "reason",
 					"AMQP connection down: self-preservation, "
@@ -38,9 +35,9 @@ cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
 		if (st.last_error[0])
 			cJSON_AddStringToObject(root, "lastError", st.last_error);
 	}
-	cJSON_AddNumberToObject(root, "instances", (double)ts.instances);
-	cJSON_AddNumberToObject(root, "services", (double)ts.services);
-	json_number_add(root, "index", (int64_t)ts.index);
+	cJSON_AddNumberToObject(root, "instances", (double)st.instances);
+	cJSON_AddNumberToObject(root, "services", (double)st.services);
+	json_number_add(root, "index", (int64_t)st.index);
 	return root;
 }
 
@@ -48,14 +45,12 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 {
 	struct rmetrics_http hs = *src->counts;
 	struct subscriber_stats ss;
-	struct rlink_status ls;
+	struct rfeed_stats fs;
 	struct rwatch_stats ws;
 	struct peercap_stats ps;
 
-	if (src->subscriber)
-		subscriber_stats(src->subscriber, &ss);
-	if (src->link)
-		rlink_status(src->link, &ls);
+	subscriber_stats(src->subscriber, &ss);
+	rfeed_stats(src->feed, &fs);
 	rwatch_stats(src->watch, &ws);
 	hs.queries_waiting = ws.waiting[RWATCH_QUERY];
 	hs.streams_waiting = ws.waiting[RWATCH_STREAM];
@@ -66,6 +61,5 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = ps.refused_per_peer;
 	hs.refused[RMETRICS_REFUSED_FULL] = ps.refused_full;
 	hs.connections = src->connections;
-	return rmetrics_render(src->table, src->subscriber ? &ss : NULL,
-			       src->link ? &ls : NULL, &hs, len);
+	return rmetrics_render(src->subscriber, &ss, &fs, &hs, len);
 }

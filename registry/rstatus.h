@@ -8,23 +8,19 @@
 
 #include "peercap.h"
 #include "registry/metrics.h"
-#include "registry/rlink.h"
+#include "discovery/subscriber.h"
 #include "registry/rwatch.h"
-#include "registry/subscriber.h"
-#include "registry/table.h"
 
 /* The bodies of the registry's status routes, GET /health and GET /metrics. */
 
-/* The /health object (NULL: no memory), and the table index in *index.
- * link may be NULL (counted as connected). */
-cJSON *rstatus_health(struct table *t, struct rlink *link, uint64_t *index)
+/* The /health object (NULL: no memory), and the table index in *index. */
+cJSON *rstatus_health(struct subscriber *sub, uint64_t *index)
 	__attribute__((warn_unused_result));
 
-/* Where /metrics takes its figures from; subscriber and link may be NULL. */
+/* Where /metrics takes its figures from. */
 struct rstatus_sources {
-	struct table *table;
 	struct subscriber *subscriber;
-	struct rlink *link;
+	struct rfeed *feed;
 	struct rwatch *watch;
 	struct peercap *peers;
 	size_t connections;		    /* HTTP connections open now */

@@ -161,6 +161,12 @@ int amqp_session_next(struct amqp_session *s, int timeout_ms,
 		      struct amqp_session_delivery *d)
 	__attribute__((warn_unused_result));
 
+/* For a host's own poll loop: the connection's socket (-1 while closed),
+ * and whether frames were already read from it that amqp_session_next()
+ * has not handed out yet (poll() would not say so). */
+int amqp_session_fd(const struct amqp_session *s);
+bool amqp_session_pending(const struct amqp_session *s);
+
 /* A header of the current delivery as text (strings, bytes, integers).
  * Returns 0, or -1 when absent or too long for out. */
 int amqp_session_header(const struct amqp_session *s, const char *name,

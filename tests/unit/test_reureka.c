@@ -26,8 +26,7 @@
 #include <string.h>
 
 #include "registry/reureka.h"
-#include "registry/table.h"
-#include "token_decode.h"
+#include "tests/unit/sub_fixture.h"
 
 #define T0 INT64_C(1596003469304) /* registrationTimestamp of the capture */
 #define T1 INT64_C(1596110179310) /* its lastRenewalTimestamp */
@@ -38,16 +37,12 @@ static int64_t fake_wall(void)
 	return wall;
 }
 
-static struct table *new_table(void)
+static struct subscriber *new_table(void)
 {
-	struct table *t = table_new(&(struct table_limits){
-		.wall_ms = fake_wall, .max_departures = 2, .first_index = 1 });
-
-	assert_non_null(t);
-	return t;
+	return sub_new_with(fake_wall, 1, 0, 2);
 }
 
-static void put(struct table *t, const char *service, const char *body)
+static void put(struct subscriber *t, const char *service, const char *body)
 {
 	char key[128];
 	struct token tok;
@@ -55,10 +50,11 @@ static void put(struct table *t, const char *service, const char *body)
 
 	snprintf(key, sizeof(key), "discovery.%s.up", service);
 	assert_int_equal(token_decode(body, strlen(body), key, &tok), 0);
-	rc = table_apply(t, &tok, 1000);
+	rc = sub_store_apply(t->store, &tok, 1000);
 	token_clear(&tok);
-	assert_true(rc == TABLE_JOINED || rc == TABLE_UPDATED || rc == TABLE_RENEWED ||
-		    rc == TABLE_LEFT);
+	subscriber__drain(t);
+	assert_true(rc == SUB_STORE_JOINED || rc == SUB_STORE_UPDATED || rc == SUB_STORE_RENEWED ||
+		    rc == SUB_STORE_LEFT);
 }
 
 #define SHOP1                                                                                 \
@@ -67,9 +63,9 @@ static void put(struct table *t, const char *service, const char *body)
 	"\"metadata\":{\"zone\":\"eu<1>\",\"my_key\":\"a&b\"}}"
 
 /* shop-1 joined at T0 and renewed at T1. */
-static struct table *shop_table(void)
+static struct subscriber *shop_table(void)
 {
-	struct table *t = new_table();
+	struct subscriber *t = new_table();
 
 	wall = T0;
 	put(t, "shop", SHOP1);
@@ -78,13 +74,13 @@ static struct table *shop_table(void)
 	return t;
 }
 
-static char *render(struct table *t, enum rroute_eureka v, const char *app, bool json, int want)
+static char *render(struct subscriber *t, enum rroute_eureka v, const char *app, bool json, int want)
 {
 	uint64_t index = 0;
 	size_t len = 0;
 	char *body = NULL;
 
-	assert_int_equal(reureka_render(t, v, app, json, &body, &len, &index), want);
+	assert_int_equal(reureka_render(t, subscriber_data(t), v, app, json, &body, &len, &index), want);
 	assert_true(index >= 1);
 	if (body)
 		assert_int_equal(strlen(body), len);
@@ -156,24 +152,24 @@ static const char apps_json[] =
 
 static void reureka_render_should_write_apps_as_eurekas_xml(void **state)
 {
-	struct table *t = shop_table();
+	struct subscriber *t = shop_table();
 	char *xml = render(t, RROUTE_EUREKA_APPS, NULL, false, 0);
 	(void)state;
 
 	assert_string_equal(xml, apps_xml);
 	free(xml);
-	table_free(t);
+	sub_free(t);
 }
 
 static void reureka_render_should_write_apps_as_eurekas_json(void **state)
 {
-	struct table *t = shop_table();
+	struct subscriber *t = shop_table();
 	char *json = render(t, RROUTE_EUREKA_APPS, NULL, true, 0);
 	(void)state;
 
 	assert_string_equal(json, apps_json);
 	free(json);
-	table_free(t);
+	sub_free(t);
 }
 
 /* The <application> block of the listing, each line two spaces less. */
@@ -196,7 +192,7 @@ static void application_block(char *out, size_t outlen)
 
 static void reureka_render_should_write_one_app_and_refuse_an_unknown_one(void **state)
 {
-	struct table *t = shop_table();
+	struct subscriber *t = shop_table();
 	char *json = render(t, RROUTE_EUREKA_APP, "shop", true, 0);
 	char *xml = render(t, RROUTE_EUREKA_APP, "shop", false, 0);
 	const char *app = strstr(apps_json, "{\"name\":\"SHOP\"");
@@ -212,13 +208,13 @@ static void reureka_render_should_write_one_app_and_refuse_an_unknown_one(void *
 	free(xml);
 	assert_null(render(t, RROUTE_EUREKA_APP, "cart", true, 1));
 	assert_null(render(t, RROUTE_EUREKA_APP, "cart", false, 1));
-	table_free(t);
+	sub_free(t);
 }
 
 /* Eureka's hash code counts every status present, by status name. */
 static void reureka_render_should_count_statuses_by_name_in_the_hashcode(void **state)
 {
-	struct table *t = new_table();
+	struct subscriber *t = new_table();
 	char *json;
 	(void)state;
 
@@ -234,11 +230,11 @@ static void reureka_render_should_count_statuses_by_name_in_the_hashcode(void **
 	assert_non_null(strstr(json, "\"port\":{\"$\":0,\"@enabled\":\"false\"}"));
 	assert_non_null(strstr(json, "\"metadata\":{\"@class\":\"java.util.Collections$EmptyMap\"}"));
 	free(json);
-	table_free(t);
+	sub_free(t);
 }
 
 /* The action types of a delta, as the instance of each id is listed. */
-static void delta_actions(struct table *t, char *out, size_t outlen)
+static void delta_actions(struct subscriber *t, char *out, size_t outlen)
 {
 	char *xml = render(t, RROUTE_EUREKA_DELTA, NULL, false, 0);
 	const char *p = xml;
@@ -259,7 +255,7 @@ static void delta_actions(struct table *t, char *out, size_t outlen)
 
 static void reureka_render_should_list_the_last_3_minutes_in_the_delta(void **state)
 {
-	struct table *t = new_table();
+	struct subscriber *t = new_table();
 	char actions[256], *json;
 	(void)state;
 
@@ -291,13 +287,13 @@ static void reureka_render_should_list_the_last_3_minutes_in_the_delta(void **st
 	wall = T0 + 8 * 60000;
 	delta_actions(t, actions, sizeof(actions));
 	assert_string_equal(actions, "");
-	table_free(t);
+	sub_free(t);
 }
 
-static void table_stats_should_count_departures_forgotten_early(void **state)
+static void rfeed_stats_should_count_departures_forgotten_early(void **state)
 {
-	struct table *t = new_table(); /* max_departures 2 */
-	struct table_stats st;
+	struct subscriber *t = new_table(); /* max_departures 2 */
+	struct rfeed_stats st;
 	char actions[256];
 	(void)state;
 
@@ -308,12 +304,12 @@ static void table_stats_should_count_departures_forgotten_early(void **state)
 	put(t, "s", "{\"state\":\"DOWN\",\"address\":\"10.0.0.1\",\"instanceId\":\"a\"}");
 	put(t, "s", "{\"state\":\"DOWN\",\"address\":\"10.0.0.2\",\"instanceId\":\"b\"}");
 	put(t, "s", "{\"state\":\"DOWN\",\"address\":\"10.0.0.3\",\"instanceId\":\"c\"}");
-	table_stats(t, &st);
+	rfeed_stats(subscriber_data(t), &st);
 	assert_int_equal(st.departures, 2);
 	assert_int_equal(st.departures_evicted, 1);
 	delta_actions(t, actions, sizeof(actions));
 	assert_string_equal(actions, "b=DELETED c=DELETED ");
-	table_free(t);
+	sub_free(t);
 }
 
 int main(void)
@@ -324,7 +320,7 @@ int main(void)
 		cmocka_unit_test(reureka_render_should_write_one_app_and_refuse_an_unknown_one),
 		cmocka_unit_test(reureka_render_should_count_statuses_by_name_in_the_hashcode),
 		cmocka_unit_test(reureka_render_should_list_the_last_3_minutes_in_the_delta),
-		cmocka_unit_test(table_stats_should_count_departures_forgotten_early),
+		cmocka_unit_test(rfeed_stats_should_count_departures_forgotten_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "registry/rlist.h"
-#include "tests/unit/table_fixture.h"
+#include "tests/unit/sub_fixture.h"
 #include "timing.h"
 
 /* The whole text of b, read the way libmicrohttpd does, in small blocks
@@ -62,15 +62,15 @@ static cJSON *json_of(struct rlist_body *b)
 
 static void rlist_service_should_filter_by_state_and_sort(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct subscriber *t = sub_new(NULL);
 	struct rlist *l = rlist_new(t, 0, 0);
 	enum token_state up = TOKEN_UP;
 	cJSON *root, *list;
 	(void)state;
 
-	assert_int_equal(apply(t, "a", "z", "UP", 1, 6, 0), TABLE_JOINED);
-	assert_int_equal(apply(t, "a", "b", "STARTING", 1, 6, 0), TABLE_JOINED);
-	assert_int_equal(apply(t, "a", "m", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "z", "UP", 1, 6, 0), SUB_STORE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "b", "STARTING", 1, 6, 0), SUB_STORE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "m", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	root = json_of(rlist_service(l, "a", NULL));
 	assert_int_equal(cJSON_GetObjectItem(root, "index")->valueint, 3);
 	assert_string_equal(cJSON_GetObjectItem(root, "service")->valuestring, "a");
@@ -89,7 +89,7 @@ static void rlist_service_should_filter_by_state_and_sort(void **state)
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "instances")), 0);
 	cJSON_Delete(root);
 
-	table_set_stale(t, true, 0);
+	sub_store_set_stale(t->store, true, 0);
 	root = json_of(rlist_services(l));
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(root, "stale")));
 	list = cJSON_GetObjectItem(root, "services");
@@ -100,12 +100,12 @@ static void rlist_service_should_filter_by_state_and_sort(void **state)
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(root, "stale")));
 	cJSON_Delete(root);
 	rlist_free(l);
-	table_free(t);
+	sub_free(t);
 }
 
 static void rlist_turbine_should_give_host_port_and_is_up(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct subscriber *t = sub_new(NULL);
 	struct rlist *l = rlist_new(t, 0, 0);
 	struct rlist_body *b;
 	char *text;
@@ -116,8 +116,8 @@ static void rlist_turbine_should_give_host_port_and_is_up(void **state)
 	assert_string_equal(text, "[]");
 	free(text);
 	rlist_release(b);
-	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
-	assert_int_equal(apply(t, "a", "i2", "STARTING", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i1", "UP", 1, 6, 0), SUB_STORE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i2", "STARTING", 1, 6, 0), SUB_STORE_JOINED);
 	b = rlist_turbine(l, "a");
 	text = text_of(b);
 	assert_string_equal(text,
@@ -126,32 +126,32 @@ static void rlist_turbine_should_give_host_port_and_is_up(void **state)
 	free(text);
 	rlist_release(b);
 	rlist_free(l);
-	table_free(t);
+	sub_free(t);
 }
 
 static void rlist_service_should_keep_what_it_listed_after_the_instance_left(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct subscriber *t = sub_new(NULL);
 	struct rlist *l = rlist_new(t, 0, 0);
 	struct rlist_body *b;
 	char *text;
 	(void)state;
 
-	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i1", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	b = rlist_service(l, "a", NULL);
-	assert_int_equal(apply(t, "a", "i1", "DOWN", 2, 6, 0), TABLE_LEFT);
+	assert_int_equal(sub_apply(t, "a", "i1", "DOWN", 2, 6, 0), SUB_STORE_LEFT);
 	rlist_free(l); /* the cache lets go too: b alone holds the piece */
 	text = text_of(b);
 	assert_non_null(strstr(text, "\"instanceId\":\"i1\""));
 	assert_non_null(strstr(text, "\"seq\":1}]}"));
 	free(text);
 	rlist_release(b);
-	table_free(t);
+	sub_free(t);
 }
 
 static void rlist_service_should_serve_a_listing_too_large_for_the_cache(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct subscriber *t = sub_new(NULL);
 	struct rlist *l = rlist_new(t, 60000, 1000);
 	struct rlist_body *a, *b;
 	char id[16], *ta, *tb;
@@ -161,7 +161,7 @@ static void rlist_service_should_serve_a_listing_too_large_for_the_cache(void **
 
 	for (i = 0; i < 50; i++) {
 		snprintf(id, sizeof(id), "i%02d", i);
-		assert_int_equal(apply(t, "big", id, "UP", 1, 6, 0), TABLE_JOINED);
+		assert_int_equal(sub_apply(t, "big", id, "UP", 1, 6, 0), SUB_STORE_JOINED);
 	}
 	a = rlist_service(l, "big", NULL);
 	b = rlist_service(l, "big", NULL);
@@ -178,19 +178,19 @@ static void rlist_service_should_serve_a_listing_too_large_for_the_cache(void **
 	rlist_release(a);
 	rlist_release(b);
 	/* A small one still fits. */
-	assert_int_equal(apply(t, "small", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "small", "i1", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	a = rlist_service(l, "small", NULL);
 	b = rlist_service(l, "small", NULL);
 	assert_ptr_equal(a, b);
 	rlist_release(a);
 	rlist_release(b);
 	rlist_free(l);
-	table_free(t);
+	sub_free(t);
 }
 
 static void rlist_reader_read_should_start_over_at_any_position(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct subscriber *t = sub_new(NULL);
 	struct rlist *l = rlist_new(t, 0, 0);
 	struct rlist_body *b;
 	struct rlist_reader *r;
@@ -198,8 +198,8 @@ static void rlist_reader_read_should_start_over_at_any_position(void **state)
 	size_t pos;
 	(void)state;
 
-	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
-	assert_int_equal(apply(t, "a", "i2", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i1", "UP", 1, 6, 0), SUB_STORE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i2", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	b = rlist_service(l, "a", NULL);
 	whole = text_of(b);
 	r = rlist_reader_new(b);
@@ -212,18 +212,18 @@ static void rlist_reader_read_should_start_over_at_any_position(void **state)
 	rlist_reader_free(r);
 	free(whole);
 	rlist_free(l);
-	table_free(t);
+	sub_free(t);
 }
 
 static void rlist_service_should_serve_the_cache_until_the_index_moves(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct subscriber *t = sub_new(NULL);
 	struct rlist *l = rlist_new(t, 60000, 0);
 	struct rlist_body *a, *b;
 	enum token_state up = TOKEN_UP;
 	(void)state;
 
-	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i1", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	a = rlist_service(l, "a", NULL);
 	b = rlist_service(l, "a", NULL);
 	assert_ptr_equal(a, b); /* one rendering, shared */
@@ -231,19 +231,19 @@ static void rlist_service_should_serve_the_cache_until_the_index_moves(void **st
 	b = rlist_service(l, "a", &up); /* another variant */
 	assert_ptr_not_equal(a, b);
 	rlist_release(b);
-	assert_int_equal(apply(t, "b", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "b", "i1", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	b = rlist_service(l, "a", NULL); /* another service changed */
 	assert_ptr_equal(a, b);
 	rlist_release(b);
-	assert_int_equal(apply(t, "a", "i2", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i2", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	b = rlist_service(l, "a", NULL);
 	assert_ptr_not_equal(a, b);
-	assert_int_equal(b->index, table_service_index(t, "a"));
+	assert_int_equal(b->index, subscriber_index(t, "a"));
 	assert_true(has(b, "\"i2\""));
 	rlist_release(b);
 	rlist_release(a); /* still valid after the cache dropped it */
 	rlist_free(l);
-	table_free(t);
+	sub_free(t);
 }
 
 /* The wall clock of the table's readable fields, set by the test. */
@@ -255,16 +255,16 @@ static int64_t test_wall_ms(void)
 
 static void rlist_service_should_render_renewals_again_after_max_age(void **state)
 {
-	struct table *t = table_new(&(struct table_limits){ .wall_ms = test_wall_ms });
+	struct subscriber *t = sub_new(test_wall_ms);
 	struct rlist *l = rlist_new(t, 30, 0);
 	struct rlist_body *a, *b;
 	(void)state;
 
 	test_wall = 1000;
-	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 1000), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i1", "UP", 1, 6, 1000), SUB_STORE_JOINED);
 	a = rlist_service(l, "a", NULL);
 	test_wall = 2000;
-	assert_int_equal(apply(t, "a", "i1", "UP", 2, 6, 2000), TABLE_RENEWED);
+	assert_int_equal(sub_apply(t, "a", "i1", "UP", 2, 6, 2000), SUB_STORE_RENEWED);
 	b = rlist_service(l, "a", NULL);
 	assert_ptr_equal(a, b); /* a renewal moves no index */
 	rlist_release(b);
@@ -276,20 +276,20 @@ static void rlist_service_should_render_renewals_again_after_max_age(void **stat
 	rlist_release(b);
 	rlist_release(a);
 	rlist_free(l);
-	table_free(t);
+	sub_free(t);
 }
 
 static void rlist_services_should_render_again_when_staleness_flips(void **state)
 {
-	struct table *t = table_new(NULL);
+	struct subscriber *t = sub_new(NULL);
 	struct rlist *l = rlist_new(t, 60000, 0);
 	struct rlist_body *a, *b;
 	(void)state;
 
-	assert_int_equal(apply(t, "a", "i1", "UP", 1, 6, 0), TABLE_JOINED);
+	assert_int_equal(sub_apply(t, "a", "i1", "UP", 1, 6, 0), SUB_STORE_JOINED);
 	a = rlist_services(l);
 	assert_false(has(a, "stale"));
-	table_set_stale(t, true, 0);
+	sub_store_set_stale(t->store, true, 0);
 	b = rlist_services(l);
 	assert_ptr_not_equal(a, b);
 	assert_true(has(b, "\"stale\":true"));
@@ -299,7 +299,7 @@ static void rlist_services_should_render_again_when_staleness_flips(void **state
 	rlist_release(b);
 	rlist_release(a);
 	rlist_free(l);
-	table_free(t);
+	sub_free(t);
 }
 
 int main(void)

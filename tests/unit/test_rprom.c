@@ -12,25 +12,24 @@
 #include <cjson/cJSON.h>
 
 #include "registry/rprom.h"
-#include "registry/table.h"
-#include "token_decode.h"
+#include "tests/unit/sub_fixture.h"
 
-static void put(struct table *t, const char *service, const char *body)
+static void put(struct subscriber *t, const char *service, const char *body)
 {
 	char key[128];
 	struct token tok;
 
 	snprintf(key, sizeof(key), "discovery.%s.up", service);
 	assert_int_equal(token_decode(body, strlen(body), key, &tok), 0);
-	assert_int_equal(table_apply(t, &tok, 1000), TABLE_JOINED);
+	assert_int_equal(sub_store_apply(t->store, &tok, 1000), SUB_STORE_JOINED);
 	token_clear(&tok);
+	subscriber__drain(t);
 }
 
-static struct table *fixture(void)
+static struct subscriber *fixture(void)
 {
-	struct table *t = table_new(&(struct table_limits){ .first_index = 1 });
+	struct subscriber *t = sub_new_with(NULL, 1, 0, 0);
 
-	assert_non_null(t);
 	put(t, "shop", "{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":6767,"
 		       "\"instanceId\":\"s1\",\"hostname\":\"h1\","
 		       "\"metadata\":{\"zone\":\"eu-1\",\"team.name\":\"x\",\"team-name\":\"y\"}}");
@@ -40,7 +39,7 @@ static struct table *fixture(void)
 	return t;
 }
 
-static char *targets(struct table *t, const char *service, const enum token_state *state)
+static char *targets(struct subscriber *t, const char *service, const enum token_state *state)
 {
 	uint64_t index = 0;
 	char *text = rprom_targets(t, service, state, &index);
@@ -52,7 +51,7 @@ static char *targets(struct table *t, const char *service, const enum token_stat
 
 static void rprom_targets_should_give_one_group_per_instance_with_a_port(void **state)
 {
-	struct table *t = fixture();
+	struct subscriber *t = fixture();
 	char *text = targets(t, "shop", NULL);
 	(void)state;
 
@@ -66,12 +65,12 @@ static void rprom_targets_should_give_one_group_per_instance_with_a_port(void **
 		      "\"__meta_discovery_service\":\"shop\",\"__meta_discovery_instance_id\":\"s2\","
 		      "\"__meta_discovery_state\":\"STARTING\"}}]");
 	cJSON_free(text);
-	table_free(t);
+	sub_free(t);
 }
 
 static void rprom_targets_should_filter_by_service_and_state(void **state)
 {
-	struct table *t = fixture();
+	struct subscriber *t = fixture();
 	enum token_state up = TOKEN_UP;
 	cJSON *all, *ups;
 	char *text;
@@ -93,7 +92,7 @@ static void rprom_targets_should_filter_by_service_and_state(void **state)
 	cJSON_free(text);
 	cJSON_Delete(all);
 	cJSON_Delete(ups);
-	table_free(t);
+	sub_free(t);
 }
 
 int main(void)

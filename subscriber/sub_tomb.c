@@ -1,6 +1,6 @@
 /* Tombstones of departed instances: a tsearch tree for lookups and an
  * rheap for what ends first. */
-#include "registry/rtomb.h"
+#include "subscriber/sub_tomb.h"
 
 #include <search.h>
 #include <stdio.h>
@@ -8,68 +8,68 @@
 #include <string.h>
 
 
-struct rtomb_entry {
-	struct rheap_node end; /* first: the heap's node is the entry */
+struct sub_tomb_entry {
+	struct sub_heap_node end; /* first: the heap's node is the entry */
 	int64_t seq;
 	char key[]; /* "<service>\n<instanceId>": '\n' is in neither */
 };
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct rtomb_entry *)a)->key, ((const struct rtomb_entry *)b)->key);
+	return strcmp(((const struct sub_tomb_entry *)a)->key, ((const struct sub_tomb_entry *)b)->key);
 }
 
-void rtomb_init(struct rtomb *r, size_t max)
+void sub_tomb_init(struct sub_tomb *r, size_t max)
 {
 	memset(r, 0, sizeof(*r));
 	r->max = max;
 }
 
-void rtomb_free(struct rtomb *r)
+void sub_tomb_free(struct sub_tomb *r)
 {
 	tdestroy(r->tree, free);
-	rheap_free(&r->heap);
+	sub_heap_free(&r->heap);
 	memset(r, 0, sizeof(*r));
 }
 
-static void entry_drop(struct rtomb *r, struct rtomb_entry *e)
+static void entry_drop(struct sub_tomb *r, struct sub_tomb_entry *e)
 {
 	tdelete(e, &r->tree, entry_cmp);
-	rheap_remove(&r->heap, &e->end);
+	sub_heap_remove(&r->heap, &e->end);
 	r->count--;
 	free(e);
 }
 
 /* A lookup key on the heap; NULL when the names do not fit it. */
-static struct rtomb_entry *key_new(const char *service, const char *instance_id)
+static struct sub_tomb_entry *key_new(const char *service, const char *instance_id)
 {
 	size_t len = strlen(service) + 1 + strlen(instance_id) + 1;
-	struct rtomb_entry *e = malloc(sizeof(*e) + len);
+	struct sub_tomb_entry *e = malloc(sizeof(*e) + len);
 
 	if (e)
 		snprintf(e->key, len, "%s\n%s", service, instance_id);
 	return e;
 }
 
-static struct rtomb_entry *entry_find(struct rtomb *r, const struct rtomb_entry *key)
+static struct sub_tomb_entry *entry_find(struct sub_tomb *r, const struct sub_tomb_entry *key)
 {
 	void *node = tfind(key, &r->tree, entry_cmp);
 
-	return node ? *(struct rtomb_entry **)node : NULL;
+	return node ? *(struct sub_tomb_entry **)node : NULL;
 }
 
-static void drop_ended(struct rtomb *r, int64_t now_ms)
+static void drop_ended(struct sub_tomb *r, int64_t now_ms)
 {
-	struct rheap_node *top;
+	struct sub_heap_node *top;
 
-	while ((top = rheap_top(&r->heap)) && top->at <= now_ms)
-		entry_drop(r, (struct rtomb_entry *)(void *)top);
+	while ((top = sub_heap_top(&r->heap)) && top->at <= now_ms)
+		entry_drop(r, (struct sub_tomb_entry *)(void *)top);
 }
 
-void rtomb_put(struct rtomb *r, const char *service, const char *instance_id, int64_t seq,
+void sub_tomb_put(struct sub_tomb *r, const char *service, const char *instance_id, int64_t seq,
 	       int64_t until_ms)
 {
-	struct rtomb_entry *e, *old;
+	struct sub_tomb_entry *e, *old;
 
 	if (r->max == 0 || seq < 0)
 		return;
@@ -82,33 +82,33 @@ void rtomb_put(struct rtomb *r, const char *service, const char *instance_id, in
 			old->seq = seq;
 		if (until_ms > old->end.at) {
 			old->end.at = until_ms;
-			rheap_fix(&r->heap, &old->end);
+			sub_heap_fix(&r->heap, &old->end);
 		}
 		free(e);
 		return;
 	}
 	if (r->count >= r->max) {
-		entry_drop(r, (struct rtomb_entry *)(void *)rheap_top(&r->heap));
+		entry_drop(r, (struct sub_tomb_entry *)(void *)sub_heap_top(&r->heap));
 		r->evicted++;
 	}
 	e->seq = seq;
 	e->end.at = until_ms;
-	if (rheap_push(&r->heap, &e->end) < 0) {
+	if (sub_heap_push(&r->heap, &e->end) < 0) {
 		free(e);
 		return;
 	}
 	if (!tsearch(e, &r->tree, entry_cmp)) {
-		rheap_remove(&r->heap, &e->end);
+		sub_heap_remove(&r->heap, &e->end);
 		free(e);
 		return;
 	}
 	r->count++;
 }
 
-int64_t rtomb_seq(struct rtomb *r, const char *service, const char *instance_id,
+int64_t sub_tomb_seq(struct sub_tomb *r, const char *service, const char *instance_id,
 		  int64_t now_ms)
 {
-	struct rtomb_entry *key, *e;
+	struct sub_tomb_entry *key, *e;
 	int64_t seq;
 
 	drop_ended(r, now_ms);
@@ -123,9 +123,9 @@ int64_t rtomb_seq(struct rtomb *r, const char *service, const char *instance_id,
 	return seq;
 }
 
-void rtomb_forget(struct rtomb *r, const char *service, const char *instance_id)
+void sub_tomb_forget(struct sub_tomb *r, const char *service, const char *instance_id)
 {
-	struct rtomb_entry *key, *e;
+	struct sub_tomb_entry *key, *e;
 
 	if (r->count == 0)
 		return;

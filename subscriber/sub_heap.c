@@ -1,17 +1,17 @@
 /* The expiry heap of the table. */
-#include "registry/rheap.h"
+#include "subscriber/sub_heap.h"
 
 #include <stdlib.h>
 
-static void set(struct rheap *h, size_t pos, struct rheap_node *n)
+static void set(struct sub_heap *h, size_t pos, struct sub_heap_node *n)
 {
 	h->v[pos] = n;
 	n->pos = pos;
 }
 
-static void sift_up(struct rheap *h, size_t pos)
+static void sift_up(struct sub_heap *h, size_t pos)
 {
-	struct rheap_node *n = h->v[pos];
+	struct sub_heap_node *n = h->v[pos];
 
 	while (pos > 0) {
 		size_t parent = (pos - 1) / 2;
@@ -23,9 +23,9 @@ static void sift_up(struct rheap *h, size_t pos)
 	set(h, pos, n);
 }
 
-static void sift_down(struct rheap *h, size_t pos)
+static void sift_down(struct sub_heap *h, size_t pos)
 {
-	struct rheap_node *n = h->v[pos];
+	struct sub_heap_node *n = h->v[pos];
 
 	for (;;) {
 		size_t child = 2 * pos + 1;
@@ -41,18 +41,18 @@ static void sift_down(struct rheap *h, size_t pos)
 	set(h, pos, n);
 }
 
-void rheap_free(struct rheap *h)
+void sub_heap_free(struct sub_heap *h)
 {
 	free(h->v);
 	h->v = NULL;
 	h->len = h->cap = 0;
 }
 
-int rheap_push(struct rheap *h, struct rheap_node *n)
+int sub_heap_push(struct sub_heap *h, struct sub_heap_node *n)
 {
 	if (h->len == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct rheap_node **v = realloc(h->v, cap * sizeof(*v));
+		struct sub_heap_node **v = realloc(h->v, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		h->v = v;
@@ -63,24 +63,24 @@ int rheap_push(struct rheap *h, struct rheap_node *n)
 	return 0;
 }
 
-void rheap_fix(struct rheap *h, struct rheap_node *n)
+void sub_heap_fix(struct sub_heap *h, struct sub_heap_node *n)
 {
 	sift_up(h, n->pos);
 	sift_down(h, n->pos);
 }
 
-void rheap_remove(struct rheap *h, struct rheap_node *n)
+void sub_heap_remove(struct sub_heap *h, struct sub_heap_node *n)
 {
 	size_t pos = n->pos;
-	struct rheap_node *last = h->v[--h->len];
+	struct sub_heap_node *last = h->v[--h->len];
 
 	if (last == n)
 		return;
 	set(h, pos, last);
-	rheap_fix(h, last);
+	sub_heap_fix(h, last);
 }
 
-void rheap_rebuild(struct rheap *h)
+void sub_heap_rebuild(struct sub_heap *h)
 {
 	size_t i;
 
@@ -88,7 +88,7 @@ void rheap_rebuild(struct rheap *h)
 		sift_down(h, i);
 }
 
-struct rheap_node *rheap_top(const struct rheap *h)
+struct sub_heap_node *sub_heap_top(const struct sub_heap *h)
 {
 	return h->len ? h->v[0] : NULL;
 }

@@ -1,10 +1,10 @@
-#ifndef DISCOVERY_REGISTRY_RTOMB_H
-#define DISCOVERY_REGISTRY_RTOMB_H
+#ifndef DISCOVERY_SUBSCRIBER_SUB_TOMB_H
+#define DISCOVERY_SUBSCRIBER_SUB_TOMB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry/rheap.h"
+#include "subscriber/sub_heap.h"
 
 /*
  * Tombstones: the last seq of instances that left, kept for a while, so
@@ -13,26 +13,26 @@
  * max, the tombstone that would end first goes first. Not thread-safe: the
  * table's lock covers it.
  */
-struct rtomb {
-	void *tree;        /* tsearch tree of struct rtomb_entry, by key */
-	struct rheap heap; /* .at: when each one ends */
+struct sub_tomb {
+	void *tree;        /* tsearch tree of struct sub_tomb_entry, by key */
+	struct sub_heap heap; /* .at: when each one ends */
 	size_t count, max;
 	uint64_t evicted;  /* dropped early because the set was full */
 };
 
 /* An empty set holding at most max (0: none at all). */
-void rtomb_init(struct rtomb *r, size_t max);
-void rtomb_free(struct rtomb *r);
+void sub_tomb_init(struct sub_tomb *r, size_t max);
+void sub_tomb_free(struct sub_tomb *r);
 
 /* Remembers seq for the instance until until_ms (replacing an older one).
  * Quietly keeps nothing when out of memory. */
-void rtomb_put(struct rtomb *r, const char *service, const char *instance_id, int64_t seq,
+void sub_tomb_put(struct sub_tomb *r, const char *service, const char *instance_id, int64_t seq,
 	       int64_t until_ms);
 /* The remembered seq, or -1 when there is none (ended ones are dropped
  * first, at now_ms). */
-int64_t rtomb_seq(struct rtomb *r, const char *service, const char *instance_id,
+int64_t sub_tomb_seq(struct sub_tomb *r, const char *service, const char *instance_id,
 		  int64_t now_ms);
 /* Drops the tombstone of an instance that is back. */
-void rtomb_forget(struct rtomb *r, const char *service, const char *instance_id);
+void sub_tomb_forget(struct sub_tomb *r, const char *service, const char *instance_id);
 
 #endif

@@ -1,15 +1,15 @@
-#ifndef DISCOVERY_TESTS_TABLE_FIXTURE_H
-#define DISCOVERY_TESTS_TABLE_FIXTURE_H
+#ifndef DISCOVERY_TESTS_STORE_FIXTURE_H
+#define DISCOVERY_TESTS_STORE_FIXTURE_H
 
-/* Tokens for the registry's table tests, decoded through the real codec so
+/* Tokens for the subscriber's table tests, decoded through the real codec so
  * that they are valid by construction. Include after <cmocka.h>. */
 #include <stdio.h>
 #include <string.h>
 
-#include "registry/table.h"
+#include "subscriber/sub_store.h"
 #include "token_decode.h"
 
-static struct token make(const char *service, const char *id, const char *state,
+static inline struct token make(const char *service, const char *id, const char *state,
 			 int64_t seq, int ttl)
 {
 	char body[512], key[128];
@@ -24,11 +24,11 @@ static struct token make(const char *service, const char *id, const char *state,
 	return t;
 }
 
-static int apply(struct table *t, const char *service, const char *id,
+static inline int apply(struct sub_store *t, const char *service, const char *id,
 		 const char *state, int64_t seq, int ttl, int64_t now)
 {
 	struct token tok = make(service, id, state, seq, ttl);
-	int rc = table_apply(t, &tok, now);
+	int rc = sub_store_apply(t, &tok, now);
 
 	token_clear(&tok);
 	return rc;

@@ -1,5 +1,5 @@
-#ifndef DISCOVERY_REGISTRY_RCONN_H
-#define DISCOVERY_REGISTRY_RCONN_H
+#ifndef DISCOVERY_SUBSCRIBER_SUB_CONN_H
+#define DISCOVERY_SUBSCRIBER_SUB_CONN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,31 +15,31 @@
  * as one whose creation was not seen (which only an exact incarnation can
  * act on). Not thread-safe: the subscriber's thread owns it.
  */
-struct rconn;
+struct sub_conn;
 
-#define RCONN_FIELD_MAX 256 /* an AMQP short string and its NUL */
+#define SUB_CONN_FIELD_MAX 256 /* an AMQP short string and its NUL */
 
-struct rconn *rconn_new(size_t max) __attribute__((warn_unused_result));
-void rconn_free(struct rconn *c);
+struct sub_conn *sub_conn_new(size_t max) __attribute__((warn_unused_result));
+void sub_conn_free(struct sub_conn *c);
 
 /* connection.created: remembers user and vhost of pid. */
-void rconn_created(struct rconn *c, const char *pid, const char *user, const char *vhost);
+void sub_conn_created(struct sub_conn *c, const char *pid, const char *user, const char *vhost);
 /* connection.closed: forgets pid. true with user and vhost filled when its
  * creation was seen. */
-bool rconn_closed(struct rconn *c, const char *pid, char user[RCONN_FIELD_MAX],
-		  char vhost[RCONN_FIELD_MAX]);
-size_t rconn_count(const struct rconn *c);
+bool sub_conn_closed(struct sub_conn *c, const char *pid, char user[SUB_CONN_FIELD_MAX],
+		  char vhost[SUB_CONN_FIELD_MAX]);
+size_t sub_conn_count(const struct sub_conn *c);
 
 /* A publisher's connection name, "discovery:<service>:<instanceId>:<incarnation>".
  * The instanceId may hold colons (IPv6, address:port): the service ends at
  * the first colon, the incarnation starts after the last. */
-struct rconn_name {
+struct sub_conn_name {
 	char service[TOKEN_SERVICE_MAX + 1];
-	char instance_id[RCONN_FIELD_MAX];
+	char instance_id[SUB_CONN_FIELD_MAX];
 	char incarnation[TOKEN_INCARNATION_LEN + 1];
 };
 /* 0, or -1 when the name is not such a name. */
-int rconn_parse_name(const char *name, struct rconn_name *out)
+int sub_conn_parse_name(const char *name, struct sub_conn_name *out)
 	__attribute__((warn_unused_result));
 
 #endif

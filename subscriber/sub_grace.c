@@ -1,18 +1,18 @@
 /* Deferred connection closes: a small unordered array, scanned linearly
  * (it is empty but for the second after a broker node stops). */
-#include "registry/rgrace.h"
+#include "subscriber/sub_grace.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct rgrace {
-	struct rgrace_close *closes;
+struct sub_grace {
+	struct sub_grace_close *closes;
 	size_t count, max;
 };
 
-struct rgrace *rgrace_new(size_t max)
+struct sub_grace *sub_grace_new(size_t max)
 {
-	struct rgrace *g = calloc(1, sizeof(*g));
+	struct sub_grace *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
@@ -20,7 +20,7 @@ struct rgrace *rgrace_new(size_t max)
 	return g;
 }
 
-void rgrace_free(struct rgrace *g)
+void sub_grace_free(struct sub_grace *g)
 {
 	if (!g)
 		return;
@@ -28,7 +28,7 @@ void rgrace_free(struct rgrace *g)
 	free(g);
 }
 
-int rgrace_defer(struct rgrace *g, const struct rgrace_close *c)
+int sub_grace_defer(struct sub_grace *g, const struct sub_grace_close *c)
 {
 	/* Allocated at the first close only: most registries never need it. */
 	if (!g->closes && g->max > 0)
@@ -39,22 +39,22 @@ int rgrace_defer(struct rgrace *g, const struct rgrace_close *c)
 	return 0;
 }
 
-static void rgrace_drop(struct rgrace *g, size_t i)
+static void sub_grace_drop(struct sub_grace *g, size_t i)
 {
 	g->closes[i] = g->closes[--g->count];
 }
 
-size_t rgrace_cancel(struct rgrace *g, const char *service, const char *instance_id,
+size_t sub_grace_cancel(struct sub_grace *g, const char *service, const char *instance_id,
 		     const char *incarnation)
 {
 	size_t i = 0, n = 0;
 
 	while (i < g->count) {
-		const struct rgrace_close *c = &g->closes[i];
+		const struct sub_grace_close *c = &g->closes[i];
 
 		if (strcmp(c->incarnation, incarnation) == 0 &&
 		    strcmp(c->instance_id, instance_id) == 0 && strcmp(c->service, service) == 0) {
-			rgrace_drop(g, i);
+			sub_grace_drop(g, i);
 			n++;
 		} else {
 			i++;
@@ -63,21 +63,21 @@ size_t rgrace_cancel(struct rgrace *g, const char *service, const char *instance
 	return n;
 }
 
-void rgrace_postpone(struct rgrace *g, int64_t due_ms)
+void sub_grace_postpone(struct sub_grace *g, int64_t due_ms)
 {
 	for (size_t i = 0; i < g->count; i++)
 		if (g->closes[i].due_ms < due_ms)
 			g->closes[i].due_ms = due_ms;
 }
 
-size_t rgrace_take_due(struct rgrace *g, int64_t now_ms, struct rgrace_close *out, size_t max)
+size_t sub_grace_take_due(struct sub_grace *g, int64_t now_ms, struct sub_grace_close *out, size_t max)
 {
 	size_t i = 0, n = 0;
 
 	while (i < g->count && n < max) {
 		if (g->closes[i].due_ms <= now_ms) {
 			out[n++] = g->closes[i];
-			rgrace_drop(g, i);
+			sub_grace_drop(g, i);
 		} else {
 			i++;
 		}
@@ -85,7 +85,7 @@ size_t rgrace_take_due(struct rgrace *g, int64_t now_ms, struct rgrace_close *ou
 	return n;
 }
 
-size_t rgrace_count(const struct rgrace *g)
+size_t sub_grace_count(const struct sub_grace *g)
 {
 	return g->count;
 }

@@ -6,25 +6,21 @@
 
 #include <string.h>
 
-#include "registry/subscriber.h"
+#include "subscriber/sub_int.h"
 
 /* Deliveries are made by hand: the session is never opened, so it has no
  * current message and therefore no headers (no x-signature). */
 struct fixture {
-	struct amqp_session *session;
-	struct table *table;
 	struct subscriber *sub;
 };
 
-static int setup_with(void **state, const struct subscriber_options *opts)
+static int setup_with(void **state, struct subscriber_options opts)
 {
 	static struct fixture f;
 
-	f.session = amqp_session_new(
-		&(struct amqp_session_options){ .url = "amqp://guest:guest@127.0.0.1:1/" });
-	f.table = table_new(NULL);
-	f.sub = f.table ? subscriber_new(opts, f.table) : NULL;
-	if (!f.session || !f.sub)
+	opts.amqp_url = "amqp://guest:guest@127.0.0.1:1/";
+	f.sub = subscriber_new(&opts);
+	if (!f.sub)
 		return -1;
 	*state = &f;
 	return 0;
@@ -32,19 +28,19 @@ static int setup_with(void **state, const struct subscriber_options *opts)
 
 static int setup_plain(void **state)
 {
-	return setup_with(state, &(struct subscriber_options){ .exchange = "discovery" });
+	return setup_with(state, (struct subscriber_options){ .exchange = "discovery" });
 }
 
 static int setup_signed(void **state)
 {
-	return setup_with(state, &(struct subscriber_options){ .secret = "s3cret" });
+	return setup_with(state, (struct subscriber_options){ .secret = "s3cret" });
 }
 
 static int setup_legacy(void **state)
 {
-	return setup_with(state, &(struct subscriber_options){ .legacy_queue = "discovery",
-							       .legacy_service = "acct",
-							       .legacy_ttl_s = 90 });
+	return setup_with(state, (struct subscriber_options){ .legacy_queue = "discovery",
+							      .legacy_service = "acct",
+							      .legacy_ttl_s = 90 });
 }
 
 static int teardown(void **state)
@@ -52,8 +48,6 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	subscriber_free(f->sub);
-	table_free(f->table);
-	amqp_session_free(f->session);
 	return 0;
 }
 
@@ -61,7 +55,7 @@ static void deliver(struct fixture *f, const char *exchange, const char *key, co
 {
 	struct amqp_session_delivery d = { exchange, key, body, strlen(body), NULL };
 
-	subscriber_handle(f->sub, f->session, &d, 1000);
+	sub_token_handle(f->sub, &d, 1000);
 }
 
 static int reason_of(const char *name)
@@ -79,27 +73,25 @@ struct seen {
 	char address[64];
 };
 
-static void note(void *ctx, const struct token *tok, const struct render_times *tm,
-		 struct render_frag *frag)
+static void note(void *ctx, const struct subscriber_instance *in, void *data)
 {
 	struct seen *s = ctx;
 
-	(void)tm;
-	(void)frag;
+	(void)data;
 	s->count++;
-	s->ttl = tok->ttl;
-	strcpy(s->address, tok->address);
+	s->ttl = in->ttl;
+	strcpy(s->address, in->address);
 }
 
 static struct seen listed(struct fixture *f, const char *service)
 {
 	struct seen s = { 0 };
 
-	table_foreach_instance(f->table, service, note, &s, NULL);
+	subscriber_foreach(f->sub, service, note, &s, NULL);
 	return s;
 }
 
-static void subscriber_handle_should_apply_a_valid_token_and_a_down(void **state)
+static void sub_token_handle_should_apply_a_valid_token_and_a_down(void **state)
 {
 	struct fixture *f = *state;
 	struct subscriber_stats st;
@@ -113,11 +105,11 @@ static void subscriber_handle_should_apply_a_valid_token_and_a_down(void **state
 	subscriber_stats(f->sub, &st);
 	assert_int_equal(st.received, 2);
 	assert_int_equal(st.applied, 2);
-	assert_int_equal(st.outcomes[TABLE_JOINED], 1);
-	assert_int_equal(st.outcomes[TABLE_LEFT], 1);
+	assert_int_equal(st.outcomes[SUB_STORE_JOINED], 1);
+	assert_int_equal(st.outcomes[SUB_STORE_LEFT], 1);
 }
 
-static void subscriber_handle_should_count_each_rejection_by_reason(void **state)
+static void sub_token_handle_should_count_each_rejection_by_reason(void **state)
 {
 	struct fixture *f = *state;
 	struct subscriber_stats st;
@@ -138,7 +130,7 @@ static void subscriber_handle_should_count_each_rejection_by_reason(void **state
 	assert_int_equal(listed(f, "acct").count, 0);
 }
 
-static void subscriber_handle_should_ignore_sync_requests(void **state)
+static void sub_token_handle_should_ignore_sync_requests(void **state)
 {
 	struct fixture *f = *state;
 	struct subscriber_stats st;
@@ -150,7 +142,7 @@ static void subscriber_handle_should_ignore_sync_requests(void **state)
 		assert_int_equal(st.rejected[i], 0);
 }
 
-static void subscriber_handle_should_reject_unsigned_tokens_in_signed_mode(void **state)
+static void sub_token_handle_should_reject_unsigned_tokens_in_signed_mode(void **state)
 {
 	struct fixture *f = *state;
 	struct subscriber_stats st;
@@ -158,12 +150,12 @@ static void subscriber_handle_should_reject_unsigned_tokens_in_signed_mode(void 
 	deliver(f, "discovery", "discovery.acct.up",
 		"{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"ts\":1000}");
 	subscriber_stats(f->sub, &st);
-	assert_int_equal(st.rejected[SUBSCRIBER_UNSIGNED], 1);
+	assert_int_equal(st.rejected[SUB_TOKEN_UNSIGNED], 1);
 	assert_int_equal(st.applied, 0);
 	assert_int_equal(listed(f, "acct").count, 0);
 }
 
-static void subscriber_handle_should_give_legacy_tokens_their_service_and_ttl(void **state)
+static void sub_token_handle_should_give_legacy_tokens_their_service_and_ttl(void **state)
 {
 	struct fixture *f = *state;
 	struct seen s;
@@ -181,15 +173,15 @@ static void subscriber_handle_should_give_legacy_tokens_their_service_and_ttl(vo
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(subscriber_handle_should_apply_a_valid_token_and_a_down,
+		cmocka_unit_test_setup_teardown(sub_token_handle_should_apply_a_valid_token_and_a_down,
 						setup_plain, teardown),
-		cmocka_unit_test_setup_teardown(subscriber_handle_should_count_each_rejection_by_reason,
+		cmocka_unit_test_setup_teardown(sub_token_handle_should_count_each_rejection_by_reason,
 						setup_plain, teardown),
-		cmocka_unit_test_setup_teardown(subscriber_handle_should_ignore_sync_requests,
+		cmocka_unit_test_setup_teardown(sub_token_handle_should_ignore_sync_requests,
 						setup_plain, teardown),
-		cmocka_unit_test_setup_teardown(subscriber_handle_should_reject_unsigned_tokens_in_signed_mode,
+		cmocka_unit_test_setup_teardown(sub_token_handle_should_reject_unsigned_tokens_in_signed_mode,
 						setup_signed, teardown),
-		cmocka_unit_test_setup_teardown(subscriber_handle_should_give_legacy_tokens_their_service_and_ttl,
+		cmocka_unit_test_setup_teardown(sub_token_handle_should_give_legacy_tokens_their_service_and_ttl,
 						setup_legacy, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

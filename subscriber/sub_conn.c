@@ -1,6 +1,6 @@
 /* Connections seen created, by pid: a tsearch tree for lookups and a
  * queue in creation order for forgetting the oldest. */
-#include "registry/rconn.h"
+#include "subscriber/sub_conn.h"
 
 #include <search.h>
 #include <stdio.h>
@@ -10,27 +10,27 @@
 
 #define CONNECTION_PREFIX "discovery:"
 
-struct rconn_entry {
-	TAILQ_ENTRY(rconn_entry) age;
-	char pid[RCONN_FIELD_MAX];
-	char user[RCONN_FIELD_MAX];
-	char vhost[RCONN_FIELD_MAX];
+struct sub_conn_entry {
+	TAILQ_ENTRY(sub_conn_entry) age;
+	char pid[SUB_CONN_FIELD_MAX];
+	char user[SUB_CONN_FIELD_MAX];
+	char vhost[SUB_CONN_FIELD_MAX];
 };
 
-struct rconn {
+struct sub_conn {
 	void *tree;
-	TAILQ_HEAD(, rconn_entry) oldest_first;
+	TAILQ_HEAD(, sub_conn_entry) oldest_first;
 	size_t count, max;
 };
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct rconn_entry *)a)->pid, ((const struct rconn_entry *)b)->pid);
+	return strcmp(((const struct sub_conn_entry *)a)->pid, ((const struct sub_conn_entry *)b)->pid);
 }
 
-struct rconn *rconn_new(size_t max)
+struct sub_conn *sub_conn_new(size_t max)
 {
-	struct rconn *c = calloc(1, sizeof(*c));
+	struct sub_conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
@@ -39,7 +39,7 @@ struct rconn *rconn_new(size_t max)
 	return c;
 }
 
-void rconn_free(struct rconn *c)
+void sub_conn_free(struct sub_conn *c)
 {
 	if (!c)
 		return;
@@ -47,7 +47,7 @@ void rconn_free(struct rconn *c)
 	free(c);
 }
 
-static void entry_drop(struct rconn *c, struct rconn_entry *e)
+static void entry_drop(struct sub_conn *c, struct sub_conn_entry *e)
 {
 	tdelete(e, &c->tree, entry_cmp);
 	TAILQ_REMOVE(&c->oldest_first, e, age);
@@ -55,19 +55,19 @@ static void entry_drop(struct rconn *c, struct rconn_entry *e)
 	free(e);
 }
 
-static struct rconn_entry *entry_find(struct rconn *c, const char *pid)
+static struct sub_conn_entry *entry_find(struct sub_conn *c, const char *pid)
 {
-	struct rconn_entry key;
+	struct sub_conn_entry key;
 	void *node;
 
 	snprintf(key.pid, sizeof(key.pid), "%s", pid);
 	node = tfind(&key, &c->tree, entry_cmp);
-	return node ? *(struct rconn_entry **)node : NULL;
+	return node ? *(struct sub_conn_entry **)node : NULL;
 }
 
-void rconn_created(struct rconn *c, const char *pid, const char *user, const char *vhost)
+void sub_conn_created(struct sub_conn *c, const char *pid, const char *user, const char *vhost)
 {
-	struct rconn_entry *e = entry_find(c, pid);
+	struct sub_conn_entry *e = entry_find(c, pid);
 
 	if (e)
 		entry_drop(c, e); /* a pid is never reused while alive: stale */
@@ -89,25 +89,25 @@ void rconn_created(struct rconn *c, const char *pid, const char *user, const cha
 	c->count++;
 }
 
-bool rconn_closed(struct rconn *c, const char *pid, char user[RCONN_FIELD_MAX],
-		  char vhost[RCONN_FIELD_MAX])
+bool sub_conn_closed(struct sub_conn *c, const char *pid, char user[SUB_CONN_FIELD_MAX],
+		  char vhost[SUB_CONN_FIELD_MAX])
 {
-	struct rconn_entry *e = entry_find(c, pid);
+	struct sub_conn_entry *e = entry_find(c, pid);
 
 	if (!e)
 		return false;
-	memcpy(user, e->user, RCONN_FIELD_MAX);
-	memcpy(vhost, e->vhost, RCONN_FIELD_MAX);
+	memcpy(user, e->user, SUB_CONN_FIELD_MAX);
+	memcpy(vhost, e->vhost, SUB_CONN_FIELD_MAX);
 	entry_drop(c, e);
 	return true;
 }
 
-size_t rconn_count(const struct rconn *c)
+size_t sub_conn_count(const struct sub_conn *c)
 {
 	return c->count;
 }
 
-int rconn_parse_name(const char *name, struct rconn_name *out)
+int sub_conn_parse_name(const char *name, struct sub_conn_name *out)
 {
 	const char *service, *colon, *last;
 	size_t n;

@@ -1,5 +1,5 @@
-#ifndef DISCOVERY_REGISTRY_RHEAP_H
-#define DISCOVERY_REGISTRY_RHEAP_H
+#ifndef DISCOVERY_SUBSCRIBER_SUB_HEAP_H
+#define DISCOVERY_SUBSCRIBER_SUB_HEAP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -10,27 +10,27 @@
  * each node's position, so a node can be removed or re-keyed in O(log n).
  * Not thread-safe: the owner's lock covers it.
  */
-struct rheap_node {
+struct sub_heap_node {
 	int64_t at;  /* the key: a deadline */
 	size_t pos;  /* the heap's own */
 };
 
-struct rheap {
-	struct rheap_node **v;
+struct sub_heap {
+	struct sub_heap_node **v;
 	size_t len, cap;
 };
 
 /* An empty heap is all zeroes. */
-void rheap_free(struct rheap *h);
+void sub_heap_free(struct sub_heap *h);
 
 /* 0, or -1 on no memory (the heap is unchanged). */
-int rheap_push(struct rheap *h, struct rheap_node *n) __attribute__((warn_unused_result));
-void rheap_remove(struct rheap *h, struct rheap_node *n);
+int sub_heap_push(struct sub_heap *h, struct sub_heap_node *n) __attribute__((warn_unused_result));
+void sub_heap_remove(struct sub_heap *h, struct sub_heap_node *n);
 /* Restores the order after n->at changed. */
-void rheap_fix(struct rheap *h, struct rheap_node *n);
+void sub_heap_fix(struct sub_heap *h, struct sub_heap_node *n);
 /* Restores the order after the keys of many nodes changed. */
-void rheap_rebuild(struct rheap *h);
+void sub_heap_rebuild(struct sub_heap *h);
 /* The earliest node, or NULL when empty. */
-struct rheap_node *rheap_top(const struct rheap *h);
+struct sub_heap_node *sub_heap_top(const struct sub_heap *h);
 
 #endif
