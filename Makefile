@@ -11,7 +11,7 @@ CC       ?= cc
 PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Isubscriber/include -Ipublisher
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Isubscriber/include -Ipublisher/include -Ipublisher
 LDLIBS   += -lpthread -lm
 # Each binary records only the shared libraries it calls, so a program does
 # not map (and keep resident) libraries that only another one needs.

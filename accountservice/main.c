@@ -18,7 +18,7 @@
 #include "addr.h"
 #include "config.h"
 #include "log.h"
-#include "publisher.h"
+#include "discovery/publisher.h"
 #include "sdnotify.h"
 #include "token.h"
 
@@ -75,14 +75,15 @@ static void acct_identity_fill(struct acct_identity *id, int port)
 
 /* The publisher's options for this instance; t and po are the caller's. */
 static void acct_publisher_options(const struct acct_config *cfg, const struct acct_identity *id,
-				   struct token *t, struct publisher_options *po)
+				   struct publisher_instance *t, struct publisher_options *po)
 {
-	*t = (struct token){
-		.state = TOKEN_UP,
+	*t = (struct publisher_instance){
+		.service = cfg->service_name,
+		.address = id->address,
 		.port = cfg->port,
-		.instance_id = (char *)id->instance_id,
-		.hostname = id->hostname[0] != '\0' ? (char *)id->hostname : NULL,
-		.health_url = (char *)id->health_url,
+		.instance_id = id->instance_id,
+		.hostname = id->hostname[0] != '\0' ? id->hostname : NULL,
+		.health_url = id->health_url,
 	};
 	*po = (struct publisher_options){
 		.amqp_url = cfg->amqp_url,
@@ -90,16 +91,14 @@ static void acct_publisher_options(const struct acct_config *cfg, const struct a
 		.exchange = cfg->exchange,
 		.secret = cfg->secret,
 		.interval_ms = cfg->interval_ms,
-		.token = t,
+		.instance = t,
 	};
-	snprintf(t->address, sizeof(t->address), "%s", id->address);
-	snprintf(t->service, sizeof(t->service), "%s", cfg->service_name);
 }
 
 static struct publisher *acct_announce(const struct acct_config *cfg,
 				       const struct acct_identity *id)
 {
-	struct token t;
+	struct publisher_instance t;
 	struct publisher_options po;
 
 	acct_publisher_options(cfg, id, &t, &po);
@@ -110,7 +109,7 @@ static struct publisher *acct_announce(const struct acct_config *cfg,
 static int acct_check_announcement(const struct acct_config *cfg,
 				   const struct acct_identity *id, char *err, size_t errlen)
 {
-	struct token t;
+	struct publisher_instance t;
 	struct publisher_options po;
 
 	acct_publisher_options(cfg, id, &t, &po);

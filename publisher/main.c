@@ -19,7 +19,7 @@
 #include "config.h"
 #include "healthcheck.h"
 #include "log.h"
-#include "publisher.h"
+#include "discovery/publisher.h"
 #include "sdnotify.h"
 #include "sidecar.h"
 #include "token.h"
@@ -200,6 +200,26 @@ static void main_wait_for_signal(struct publisher *p, const struct main_config *
 	}
 }
 
+/* What the configuration describes, as the library takes it (borrowed
+ * from t). */
+static void main_instance_of(const struct token *t, struct publisher_instance *in,
+			     struct publisher_metadata meta[TOKEN_MAX_METADATA])
+{
+	for (size_t i = 0; i < t->metadata_count; i++)
+		meta[i] = (struct publisher_metadata){ t->metadata[i].key, t->metadata[i].value };
+	*in = (struct publisher_instance){
+		.service = t->service,
+		.address = t->address,
+		.port = t->port,
+		.instance_id = t->instance_id,
+		.hostname = t->hostname,
+		.health_url = t->health_url,
+		.stream_url = t->stream_url,
+		.metadata = meta,
+		.metadata_count = t->metadata_count,
+	};
+}
+
 int main(int argc, char **argv)
 {
 	struct main_config c = {
@@ -209,6 +229,8 @@ int main(int argc, char **argv)
 		.log_level = LOG_INFO,
 	};
 	struct token t = {.state = TOKEN_UP, .seq = -1};
+	struct publisher_metadata meta[TOKEN_MAX_METADATA];
+	struct publisher_instance in;
 	struct publisher_options po = {0};
 	struct publisher *p = NULL;
 	sigset_t signals;
@@ -235,7 +257,8 @@ int main(int argc, char **argv)
 	po.exchange = c.exchange;
 	po.secret = c.secret;
 	po.interval_ms = c.interval_ms;
-	po.token = &t;
+	main_instance_of(&t, &in, meta);
+	po.instance = &in;
 	po.out_of_service_when_unhealthy = c.out_of_service;
 	if (publisher_validate(&po, err, sizeof(err)) < 0) {
 		token_clear(&t);

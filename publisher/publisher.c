@@ -1,4 +1,4 @@
-#include "publisher.h"
+#include "discovery/publisher.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "addr.h"
 #include "amqp_session.h"
 #include "announce.h"
 #include "backoff.h"
@@ -380,6 +381,45 @@ static int publisher_draw_incarnation(char out[TOKEN_INCARNATION_LEN + 1])
 	return 0;
 }
 
+/* The caller's description as a token (borrowed strings), or -1 when a
+ * field does not fit one; err says which. */
+static int publisher_token_of(const struct publisher_instance *in, struct token *t, char *err,
+			      size_t errlen)
+{
+	size_t i;
+
+	*t = (struct token){ .state = TOKEN_UP, .port = in->port, .seq = -1 };
+	if (!in->service || !token_service_is_valid(in->service)) {
+		snprintf(err, errlen, "bad service name '%s'", in->service ? in->service : "");
+		return -1;
+	}
+	if (!in->address || !addr_is_literal(in->address)) {
+		snprintf(err, errlen, "bad address '%s' (an IPv4 or IPv6 literal)",
+			 in->address ? in->address : "");
+		return -1;
+	}
+	if (in->port < 0 || in->port > 65535) {
+		snprintf(err, errlen, "bad port %d", in->port);
+		return -1;
+	}
+	if (in->metadata_count > TOKEN_MAX_METADATA || (in->metadata_count && !in->metadata)) {
+		snprintf(err, errlen, "more than %d metadata keys", TOKEN_MAX_METADATA);
+		return -1;
+	}
+	snprintf(t->service, sizeof(t->service), "%s", in->service);
+	snprintf(t->address, sizeof(t->address), "%s", in->address);
+	t->instance_id = (char *)in->instance_id;
+	t->hostname = (char *)in->hostname;
+	t->health_url = (char *)in->health_url;
+	t->stream_url = (char *)in->stream_url;
+	for (i = 0; i < in->metadata_count; i++) {
+		t->metadata[i].key = (char *)in->metadata[i].key;
+		t->metadata[i].value = (char *)in->metadata[i].value;
+	}
+	t->metadata_count = in->metadata_count;
+	return 0;
+}
+
 /* Copies the description, fills the instance id the contract's way and
  * draws the incarnation. */
 static int publisher_copy_token(struct token *dst, const struct token *src)
@@ -388,8 +428,6 @@ static int publisher_copy_token(struct token *dst, const struct token *src)
 
 	if (token_copy(dst, src) < 0)
 		return -1;
-	free(dst->user_id); /* the broker's to say, not the caller's */
-	dst->user_id = NULL;
 	if (publisher_draw_incarnation(dst->incarnation) < 0)
 		return -1;
 	if (dst->instance_id && dst->instance_id[0])
@@ -433,27 +471,16 @@ static int publisher_check_token(const struct token *t, int ttl_s, const char *s
 
 int publisher_validate(const struct publisher_options *o, char *err, size_t errlen)
 {
-	struct token t;
+	struct token desc, t;
 	int rc;
 
-	if (!o || !o->amqp_url || !o->token || o->interval_ms < 0) {
-		snprintf(err, errlen, "missing AMQP URL or token, or a negative interval");
+	if (!o || !o->amqp_url || !o->instance || o->interval_ms < 0) {
+		snprintf(err, errlen, "missing AMQP URL or instance, or a negative interval");
 		return -1;
 	}
-	if (!token_service_is_valid(o->token->service)) {
-		snprintf(err, errlen, "bad service name '%s'", o->token->service);
+	if (publisher_token_of(o->instance, &desc, err, errlen) < 0)
 		return -1;
-	}
-	if (!addr_is_literal(o->token->address)) {
-		snprintf(err, errlen, "bad address '%s' (an IPv4 or IPv6 literal)",
-			 o->token->address);
-		return -1;
-	}
-	if (o->token->port < 0 || o->token->port > 65535) {
-		snprintf(err, errlen, "bad port %d", o->token->port);
-		return -1;
-	}
-	if (publisher_copy_token(&t, o->token) < 0) {
+	if (publisher_copy_token(&t, &desc) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -467,6 +494,7 @@ int publisher_validate(const struct publisher_options *o, char *err, size_t errl
 
 struct publisher *publisher_start(const struct publisher_options *opts)
 {
+	struct token desc;
 	struct amqp_session_options so = {0};
 	pthread_condattr_t ca;
 	struct publisher *p;
@@ -493,7 +521,10 @@ struct publisher *publisher_start(const struct publisher_options *opts)
 	p->out_of_service_when_unhealthy = opts->out_of_service_when_unhealthy;
 	p->exchange = publisher_dup(opts->exchange, PUBLISHER_DEFAULT_EXCHANGE);
 	p->secret = publisher_dup(opts->secret, "");
-	if (!p->exchange || !p->secret || publisher_copy_token(&p->token, opts->token) < 0)
+	/* Validated above: the description is a token. */
+	if (!p->exchange || !p->secret || publisher_token_of(opts->instance, &desc, err,
+							    sizeof(err)) < 0 ||
+	    publisher_copy_token(&p->token, &desc) < 0)
 		goto fail;
 	/* seq starts at the wall clock so that a restarted instance with the
 	 * same instanceId never goes backwards. */

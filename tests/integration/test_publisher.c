@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "amqp_session.h"
-#include "publisher/publisher.h"
+#include "discovery/publisher.h"
 #include "timing.h"
 #include "token_decode.h"
 #include "token_sign.h"
@@ -135,26 +135,26 @@ static void consumer_publish_sync(struct amqp_session *s)
 
 /* ---- the embedded library -------------------------------------------- */
 
-static struct token description(const char *service, const char *instance_id)
+static struct publisher_instance description(const char *service, const char *instance_id)
 {
-	struct token t = {.state = TOKEN_UP, .port = 6767, .seq = -1};
-
-	snprintf(t.service, sizeof(t.service), "%s", service);
-	snprintf(t.address, sizeof(t.address), "10.9.8.7");
-	t.instance_id = (char *)instance_id;
-	t.hostname = "test-host";
-	return t;
+	return (struct publisher_instance){
+		.service = service,
+		.address = "10.9.8.7",
+		.port = 6767,
+		.instance_id = instance_id,
+		.hostname = "test-host",
+	};
 }
 
 static struct publisher *start(const char *service, const char *instance_id, int64_t interval_ms,
 			       const char *secret)
 {
-	struct token t = description(service, instance_id);
+	struct publisher_instance t = description(service, instance_id);
 	struct publisher_options o = {
 		.amqp_url = amqp_url(),
 		.secret = secret,
 		.interval_ms = interval_ms,
-		.token = &t,
+		.instance = &t,
 	};
 	struct publisher *p = publisher_start(&o);
 
@@ -340,7 +340,7 @@ static void expect_state_soon(struct amqp_session *c, const char *service, enum 
 static void publisher_set_healthy_should_announce_the_change_at_once(void **state)
 {
 	struct amqp_session *c = consumer_open();
-	struct token t;
+	struct publisher_instance t;
 	struct publisher_options o = {.amqp_url = amqp_url(), .interval_ms = 60000};
 	char service[64];
 	struct publisher *p;
@@ -348,7 +348,7 @@ static void publisher_set_healthy_should_announce_the_change_at_once(void **stat
 	(void)state;
 	unique_service(service, sizeof(service), "health");
 	t = description(service, "i-1");
-	o.token = &t;
+	o.instance = &t;
 	p = publisher_start(&o);
 	assert_non_null(p);
 	expect_state_soon(c, service, TOKEN_UP);
@@ -373,7 +373,7 @@ static void publisher_set_healthy_should_announce_the_change_at_once(void **stat
 
 static void publisher_should_never_block_without_a_broker(void **state)
 {
-	struct token t = description("pubtest-nobroker", "i-1");
+	struct publisher_instance t = description("pubtest-nobroker", "i-1");
 	/* Port 1 refuses at once on loopback; a listener that never accepts
 	 * nor answers is a silent broker, so the login can only time out. */
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -381,7 +381,7 @@ static void publisher_should_never_block_without_a_broker(void **state)
 	int silent = socket(AF_INET, SOCK_STREAM, 0);
 	char silent_url[64];
 	const char *urls[2] = {"amqp://guest:guest@127.0.0.1:1/", silent_url};
-	struct publisher_options o = {.token = &t, .interval_ms = 100};
+	struct publisher_options o = {.instance = &t, .interval_ms = 100};
 
 	(void)state;
 	assert_true(silent >= 0);
@@ -458,26 +458,26 @@ static void publisher_should_name_its_connection(void **state)
 
 static void publisher_start_should_refuse_bad_options(void **state)
 {
-	struct token t = description("pubtest-bad", "i-1");
-	struct publisher_options o = {.amqp_url = amqp_url(), .token = &t};
+	struct publisher_instance t = description("pubtest-bad", "i-1");
+	struct publisher_options o = {.amqp_url = amqp_url(), .instance = &t};
 
 	(void)state;
 	assert_null(publisher_start(NULL));
 	o.amqp_url = "http://not-amqp/";
 	assert_null(publisher_start(&o));
 	o.amqp_url = amqp_url();
-	snprintf(t.address, sizeof(t.address), "not-an-ip");
+	t.address = "not-an-ip";
 	assert_null(publisher_start(&o));
 	t = description("Bad Name", "i-1");
 	assert_null(publisher_start(&o));
-	o.token = NULL;
+	o.instance = NULL;
 	assert_null(publisher_start(&o));
 }
 
 static void publisher_validate_should_refuse_what_the_registry_would_reject(void **state)
 {
-	struct token t = description("pubtest-validate", "i-1");
-	struct publisher_options o = {.amqp_url = amqp_url(), .token = &t};
+	struct publisher_instance t = description("pubtest-validate", "i-1");
+	struct publisher_options o = {.amqp_url = amqp_url(), .instance = &t};
 	char long_id[301], err[256];
 
 	(void)state;
