@@ -44,6 +44,19 @@ PROGRAM_LIBS := $(foreach p,$(PROGRAMS),$(call lib_of,$(p)))
 ALL_LIBS     := $(PROGRAM_LIBS) $(SUB_LIB) $(COMMON_LIB)
 BINS         := $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
 
+# What each program links besides its own folder's library: the libraries
+# it calls (a library before the ones it uses) and the packages they need,
+# nothing more (the registry takes no libcurl nor LMDB, the publisher no
+# subscriber nor libmicrohttpd). Tests link everything.
+USES_registry       := $(SUB_LIB) $(COMMON_LIB)
+USES_accountservice := $(call lib_of,publisher) $(COMMON_LIB)
+USES_publisher      := $(COMMON_LIB)
+USES_quotes-standin := $(COMMON_LIB)
+PKGS_registry       := librabbitmq libmicrohttpd libcjson libssl libcrypto
+PKGS_accountservice := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
+PKGS_publisher      := librabbitmq libcjson libcurl libssl libcrypto
+PKGS_quotes-standin := librabbitmq libmicrohttpd libcjson libssl libcrypto
+
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ITEST_SRC  := $(wildcard tests/integration/test_*.c)
@@ -73,9 +86,10 @@ define program_rules
 $(call lib_of,$(1)): $(call objs,$(call srcs_of,$(1)))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
-$(BUILD)/bin/$(1): $(BUILD)/obj/$(SRCDIR_$(1))/main.o $(ALL_LIBS)
+$(BUILD)/bin/$(1): $(BUILD)/obj/$(SRCDIR_$(1))/main.o $(call lib_of,$(1)) $(USES_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$< $(ALL_LIBS) $$(PKG_LIBS) $$(LDLIBS) -o $$@
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$< $(call lib_of,$(1)) $(USES_$(1)) \
+		$$(shell pkg-config --libs $(PKGS_$(1))) $$(LDLIBS) -o $$@
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
 
@@ -168,7 +182,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/run.sh
 
-install: $(BINS)
+install: $(BINS) install-libs
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/bin/accountservice $(BUILD)/bin/registry $(BUILD)/bin/publisher $(DESTDIR)$(PREFIX)/bin/
 
@@ -204,6 +218,73 @@ dist:
 	@mkdir -p $(BUILD)
 	git archive --format=tar.gz --prefix=discovery-$(VERSION)/ -o $(BUILD)/discovery-$(VERSION).tar.gz HEAD
 	@echo "dist: $(BUILD)/discovery-$(VERSION).tar.gz"
+
+# ---- the libraries other programs link (make install-libs) ----
+#
+# libdiscovery-publisher and libdiscovery-subscriber, each static and
+# shared, with its public header (include/discovery/) and a pkg-config
+# file. A library holds its own modules and the common ones they call,
+# built as -fPIC objects with hidden visibility (in both, so that the
+# static one links into a third party's shared object too), and the
+# shared one exports its API (PUBLISHER_API, SUBSCRIBER_API) and nothing
+# else. They never take the sanitizer flags of a build: a third party
+# links them as they are installed.
+LIB_VERSION := 1.0.0
+LIB_SOMAJOR := 1
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+LIB_COMMON  := $(addprefix common/,addr.c amqp_session.c amqp_session_io.c backoff.c \
+		 json_number.c log.c rng.c timing.c token.c token_decode.c token_sign.c utf8.c)
+LIB_PKGS    := librabbitmq libcjson libssl libcrypto
+LIB_NAMES   := publisher subscriber
+LIBSRC_publisher  := publisher/publisher.c publisher/announce.c $(LIB_COMMON)
+LIBSRC_subscriber := $(SUB_SRC) $(LIB_COMMON)
+LIBDESC_publisher  := Announce a service instance on the discovery token stream over AMQP
+LIBDESC_subscriber := Follow the discovery token stream over AMQP and keep a live instance table
+LIB_CFLAGS ?= -O2 -g
+LIBOUT := $(BUILD)/lib
+pic     = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
+LIB_FILES := $(foreach l,$(LIB_NAMES),$(LIBOUT)/libdiscovery-$(l).a \
+	       $(LIBOUT)/libdiscovery-$(l).so.$(LIB_VERSION))
+
+.PHONY: libs install-libs
+libs: $(LIB_FILES)
+
+$(BUILD)/pic/%.o: %.c | check-libs
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(LIB_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+define lib_rules
+$(LIBOUT)/libdiscovery-$(1).a: $(call pic,$(LIBSRC_$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+$(LIBOUT)/libdiscovery-$(1).so.$(LIB_VERSION): $(call pic,$(LIBSRC_$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(CC) -shared $$(LIB_CFLAGS) -Wl,-O1 -Wl,--as-needed -Wl,--no-undefined \
+		-Wl,-soname,libdiscovery-$(1).so.$(LIB_SOMAJOR) $$^ \
+		$$(shell pkg-config --libs $(LIB_PKGS)) $$(LDLIBS) -o $$@
+endef
+$(foreach l,$(LIB_NAMES),$(eval $(call lib_rules,$(l))))
+
+# The pkg-config file of library $(1), written at install time: it names
+# where the library goes (PREFIX, LIBDIR, INCLUDEDIR), not where it was built.
+pc_text = printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	'Name: libdiscovery-$(1)' 'Description: $(LIBDESC_$(1))' 'Version: $(LIB_VERSION)' \
+	'Requires.private: $(LIB_PKGS)' 'Cflags: -I$${includedir}' \
+	'Libs: -L$${libdir} -ldiscovery-$(1)' 'Libs.private: -lpthread -lm'
+
+install-libs: $(LIB_FILES)
+	install -d $(DESTDIR)$(INCLUDEDIR)/discovery $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(foreach l,$(LIB_NAMES),$(call pc_text,$(l)) >$(DESTDIR)$(PKGCONFIGDIR)/libdiscovery-$(l).pc;)
+	install -m 644 publisher/include/discovery/publisher.h \
+		subscriber/include/discovery/subscriber.h $(DESTDIR)$(INCLUDEDIR)/discovery/
+	for l in $(LIB_NAMES); do \
+		install -m 644 $(LIBOUT)/libdiscovery-$$l.a $(DESTDIR)$(LIBDIR)/ && \
+		install -m 755 $(LIBOUT)/libdiscovery-$$l.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/ && \
+		ln -sf libdiscovery-$$l.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libdiscovery-$$l.so.$(LIB_SOMAJOR) && \
+		ln -sf libdiscovery-$$l.so.$(LIB_SOMAJOR) $(DESTDIR)$(LIBDIR)/libdiscovery-$$l.so || exit 1; \
+	done
 
 clean:
 	rm -rf build build-* 

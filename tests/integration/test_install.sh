@@ -28,7 +28,9 @@ for u in "${UNITS[@]}"; do
 	grep -q '@bindir@' "$f" && fail "$u: @bindir@ left in it"
 	grep -q '^Type=notify$' "$f" || fail "$u: not Type=notify"
 done
-leftover=$(find "$DEST" -type f | grep -Ev '/usr/(bin|share/man/man1|share/doc/discovery/examples|lib/systemd/system)/' || true)
+# The libraries, their headers and pkg-config files are test_install_libs'.
+leftover=$(find "$DEST" -type f | grep -Ev '/usr/(bin|share/man/man1|share/doc/discovery/examples|lib/systemd/system|include/discovery|lib/pkgconfig)/' |
+	grep -Ev '/usr/lib/libdiscovery-(publisher|subscriber)\.(a|so\.[0-9.]+)$' || true)
 [[ -z $leftover ]] || fail "installed outside the expected folders: $leftover"
 pass "make install DESTDIR= PREFIX=/usr: binaries, man pages, units, example environments"
 
