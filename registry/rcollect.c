@@ -28,8 +28,8 @@ void rcollect_instance(void *ctx, const struct subscriber_instance *in, void *fr
 		return;
 	}
 	c->v = v;
-	c->v[c->n].frag = render_frag_ref(frag);
-	c->v[c->n].tm = render_times_of(in);
+	c->v[c->n].frag = rrender_frag_ref(frag);
+	c->v[c->n].tm = rrender_times_of(in);
 	c->v[c->n].seq = in->seq;
 	c->v[c->n].ttl = in->ttl;
 	c->n++;
@@ -40,7 +40,7 @@ void rcollect_clear(struct rcollect *c)
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
-		render_frag_release(c->v[i].frag);
+		rrender_frag_release(c->v[i].frag);
 	free(c->v);
 	c->v = NULL;
 	c->n = c->cap = 0;

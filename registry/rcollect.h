@@ -5,18 +5,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry/render.h"
+#include "registry/rrender.h"
 #include "token.h"
 
 /*
  * What a listing copies of each instance under the table's lock: a
- * reference to its render_frag and the few numbers a renewal changes.
+ * reference to its rrender_frag and the few numbers a renewal changes.
  * Everything else is rendered from the copy after the lock is released
  * (rlist, rprom, reureka).
  */
 struct rcollect_entry {
-	struct render_frag *frag; /* a reference */
-	struct render_times tm;
+	struct rrender_frag *frag; /* a reference */
+	struct rrender_times tm;
 	int64_t seq;
 	int ttl;
 };
@@ -29,7 +29,7 @@ struct rcollect {
 };
 
 /* A subscriber_instance_fn that appends to the struct rcollect ctx (the
- * instance's data is its render_frag). */
+ * instance's data is its rrender_frag). */
 void rcollect_instance(void *ctx, const struct subscriber_instance *in, void *frag);
 /* Releases the references and the array. */
 void rcollect_clear(struct rcollect *c);

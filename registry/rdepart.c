@@ -13,7 +13,7 @@ void rdepart_init(struct rdepart *d, size_t max, int64_t window_ms)
 
 static void drop_oldest(struct rdepart *d)
 {
-	render_frag_release(d->v[d->head].frag);
+	rrender_frag_release(d->v[d->head].frag);
 	d->head = (d->head + 1) % d->max;
 	d->count--;
 }
@@ -32,7 +32,7 @@ void rdepart_prune(struct rdepart *d, int64_t now)
 		drop_oldest(d);
 }
 
-void rdepart_put(struct rdepart *d, struct render_frag *frag, const struct render_times *tm,
+void rdepart_put(struct rdepart *d, struct rrender_frag *frag, const struct rrender_times *tm,
 		 int ttl, int64_t now)
 {
 	struct rdepart_entry *e;
@@ -51,7 +51,7 @@ void rdepart_put(struct rdepart *d, struct render_frag *frag, const struct rende
 		d->evicted++;
 	}
 	e = &d->v[(d->head + d->count) % d->max];
-	e->frag = render_frag_ref(frag);
+	e->frag = rrender_frag_ref(frag);
 	e->tm = *tm;
 	e->ttl = ttl;
 	e->left_at = now;

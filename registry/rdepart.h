@@ -5,19 +5,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry/render.h"
+#include "registry/rrender.h"
 
 /*
  * Recent departures (leave, expiry, connection lost), oldest first, for
  * Eureka's delta (/eureka/apps/delta), which lists what left within its
  * window as DELETED. Bounded twice: an entry older than the window goes,
  * and past max the oldest goes first (counted). Each entry holds a
- * reference to the instance's last render_frag, so it costs a pointer and
+ * reference to the instance's last rrender_frag, so it costs a pointer and
  * a few numbers. Not thread-safe: the change feed's lock covers it (rfeed).
  */
 struct rdepart_entry {
-	struct render_frag *frag; /* a reference */
-	struct render_times tm;
+	struct rrender_frag *frag; /* a reference */
+	struct rrender_times tm;
 	int ttl;
 	int64_t left_at; /* wall ms */
 	bool back;       /* the instance joined again since: not a departure now */
@@ -36,7 +36,7 @@ void rdepart_free(struct rdepart *d);
 
 /* Remembers one departure at wall time now (takes a new reference to
  * frag). Quietly keeps nothing when out of memory. */
-void rdepart_put(struct rdepart *d, struct render_frag *frag, const struct render_times *tm,
+void rdepart_put(struct rdepart *d, struct rrender_frag *frag, const struct rrender_times *tm,
 		 int ttl, int64_t now);
 /* Drops the entries whose window ended before wall time now. */
 void rdepart_prune(struct rdepart *d, int64_t now);

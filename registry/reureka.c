@@ -35,12 +35,12 @@ int reureka_renewal_s(int ttl)
 
 void reureka_home_page(const struct token *t, char out[REUREKA_URL_MAX])
 {
-	char host[RENDER_HOST_PORT_MAX];
+	char host[RRENDER_HOST_PORT_MAX];
 
 	out[0] = '\0';
 	if (t->port <= 0)
 		return;
-	render_host_port(t, host);
+	rrender_host_port(t, host);
 	snprintf(out, REUREKA_URL_MAX, "http://%s/", host);
 }
 
@@ -53,7 +53,7 @@ struct gather {
 	bool failed;
 };
 
-static void gather_add(struct gather *g, struct render_frag *frag, const struct render_times *tm,
+static void gather_add(struct gather *g, struct rrender_frag *frag, const struct rrender_times *tm,
 		       int ttl, int64_t left_at, enum reureka_action action)
 {
 	struct reureka_inst *v;
@@ -66,14 +66,14 @@ static void gather_add(struct gather *g, struct render_frag *frag, const struct 
 		return;
 	}
 	g->v = v;
-	v[g->n] = (struct reureka_inst){ render_frag_ref(frag), *tm, ttl, left_at, action };
+	v[g->n] = (struct reureka_inst){ rrender_frag_ref(frag), *tm, ttl, left_at, action };
 	g->n++;
 }
 
 static void gather_instance(void *ctx, const struct subscriber_instance *in, void *frag)
 {
 	struct gather *g = ctx;
-	struct render_times tm = render_times_of(in);
+	struct rrender_times tm = rrender_times_of(in);
 
 	g->by_state[in->state]++;
 	if (tm.changed < g->since)
@@ -82,7 +82,7 @@ static void gather_instance(void *ctx, const struct subscriber_instance *in, voi
 		   tm.changed > tm.first_seen ? REUREKA_MODIFIED : REUREKA_ADDED);
 }
 
-static void gather_departure(void *ctx, struct render_frag *frag, const struct render_times *tm,
+static void gather_departure(void *ctx, struct rrender_frag *frag, const struct rrender_times *tm,
 			     int ttl, int64_t left_at)
 {
 	gather_add(ctx, frag, tm, ttl, left_at, REUREKA_DELETED);
@@ -149,7 +149,7 @@ int reureka_render(struct subscriber *t, struct rfeed *feed, enum rroute_eureka 
 	rc = *body ? 0 : -1;
 out:
 	for (i = 0; i < g.n; i++)
-		render_frag_release(g.v[i].frag);
+		rrender_frag_release(g.v[i].frag);
 	free(g.v);
 	return rc;
 }

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry/render.h"
+#include "registry/rrender.h"
 #include "registry/rroute.h"
 #include "discovery/subscriber.h"
 #include "registry/rfeed.h"
@@ -37,8 +37,8 @@ enum reureka_action { REUREKA_ADDED, REUREKA_MODIFIED, REUREKA_DELETED };
 
 /* One instance as the renderers see it. */
 struct reureka_inst {
-	struct render_frag *frag; /* a reference; its tok is the instance */
-	struct render_times tm;
+	struct rrender_frag *frag; /* a reference; its tok is the instance */
+	struct rrender_times tm;
 	int ttl;
 	int64_t left_at; /* DELETED: when it left (wall ms); else 0 */
 	enum reureka_action action;
@@ -57,7 +57,7 @@ struct reureka_doc {
 const char *reureka_action_name(enum reureka_action a);
 
 /* The pieces both forms derive alike. */
-#define REUREKA_URL_MAX (RENDER_HOST_PORT_MAX + 16)
+#define REUREKA_URL_MAX (RRENDER_HOST_PORT_MAX + 16)
 /* The application name of a service: upper case. */
 void reureka_app_name(const char *service, char out[TOKEN_SERVICE_MAX + 1]);
 /* leaseInfo.renewalIntervalInSecs: a third of the ttl (publishers renew

@@ -68,9 +68,9 @@ void rfeed_set_notify(struct rfeed *f, rfeed_notify_fn fn, void *ctx)
  * memory); a join ends the departures of the same instance.
  */
 static void record(struct rfeed *f, const char *event, const struct subscriber_instance *in,
-		   struct render_frag *departed)
+		   struct rrender_frag *departed)
 {
-	struct render_times tm = render_times_of(in);
+	struct rrender_times tm = rrender_times_of(in);
 	struct token tok;
 	char *frame;
 	rfeed_notify_fn fn;
@@ -78,8 +78,8 @@ static void record(struct rfeed *f, const char *event, const struct subscriber_i
 
 	/* Rendered outside the lock; a frame that could not be rendered stays
 	 * NULL and is skipped on replay. */
-	render_token_of(in, &tok);
-	frame = render_event(in->index, event, &tok, &tm);
+	rrender_token_of(in, &tok);
+	frame = rrender_event(in->index, event, &tok, &tm);
 	pthread_mutex_lock(&f->mu);
 	if (departed)
 		rdepart_put(&f->departs, departed, &tm, in->ttl, f->wall_ms());
@@ -116,25 +116,25 @@ static void *on_attach(struct subscriber *sub, const struct subscriber_instance 
 	struct token tok;
 
 	(void)sub;
-	render_token_of(in, &tok);
-	return render_frag_new(&tok);
+	rrender_token_of(in, &tok);
+	return rrender_frag_new(&tok);
 }
 
 static void on_leave(struct subscriber *sub, const struct subscriber_instance *in,
 		     enum subscriber_leave_reason reason)
 {
 	/* What Eureka's delta lists as DELETED: the instance as it left. */
-	struct render_frag *frag = on_attach(sub, in);
+	struct rrender_frag *frag = on_attach(sub, in);
 
 	record(subscriber_data(sub), reason == SUBSCRIBER_LEFT_EXPIRED ? "expire" : "leave", in,
 	       frag);
-	render_frag_release(frag);
+	rrender_frag_release(frag);
 }
 
 static void on_detach(struct subscriber *sub, void *data)
 {
 	(void)sub;
-	render_frag_release(data);
+	rrender_frag_release(data);
 }
 
 void rfeed_callbacks(struct subscriber_callbacks *out)

@@ -16,7 +16,7 @@
 
 #include "hguard.h"
 #include "hreq.h"
-#include "registry/metrics.h"
+#include "registry/rmetrics.h"
 #include "registry/rlist.h"
 #include "registry/rquery.h"
 #include "registry/rroute.h"

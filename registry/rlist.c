@@ -31,7 +31,7 @@ void rlist_release(void *p)
 	if (!b || atomic_fetch_sub(&b->refs, 1) != 1)
 		return;
 	for (i = 0; i < b->nfrags; i++)
-		render_frag_release(b->frags[i]);
+		rrender_frag_release(b->frags[i]);
 	free(b->frags);
 	free(b->parts);
 	cJSON_free(b->glue);
@@ -92,7 +92,7 @@ static struct rlist_body *service_body(struct rcollect *c, const struct subscrib
 
 	if (!b)
 		return NULL;
-	b->glue = cJSON_malloc(PREFIX_MAX + c->n * (RENDER_TAIL_MAX + 3) + 3);
+	b->glue = cJSON_malloc(PREFIX_MAX + c->n * (RRENDER_TAIL_MAX + 3) + 3);
 	if (!b->glue || take_frags(b, c) < 0) {
 		rlist_release(b);
 		return NULL;
@@ -112,7 +112,7 @@ static struct rlist_body *service_body(struct rcollect *c, const struct subscrib
 		size_t end_len = strlen(end);
 
 		body_add(b, b->frags[i]->head, b->frags[i]->head_len);
-		n = render_tail(g, c->v[i].ttl, c->v[i].seq, &c->v[i].tm);
+		n = rrender_tail(g, c->v[i].ttl, c->v[i].seq, &c->v[i].tm);
 		memcpy(g + n, end, end_len);
 		body_add(b, g, n + end_len);
 		g += n + end_len;
@@ -173,7 +173,7 @@ struct rlist_body *rlist_snapshot(struct subscriber *t)
 	b = body_new(&view, 3 * c.n + 2);
 	if (!b)
 		goto out;
-	b->glue = cJSON_malloc(2 * PREFIX_MAX + c.n * (RENDER_TAIL_MAX + TOKEN_SERVICE_MAX + 20));
+	b->glue = cJSON_malloc(2 * PREFIX_MAX + c.n * (RRENDER_TAIL_MAX + TOKEN_SERVICE_MAX + 20));
 	if (!b->glue || take_frags(b, &c) < 0) {
 		rlist_release(b);
 		b = NULL;
@@ -193,7 +193,7 @@ struct rlist_body *rlist_snapshot(struct subscriber *t)
 		body_add(b, g, n);
 		g += n;
 		body_add(b, b->frags[i]->head + 1, b->frags[i]->head_len - 1);
-		n = render_tail(g, c.v[i].ttl, c.v[i].seq, &c.v[i].tm);
+		n = rrender_tail(g, c.v[i].ttl, c.v[i].seq, &c.v[i].tm);
 		g[n++] = '}';
 		body_add(b, g, n);
 		g += n;

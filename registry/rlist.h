@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "discovery/subscriber.h"
-#include "registry/render.h"
+#include "registry/rrender.h"
 #include "token.h"
 
 /*
@@ -16,7 +16,7 @@
  * /turbine/{name}) and a cache of them.
  *
  * A listing never renders under the table's lock: an instance listing
- * copies, under the lock, a reference to each instance's render_frag (kept
+ * copies, under the lock, a reference to each instance's rrender_frag (kept
  * up to date by the table) and the few numbers a renewal changes; the text
  * between them is formatted after the lock is released, and the listing is
  * sent piece by piece (rlist_reader) without ever being one big buffer.
@@ -47,7 +47,7 @@ struct rlist_body {
 	size_t nparts;
 	struct rlist_part *parts; /* the text, in order */
 	size_t nfrags;
-	struct render_frag **frags; /* held: parts point into them */
+	struct rrender_frag **frags; /* held: parts point into them */
 	char *glue; /* held: the other parts point into it */
 };
 

@@ -51,7 +51,7 @@ static int add_labels(cJSON *labels, const struct token *t)
 /* One {"targets":[…],"labels":{…}} group into list. */
 static int add_group(cJSON *list, const struct token *t)
 {
-	char target[RENDER_HOST_PORT_MAX];
+	char target[RRENDER_HOST_PORT_MAX];
 	cJSON *group = cJSON_CreateObject();
 	cJSON *targets, *labels;
 
@@ -59,7 +59,7 @@ static int add_group(cJSON *list, const struct token *t)
 		cJSON_Delete(group);
 		return -1;
 	}
-	render_host_port(t, target);
+	rrender_host_port(t, target);
 	targets = cJSON_AddArrayToObject(group, "targets");
 	if (!targets || !cJSON_AddItemToArray(targets, cJSON_CreateString(target)))
 		return -1;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "registry/render.h"
+#include "registry/rrender.h"
 #include "registry/rhttp.h"
 
 void rreply_count(struct rhttp *h, enum rroute r, int status)
@@ -60,7 +60,7 @@ enum MHD_Result rreply_buffer(struct MHD_Connection *c, struct request *req, int
 enum MHD_Result rreply_error(struct MHD_Connection *c, struct request *req, int status,
 			     const char *message)
 {
-	char *body = render_error(status, message);
+	char *body = rrender_error(status, message);
 	enum MHD_Result rc;
 
 	if (!body)

@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "peercap.h"
-#include "registry/metrics.h"
+#include "registry/rmetrics.h"
 #include "discovery/subscriber.h"
 #include "registry/rwatch.h"
 

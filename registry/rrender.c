@@ -1,5 +1,5 @@
 /* JSON shapes of the registry's answers, shared by the table and HTTP. */
-#include "registry/render.h"
+#include "registry/rrender.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -64,7 +64,7 @@ out:
 	return text;
 }
 
-void render_token_of(const struct subscriber_instance *in, struct token *out)
+void rrender_token_of(const struct subscriber_instance *in, struct token *out)
 {
 	size_t i;
 
@@ -92,46 +92,46 @@ void render_token_of(const struct subscriber_instance *in, struct token *out)
 	}
 }
 
-struct render_times render_times_of(const struct subscriber_instance *in)
+struct rrender_times rrender_times_of(const struct subscriber_instance *in)
 {
-	return (struct render_times){ in->first_seen, in->last_seen, in->expires_at, in->changed };
+	return (struct rrender_times){ in->first_seen, in->last_seen, in->expires_at, in->changed };
 }
 
-size_t render_tail(char buf[RENDER_TAIL_MAX], int ttl, int64_t seq,
-		   const struct render_times *tm)
+size_t rrender_tail(char buf[RRENDER_TAIL_MAX], int ttl, int64_t seq,
+		   const struct rrender_times *tm)
 {
 	char seq_text[24] = "null";
 	int n;
 
 	if (seq >= 0)
 		snprintf(seq_text, sizeof(seq_text), "%" PRId64, seq);
-	n = snprintf(buf, RENDER_TAIL_MAX,
+	n = snprintf(buf, RRENDER_TAIL_MAX,
 		     ",\"firstSeen\":%" PRId64 ",\"lastSeen\":%" PRId64
 		     ",\"expiresAt\":%" PRId64 ",\"ttl\":%d,\"seq\":%s",
 		     tm->first_seen, tm->last_seen, tm->expires_at, ttl, seq_text);
 	return n < 0 ? 0 : (size_t)n;
 }
 
-void render_host_port(const struct token *t, char out[RENDER_HOST_PORT_MAX])
+void rrender_host_port(const struct token *t, char out[RRENDER_HOST_PORT_MAX])
 {
 	/* An IPv6 literal gets brackets so that host:port stays parseable. */
 	if (t->port > 0)
-		snprintf(out, RENDER_HOST_PORT_MAX, "%s%s%s:%d", strchr(t->address, ':') ? "[" : "",
+		snprintf(out, RRENDER_HOST_PORT_MAX, "%s%s%s:%d", strchr(t->address, ':') ? "[" : "",
 			 t->address, strchr(t->address, ':') ? "]" : "", t->port);
 	else
-		snprintf(out, RENDER_HOST_PORT_MAX, "%s", t->address);
+		snprintf(out, RRENDER_HOST_PORT_MAX, "%s", t->address);
 }
 
 /* Turbine's instance model of t, printed; cJSON_free() it. */
 static char *turbine_text(const struct token *t)
 {
 	cJSON *obj = cJSON_CreateObject();
-	char host[RENDER_HOST_PORT_MAX];
+	char host[RRENDER_HOST_PORT_MAX];
 	char *text = NULL;
 
 	if (!obj)
 		return NULL;
-	render_host_port(t, host);
+	rrender_host_port(t, host);
 	if (cJSON_AddStringToObject(obj, "hostname", host) &&
 	    cJSON_AddStringToObject(obj, "cluster", t->service) &&
 	    cJSON_AddBoolToObject(obj, "isUp", t->state == TOKEN_UP))
@@ -140,12 +140,12 @@ static char *turbine_text(const struct token *t)
 	return text;
 }
 
-struct render_frag *render_frag_new(const struct token *t)
+struct rrender_frag *rrender_frag_new(const struct token *t)
 {
 	size_t head_len = 0, turbine_len;
 	char *head = head_text(t, 0, &head_len);
 	char *turbine = head ? turbine_text(t) : NULL;
-	struct render_frag *f = NULL;
+	struct rrender_frag *f = NULL;
 
 	if (!turbine)
 		goto out;
@@ -171,13 +171,13 @@ out:
 	return f;
 }
 
-struct render_frag *render_frag_ref(struct render_frag *f)
+struct rrender_frag *rrender_frag_ref(struct rrender_frag *f)
 {
 	atomic_fetch_add(&f->refs, 1);
 	return f;
 }
 
-void render_frag_release(struct render_frag *f)
+void rrender_frag_release(struct rrender_frag *f)
 {
 	if (f && atomic_fetch_sub(&f->refs, 1) == 1) {
 		token_clear(&f->tok);
@@ -185,18 +185,18 @@ void render_frag_release(struct render_frag *f)
 	}
 }
 
-char *render_event(uint64_t id, const char *event, const struct token *t,
-		   const struct render_times *tm)
+char *rrender_event(uint64_t id, const char *event, const struct token *t,
+		   const struct rrender_times *tm)
 {
 	size_t len;
 	char *head = head_text(t, 1, &len);
 	cJSON *reason = t->reason ? cJSON_CreateString(t->reason) : NULL;
 	char *reason_text = reason ? cJSON_PrintUnformatted(reason) : NULL;
-	char tail[RENDER_TAIL_MAX], *frame = NULL;
+	char tail[RRENDER_TAIL_MAX], *frame = NULL;
 
 	if (!head || (t->reason && !reason_text))
 		goto out;
-	render_tail(tail, t->ttl, t->seq, tm);
+	rrender_tail(tail, t->ttl, t->seq, tm);
 	if (asprintf(&frame, "id: %" PRIu64 "\nevent: %s\ndata: %s%s%s%s}\n\n", id, event,
 		     head, tail, reason_text ? ",\"reason\":" : "",
 		     reason_text ? reason_text : "") < 0)
@@ -208,7 +208,7 @@ out:
 	return frame;
 }
 
-char *render_error(int status, const char *message)
+char *rrender_error(int status, const char *message)
 {
 	cJSON *obj = cJSON_CreateObject();
 	char *text = NULL;

@@ -1,5 +1,5 @@
-#ifndef DISCOVERY_REGISTRY_METRICS_H
-#define DISCOVERY_REGISTRY_METRICS_H
+#ifndef DISCOVERY_REGISTRY_RMETRICS_H
+#define DISCOVERY_REGISTRY_RMETRICS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/render.h"
+#include "registry/rrender.h"
 #include "token_decode.h"
 
 static struct token decode(const char *body)
@@ -20,22 +20,22 @@ static struct token decode(const char *body)
 }
 
 /* The instance object of a listing: head, tail and the closing brace. */
-static void instance_text(const struct token *t, const struct render_times *tm, char *out,
+static void instance_text(const struct token *t, const struct rrender_times *tm, char *out,
 			  size_t len)
 {
-	struct render_frag *f = render_frag_new(t);
-	char tail[RENDER_TAIL_MAX];
+	struct rrender_frag *f = rrender_frag_new(t);
+	char tail[RRENDER_TAIL_MAX];
 
 	assert_non_null(f);
-	render_tail(tail, t->ttl, t->seq, tm);
+	rrender_tail(tail, t->ttl, t->seq, tm);
 	snprintf(out, len, "%.*s%s}", (int)f->head_len, f->head, tail);
-	render_frag_release(f);
+	rrender_frag_release(f);
 }
 
-static void render_frag_should_give_every_key_with_nulls_for_absent_values(void **state)
+static void rrender_frag_should_give_every_key_with_nulls_for_absent_values(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\"}");
-	struct render_times tm = { 1, 2, 3, 1 };
+	struct rrender_times tm = { 1, 2, 3, 1 };
 	char text[1024];
 	(void)state;
 
@@ -48,29 +48,29 @@ static void render_frag_should_give_every_key_with_nulls_for_absent_values(void 
 	token_clear(&t);
 }
 
-static void render_tail_should_fit_the_longest_numbers(void **state)
+static void rrender_tail_should_fit_the_longest_numbers(void **state)
 {
-	struct render_times tm = { INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN };
-	char tail[RENDER_TAIL_MAX];
+	struct rrender_times tm = { INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN };
+	char tail[RRENDER_TAIL_MAX];
 	size_t n;
 	(void)state;
 
-	n = render_tail(tail, INT32_MIN, INT64_MAX, &tm);
+	n = rrender_tail(tail, INT32_MIN, INT64_MAX, &tm);
 	assert_int_equal(n, strlen(tail));
 	assert_string_equal(tail + strlen(tail) - 26, ",\"seq\":9223372036854775807");
 }
 
-static void render_event_should_add_service_and_reason(void **state)
+static void rrender_event_should_add_service_and_reason(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":6767,"
 				"\"seq\":41,\"metadata\":{\"v\":\"1\"}}");
-	struct render_times tm = { 1795705688688, 1795705688688, 1795705694688, 1795705688688 };
+	struct rrender_times tm = { 1795705688688, 1795705688688, 1795705694688, 1795705688688 };
 	char *frame, *data;
 	cJSON *obj;
 	(void)state;
 
 	t.reason = strdup("expired \"now\"");
-	frame = render_event(3, "expire", &t, &tm);
+	frame = rrender_event(3, "expire", &t, &tm);
 	assert_non_null(frame);
 	data = strstr(frame, "data: ");
 	assert_non_null(data);
@@ -88,11 +88,11 @@ static void render_event_should_add_service_and_reason(void **state)
 	token_clear(&t);
 }
 
-static void render_event_should_frame_one_sse_event(void **state)
+static void rrender_event_should_frame_one_sse_event(void **state)
 {
 	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\"}");
-	struct render_times tm = { 1, 2, 3, 1 };
-	char *frame = render_event(7, "join", &t, &tm);
+	struct rrender_times tm = { 1, 2, 3, 1 };
+	char *frame = rrender_event(7, "join", &t, &tm);
 	(void)state;
 
 	assert_non_null(frame);
@@ -104,23 +104,23 @@ static void render_event_should_frame_one_sse_event(void **state)
 	token_clear(&t);
 }
 
-static void render_frag_should_bracket_ipv6_hosts_for_turbine(void **state)
+static void rrender_frag_should_bracket_ipv6_hosts_for_turbine(void **state)
 {
 	struct token t = decode("{\"state\":\"STARTING\",\"address\":\"fd00::5\",\"port\":6767}");
-	struct render_frag *f = render_frag_new(&t);
+	struct rrender_frag *f = rrender_frag_new(&t);
 	(void)state;
 
 	assert_non_null(f);
 	assert_string_equal(f->turbine, "{\"hostname\":\"[fd00::5]:6767\",\"cluster\":\"acct\","
 					"\"isUp\":false}");
 	assert_int_equal(f->turbine_len, strlen(f->turbine));
-	render_frag_release(f);
+	rrender_frag_release(f);
 	token_clear(&t);
 }
 
-static void render_error_should_give_message_and_status(void **state)
+static void rrender_error_should_give_message_and_status(void **state)
 {
-	char *text = render_error(404, "no such route");
+	char *text = rrender_error(404, "no such route");
 	(void)state;
 
 	assert_string_equal(text, "{\"error\":\"no such route\",\"status\":404}");
@@ -130,12 +130,12 @@ static void render_error_should_give_message_and_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(render_frag_should_give_every_key_with_nulls_for_absent_values),
-		cmocka_unit_test(render_tail_should_fit_the_longest_numbers),
-		cmocka_unit_test(render_event_should_add_service_and_reason),
-		cmocka_unit_test(render_event_should_frame_one_sse_event),
-		cmocka_unit_test(render_frag_should_bracket_ipv6_hosts_for_turbine),
-		cmocka_unit_test(render_error_should_give_message_and_status),
+		cmocka_unit_test(rrender_frag_should_give_every_key_with_nulls_for_absent_values),
+		cmocka_unit_test(rrender_tail_should_fit_the_longest_numbers),
+		cmocka_unit_test(rrender_event_should_add_service_and_reason),
+		cmocka_unit_test(rrender_event_should_frame_one_sse_event),
+		cmocka_unit_test(rrender_frag_should_bracket_ipv6_hosts_for_turbine),
+		cmocka_unit_test(rrender_error_should_give_message_and_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

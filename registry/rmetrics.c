@@ -1,5 +1,5 @@
 /* Prometheus text format of the registry's counters. */
-#include "registry/metrics.h"
+#include "registry/rmetrics.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-#ifndef DISCOVERY_REGISTRY_RENDER_H
-#define DISCOVERY_REGISTRY_RENDER_H
+#ifndef DISCOVERY_REGISTRY_RRENDER_H
+#define DISCOVERY_REGISTRY_RRENDER_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include "token.h"
 
 /* The registry's view of one instance: its last token and when. */
-struct render_times {
+struct rrender_times {
 	int64_t first_seen; /* ms since the epoch */
 	int64_t last_seen;
 	int64_t expires_at;
@@ -25,14 +25,14 @@ struct render_times {
  * renders there. head is the instance object of /services/{name} up to and
  * including "metadata", without the closing brace: every key of the
  * contract is present, absent optional values are null, metadata is always
- * an object; render_tail() completes it. turbine is Turbine's instance
+ * an object; rrender_tail() completes it. turbine is Turbine's instance
  * model, {"hostname":"addr:port","cluster":…,"isUp":…}. tok is the token
  * the fragment was rendered from (a deep copy, as immutable as the rest),
  * for the answers rendered after the walk (Prometheus, Eureka), and the
  * only copy of its strings: the table's instance borrows them. Its seq and
  * ttl are those of the change; the walk gives the current ones.
  */
-struct render_frag {
+struct rrender_frag {
 	atomic_uint refs;
 	struct token tok;
 	size_t head_len, turbine_len;
@@ -41,42 +41,42 @@ struct render_frag {
 };
 
 /* "address:port" ("[v6]:port"), or the address alone without a port;
- * out holds RENDER_HOST_PORT_MAX bytes. */
-#define RENDER_HOST_PORT_MAX (ADDR_TEXT_MAX + 16)
-void render_host_port(const struct token *t, char out[RENDER_HOST_PORT_MAX]);
+ * out holds RRENDER_HOST_PORT_MAX bytes. */
+#define RRENDER_HOST_PORT_MAX (ADDR_TEXT_MAX + 16)
+void rrender_host_port(const struct token *t, char out[RRENDER_HOST_PORT_MAX]);
 
 /* The subscriber's description of an instance as the token the renderers
  * take (its strings borrowed from in), and its times. */
-void render_token_of(const struct subscriber_instance *in, struct token *out);
-struct render_times render_times_of(const struct subscriber_instance *in);
+void rrender_token_of(const struct subscriber_instance *in, struct token *out);
+struct rrender_times rrender_times_of(const struct subscriber_instance *in);
 
 /* One reference; NULL on no memory. */
-struct render_frag *render_frag_new(const struct token *t) __attribute__((warn_unused_result));
-struct render_frag *render_frag_ref(struct render_frag *f);
-void render_frag_release(struct render_frag *f);
+struct rrender_frag *rrender_frag_new(const struct token *t) __attribute__((warn_unused_result));
+struct rrender_frag *rrender_frag_ref(struct rrender_frag *f);
+void rrender_frag_release(struct rrender_frag *f);
 
-/* The longest render_tail() text, with its NUL. */
-#define RENDER_TAIL_MAX 160
+/* The longest rrender_tail() text, with its NUL. */
+#define RRENDER_TAIL_MAX 160
 
 /*
  * The keys a renewal changes, which complete a head:
  * ,"firstSeen":…,"lastSeen":…,"expiresAt":…,"ttl":…,"seq":… (seq null when
  * negative), no closing brace. Returns the length written into buf, which
- * holds RENDER_TAIL_MAX bytes.
+ * holds RRENDER_TAIL_MAX bytes.
  */
-size_t render_tail(char buf[RENDER_TAIL_MAX], int ttl, int64_t seq,
-		   const struct render_times *tm);
+size_t rrender_tail(char buf[RRENDER_TAIL_MAX], int ttl, int64_t seq,
+		   const struct rrender_times *tm);
 
 /*
  * One change event as an SSE frame, "id: …\nevent: …\ndata: {…}\n\n", the
  * data being the instance object with "service" first (and "reason" last
  * when t has one). malloc()ed; NULL on no memory.
  */
-char *render_event(uint64_t id, const char *event, const struct token *t,
-		   const struct render_times *tm) __attribute__((warn_unused_result));
+char *rrender_event(uint64_t id, const char *event, const struct token *t,
+		   const struct rrender_times *tm) __attribute__((warn_unused_result));
 
 /* {"error":message,"status":status} printed; cJSON_free() it. NULL on no memory. */
-char *render_error(int status, const char *message)
+char *rrender_error(int status, const char *message)
 	__attribute__((warn_unused_result));
 
 #endif
