@@ -373,7 +373,6 @@ static int apply_locked(struct sub_store *t, const struct token *tok, int64_t no
 	return SUB_STORE_JOINED;
 full:
 	token_clear(&copy);
-	t->refused++;
 	t->refused_by[cap]++;
 	return SUB_STORE_FULL;
 no_memory:

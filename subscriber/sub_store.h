@@ -80,18 +80,6 @@ enum sub_store_outcome {
 #define SUB_STORE_OUTCOME_COUNT SUBSCRIBER_OUTCOME_COUNT
 _Static_assert(SUB_STORE_REPLAYED + 1 == SUB_STORE_OUTCOME_COUNT, "an outcome without a name");
 
-struct sub_store_stats {
-	uint64_t index;
-	size_t instances;
-	size_t services; /* with at least one instance */
-	uint64_t joins, updates, leaves, expiries, refused;
-	uint64_t conflicts; /* tokens of a second live process with the same instanceId */
-	size_t tombstones;
-	uint64_t tombstones_evicted; /* dropped early: the set was full */
-	uint64_t refused_by[SUB_STORE_CAP_COUNT]; /* refused, by cap */
-	uint64_t ttl_clamped; /* applied tokens whose ttl was above max_ttl_s */
-	bool stale;
-};
 
 /* Fills out's token fields from tok (borrowed); the times and index are
  * the caller's. */
@@ -147,7 +135,8 @@ int64_t sub_store_next_expiry(struct sub_store *t);
  */
 void sub_store_set_stale(struct sub_store *t, bool stale, int64_t now_ms);
 
-void sub_store_stats(struct sub_store *t, struct sub_store_stats *out);
+/* Fills the table's figures of out (index … stale), leaving the others. */
+void sub_store_stats(struct sub_store *t, struct subscriber_stats *out);
 
 /* The index and staleness of the table (service NULL) or of one service
  * (first_index when unknown), under one lock. */

@@ -58,7 +58,7 @@ struct sub_store {
 	size_t instances;
 	struct sub_heap heap;
 	uint64_t index;
-	uint64_t joins, updates, leaves, expiries, refused;
+	uint64_t joins, updates, leaves, expiries;
 	uint64_t refused_by[SUB_STORE_CAP_COUNT], ttl_clamped, conflicts;
 	bool stale;
 	struct sub_change *changes; /* queued for sub_store_drain */

@@ -14,18 +14,17 @@ static void count_active(const void *nodep, VISIT which, void *closure)
 		(*(size_t *)closure)++;
 }
 
-void sub_store_stats(struct sub_store *t, struct sub_store_stats *out)
+void sub_store_stats(struct sub_store *t, struct subscriber_stats *out)
 {
 	pthread_mutex_lock(&t->mu);
-	memset(out, 0, sizeof(*out));
 	out->index = t->index;
 	out->instances = t->instances;
+	out->services = 0;
 	twalk_r(t->services, count_active, &out->services);
 	out->joins = t->joins;
 	out->updates = t->updates;
 	out->leaves = t->leaves;
 	out->expiries = t->expiries;
-	out->refused = t->refused;
 	out->conflicts = t->conflicts;
 	out->tombstones = t->tombs.count;
 	out->tombstones_evicted = t->tombs.evicted;

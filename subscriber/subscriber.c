@@ -351,24 +351,9 @@ void subscriber_foreach_service(struct subscriber *sub, subscriber_service_fn fn
 
 void subscriber_stats(struct subscriber *sub, struct subscriber_stats *out)
 {
-	struct sub_store_stats ts;
-
 	pthread_mutex_lock(&sub->mu);
 	*out = sub->stats;
 	pthread_mutex_unlock(&sub->mu);
 	out->feed_lag_ms = sub_token_lag_ms(sub);
-	sub_store_stats(sub->store, &ts);
-	out->index = ts.index;
-	out->instances = ts.instances;
-	out->services = ts.services;
-	out->joins = ts.joins;
-	out->updates = ts.updates;
-	out->leaves = ts.leaves;
-	out->expiries = ts.expiries;
-	memcpy(out->refused_by, ts.refused_by, sizeof(out->refused_by));
-	out->ttl_clamped = ts.ttl_clamped;
-	out->conflicts = ts.conflicts;
-	out->tombstones = ts.tombstones;
-	out->tombstones_evicted = ts.tombstones_evicted;
-	out->stale = ts.stale;
+	sub_store_stats(sub->store, out);
 }
