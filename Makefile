@@ -234,7 +234,7 @@ LIB_SOMAJOR := 1
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-LIB_COMMON  := $(addprefix common/,addr.c amqp_session.c amqp_session_io.c backoff.c \
+LIB_COMMON  := $(addprefix common/,addr.c amqp_session.c amqp_session_io.c amqp_session_nodes.c backoff.c \
 		 json_number.c log.c rng.c timing.c token.c token_decode.c token_sign.c utf8.c)
 LIB_PKGS    := librabbitmq libcjson libssl libcrypto
 LIB_NAMES   := publisher subscriber
