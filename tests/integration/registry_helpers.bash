@@ -35,11 +35,13 @@ registry_connected() {
 # Stops the registry with SIGTERM and checks the clean exit.
 stop_registry() { stop_clean "$REG_PID" registry; }
 
-# publish ROUTING_KEY BODY [amqp-publish options...]
+# publish ROUTING_KEY BODY [amqp-publish options...], on $EXCHANGE: a test
+# that counts every token it sends sets its own (tests share one broker).
+EXCHANGE=${EXCHANGE:-discovery}
 publish() {
 	local key=$1 body=$2
 	shift 2
-	amqp-publish -u "$AMQP_URL" -e discovery -r "$key" -C application/json \
+	amqp-publish -u "$AMQP_URL" -e "$EXCHANGE" -r "$key" -C application/json \
 		-b "$body" "$@"
 }
 

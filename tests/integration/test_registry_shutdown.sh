@@ -45,7 +45,9 @@ for ((r = 1; r <= rounds; r++)); do
 	# Frozen first, so that it starts no other publisher once its
 	# current one is gone.
 	kill -STOP "$churn" 2>/dev/null || true
-	pkill -P "$churn" amqp-publish 2>/dev/null || true
+	# Every child, not only those named amqp-publish: one forked but not yet
+	# exec'd would live on and flood the tests that follow.
+	pkill -KILL -P "$churn" 2>/dev/null || true
 	kill -KILL "$churn" 2>/dev/null || true
 	wait "$churn" 2>/dev/null || true
 done

@@ -9,7 +9,10 @@ source "$(dirname "$0")/registry_helpers.bash"
 S=sig$$
 old_key=0ld-s3cret-$$
 new_key=n3w-s3cret-$$
-start_registry --discovery-secret "$new_key,$old_key"
+# An exchange of its own: the rejections are counted exactly, and another
+# test's tokens on the shared broker would be rejected here too.
+EXCHANGE=signed$$
+start_registry --discovery-secret "$new_key,$old_key" --discovery-exchange "$EXCHANGE"
 
 sign() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" -r | cut -d' ' -f1; }
 # token N STATE SEQ TS [TTL]: instance i-N of $S, every field a signature binds.
