@@ -32,7 +32,8 @@ SRCDIR_quotes-standin := tests/quotes
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_LIB := $(BUILD)/libcommon.a
 # The subscriber library (subscriber/, public header under
-# subscriber/include/discovery/): the registry is built on it.
+# subscriber/include/discovery/): the registry is built on it, and the
+# accountservice follows the quotes-service with it (QUOTES_DISCOVERY).
 SUB_SRC := $(wildcard subscriber/*.c)
 SUB_LIB := $(BUILD)/libsubscriber.a
 
@@ -49,7 +50,7 @@ BINS         := $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
 # nothing more (the registry takes no libcurl nor LMDB, the publisher no
 # subscriber nor libmicrohttpd). Tests link everything.
 USES_registry       := $(SUB_LIB) $(COMMON_LIB)
-USES_accountservice := $(call lib_of,publisher) $(COMMON_LIB)
+USES_accountservice := $(call lib_of,publisher) $(SUB_LIB) $(COMMON_LIB)
 USES_publisher      := $(COMMON_LIB)
 USES_quotes-standin := $(COMMON_LIB)
 PKGS_registry       := librabbitmq libmicrohttpd libcjson libssl libcrypto

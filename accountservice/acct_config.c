@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "token.h"
 
 #define ACCT_SUMMARY "The account microservice: accounts, a quote, self-announcing."
 
@@ -22,6 +23,7 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		.advertise_addr = "",
 		.advertise_cidr = "",
 		.quotes_url = "http://quotes-service:8080/api/quote?strength=4",
+		.quotes_discovery = "",
 		.quotes_timeout_ms = 1000,
 		.quotes_close_wait_ms = 500,
 		.db_path = "./accounts.db",
@@ -54,6 +56,11 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		 "advertise the first local IPv4 address inside this CIDR"},
 		{"quotes-url", "QUOTES_URL", CONFIG_URL, &c->quotes_url, 0, 0,
 		 "URL of the quotes-service"},
+		{"quotes-discovery", "QUOTES_DISCOVERY", CONFIG_STRING, &c->quotes_discovery, 0,
+		 0,
+		 "client-side balancing: send each quote call to the next UP instance of this "
+		 "service, as its discovery tokens say, in place of QUOTES_URL's host and port "
+		 "(empty: every call to QUOTES_URL, e.g. a VIP)"},
 		{"quotes-timeout-ms", "QUOTES_TIMEOUT_MS", CONFIG_INT, &c->quotes_timeout_ms, 1,
 		 600000, "total timeout of one quote call in milliseconds"},
 		{"quotes-close-wait-ms", "QUOTES_CLOSE_WAIT_MS", CONFIG_INT,
@@ -85,6 +92,11 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		return rc;
 	if (c->db_path[0] == '\0' || c->quotes_url[0] == '\0') {
 		snprintf(err, errlen, "DB_PATH and QUOTES_URL must not be empty");
+		return -1;
+	}
+	if (c->quotes_discovery[0] != '\0' && !token_service_is_valid(c->quotes_discovery)) {
+		snprintf(err, errlen, "bad QUOTES_DISCOVERY service name '%s'",
+			 c->quotes_discovery);
 		return -1;
 	}
 	/* Caught here, a typo is one clear error at start rather than every

@@ -18,6 +18,7 @@ struct acct_config {
 	const char *advertise_addr;
 	const char *advertise_cidr;
 	const char *quotes_url;
+	const char *quotes_discovery; /* "": every call to quotes_url */
 	long quotes_timeout_ms;
 	long quotes_close_wait_ms;
 	const char *db_path;

@@ -210,7 +210,8 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 		return -1;
 	}
 	l->routes.quotes = acct_quotes_new(l->epoll_fd, h->o.quotes_url, h->o.quotes_timeout_ms,
-					   h->o.quotes_close_wait_ms, h->o.metrics);
+					   h->o.quotes_close_wait_ms, h->o.quotes_balance,
+					   h->o.metrics);
 	if (l->routes.quotes == NULL) {
 		snprintf(err, errlen, "cannot set up quote calls to %s", h->o.quotes_url);
 		return -1;

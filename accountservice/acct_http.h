@@ -27,6 +27,7 @@ struct acct_http_options {
 	const char *quotes_url;
 	long quotes_timeout_ms;
 	long quotes_close_wait_ms; /* see acct_quotes_new() */
+	struct acct_balance *quotes_balance; /* NULL: every call to quotes_url */
 	struct acct_metrics *metrics;
 	/* true: /testability/healthy/... answers 404, for production. */
 	bool testability_off;

@@ -28,6 +28,12 @@ static const char *const outcome_names[ACCT_QUOTE_OUTCOME_COUNT] = {
 	"fallback",
 };
 
+static const char *const choice_names[ACCT_QUOTE_CHOICE_COUNT] = {
+	"next",
+	"retry",
+	"none",
+};
+
 static const char *const closer_names[ACCT_QUOTE_CLOSER_COUNT] = {
 	"server",
 	"service",
@@ -47,6 +53,9 @@ void acct_metrics_init(struct acct_metrics *m)
 		atomic_init(&m->quotes[o], 0);
 	for (int c = 0; c < ACCT_QUOTE_CLOSER_COUNT; c++)
 		atomic_init(&m->quote_closes[c], 0);
+	for (int c = 0; c < ACCT_QUOTE_CHOICE_COUNT; c++)
+		atomic_init(&m->quote_choices[c], 0);
+	atomic_init(&m->quote_instances, 0);
 	for (int r = 0; r < ACCT_REFUSAL_COUNT; r++)
 		atomic_init(&m->refused[r], 0);
 	for (int b = 0; b < ACCT_METRICS_BUCKETS; b++)
@@ -86,6 +95,16 @@ void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome)
 void acct_metrics_quote_closed(struct acct_metrics *m, enum acct_quote_closer first)
 {
 	atomic_fetch_add_explicit(&m->quote_closes[first], 1, memory_order_relaxed);
+}
+
+void acct_metrics_quote_chose(struct acct_metrics *m, enum acct_quote_choice choice)
+{
+	atomic_fetch_add_explicit(&m->quote_choices[choice], 1, memory_order_relaxed);
+}
+
+void acct_metrics_set_quote_instances(struct acct_metrics *m, uint64_t n)
+{
+	atomic_store_explicit(&m->quote_instances, n, memory_order_relaxed);
 }
 
 void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why)
@@ -146,6 +165,17 @@ static void render_quotes(struct acct_metrics *m, FILE *f)
 			"Quote connections by the side that closed first and keeps the "
 			"TIME_WAIT.",
 			"first", closer_names, m->quote_closes, ACCT_QUOTE_CLOSER_COUNT);
+	render_labelled(f, "accountservice_quote_discovery_calls_total",
+			"Quote calls under QUOTES_DISCOVERY: to the next instance, again to "
+			"another after a refused connection, or none (no instance known: the "
+			"fallback quote).",
+			"choice", choice_names, m->quote_choices, ACCT_QUOTE_CHOICE_COUNT);
+	fprintf(f,
+		"# HELP accountservice_quote_discovery_instances UP instances of the "
+		"QUOTES_DISCOVERY service known.\n"
+		"# TYPE accountservice_quote_discovery_instances gauge\n"
+		"accountservice_quote_discovery_instances %" PRIu64 "\n",
+		load(&m->quote_instances));
 }
 
 static void render_refusals(struct acct_metrics *m, FILE *f)

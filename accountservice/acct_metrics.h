@@ -31,6 +31,16 @@ enum acct_quote_outcome {
  * one, or this side's, when no FIN came within the wait. */
 enum acct_quote_closer { ACCT_CLOSED_BY_SERVER, ACCT_CLOSED_BY_SERVICE, ACCT_QUOTE_CLOSER_COUNT };
 
+/* Quote calls under QUOTES_DISCOVERY (acct_balance.h): sent to the next
+ * instance, sent again to another after a refused connection, or not sent
+ * at all because no instance was known (the fallback quote). */
+enum acct_quote_choice {
+	ACCT_CHOSE_NEXT,
+	ACCT_CHOSE_RETRY,
+	ACCT_CHOSE_NONE,
+	ACCT_QUOTE_CHOICE_COUNT
+};
+
 /* Why a connection or a request was refused by a limit. */
 enum acct_refusal {
 	ACCT_REFUSED_FULL,	      /* connection: max_connections are open */
@@ -49,6 +59,8 @@ struct acct_metrics {
 	atomic_uint_fast64_t requests[ACCT_ROUTE_COUNT][ACCT_METRICS_STATUSES];
 	atomic_uint_fast64_t quotes[ACCT_QUOTE_OUTCOME_COUNT];
 	atomic_uint_fast64_t quote_closes[ACCT_QUOTE_CLOSER_COUNT];
+	atomic_uint_fast64_t quote_choices[ACCT_QUOTE_CHOICE_COUNT];
+	atomic_uint_fast64_t quote_instances; /* UP instances known, a gauge */
 	atomic_uint_fast64_t refused[ACCT_REFUSAL_COUNT];
 	atomic_uint_fast64_t latency_buckets[ACCT_METRICS_BUCKETS];
 	atomic_uint_fast64_t latency_sum_us;
@@ -60,6 +72,8 @@ void acct_metrics_request(struct acct_metrics *m, enum acct_route route, unsigne
 			  int64_t latency_us);
 void acct_metrics_quote(struct acct_metrics *m, enum acct_quote_outcome outcome);
 void acct_metrics_quote_closed(struct acct_metrics *m, enum acct_quote_closer first);
+void acct_metrics_quote_chose(struct acct_metrics *m, enum acct_quote_choice choice);
+void acct_metrics_set_quote_instances(struct acct_metrics *m, uint64_t n);
 void acct_metrics_refused(struct acct_metrics *m, enum acct_refusal why);
 /* The connection caps count their own refusals (peercap.h): their totals. */
 void acct_metrics_set_refused(struct acct_metrics *m, enum acct_refusal why, uint64_t n);

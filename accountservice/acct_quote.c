@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "accountservice/acct_balance.h"
 #include "accountservice/acct_linger.h"
 #include "log.h"
 #include "timing.h"
@@ -38,6 +39,12 @@
  * body, which can be before the server's FIN is in; such a socket is not
  * closed then but waits in the loop's epoll set for that FIN
  * (acct_linger.h).
+ *
+ * With a balancer (QUOTES_DISCOVERY), every call is aimed anew: the URL
+ * gets the chosen instance's address and port, and a refused connection
+ * is tried once more on another instance with what is left of the
+ * timeout, so a crashed instance that the table still holds costs a
+ * retry, not a fallback.
  */
 struct quote_call {
 	CURL *easy;
@@ -46,6 +53,11 @@ struct quote_call {
 	acct_quote_done_fn *done;
 	void *arg;
 	struct quote_call *next_free;
+	/* With a balancer: where the call went, when it started, and whether
+	 * it is already the retry. */
+	char instance_id[ACCT_BALANCE_ID_MAX];
+	int64_t started_ms;
+	bool retried;
 };
 
 struct acct_quotes {
@@ -59,6 +71,9 @@ struct acct_quotes {
 	struct quote_call *pool;
 	size_t pool_len;
 	struct acct_linger *linger; /* finished calls' sockets */
+	struct acct_balance *balance; /* NULL: every call to url (the VIP) */
+	CURLU *base;		      /* url, parsed, when there is a balancer */
+	struct acct_metrics *metrics;
 };
 
 /* Appends to the body, growing it up to the cap; returning less than given
@@ -178,8 +193,67 @@ static int quote_on_timer_change(CURLM *multi, long timeout_ms, void *clientp)
 	return 0;
 }
 
+/* Aims the call at an instance: the quotes URL with its address and port
+ * (the path and query kept) and timeout_ms to finish in. 0 or -1. */
+static int quote_aim(struct acct_quotes *q, struct quote_call *call,
+		     const struct acct_balance_pick *pick, long timeout_ms)
+{
+	char host[ADDR_TEXT_MAX + 2], port[12];
+	CURLU *u = curl_url_dup(q->base);
+	CURLUcode uc = u != NULL ? CURLUE_OK : CURLUE_OUT_OF_MEMORY;
+	CURLcode rc = CURLE_URL_MALFORMAT;
+	char *url = NULL;
+
+	snprintf(host, sizeof(host), strchr(pick->address, ':') != NULL ? "[%s]" : "%s",
+		 pick->address);
+	if (uc == CURLUE_OK)
+		uc = curl_url_set(u, CURLUPART_HOST, host, 0);
+	if (uc == CURLUE_OK && pick->port > 0) {
+		snprintf(port, sizeof(port), "%d", pick->port);
+		uc = curl_url_set(u, CURLUPART_PORT, port, 0);
+	}
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_URL, &url, 0);
+	curl_url_cleanup(u);
+	if (uc == CURLUE_OK)
+		rc = curl_easy_setopt(call->easy, CURLOPT_URL, url);
+	curl_free(url);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	if (rc != CURLE_OK) {
+		log_warn("cannot aim a quote call at instance=%s", pick->instance_id);
+		return -1;
+	}
+	snprintf(call->instance_id, sizeof(call->instance_id), "%s", pick->instance_id);
+	return 0;
+}
+
+/* A refused connection is tried once more on another instance within the
+ * same timeout. true: the call runs again (its handle is back in). */
+static bool quote_retry(struct acct_quotes *q, struct quote_call *call, CURLcode rc)
+{
+	struct acct_balance_pick pick;
+	long left;
+
+	if (q->balance == NULL || call->retried || rc != CURLE_COULDNT_CONNECT)
+		return false;
+	left = q->timeout_ms - (long)(timing_mono_ms() - call->started_ms);
+	if (left <= 0 || acct_balance_pick(q->balance, call->instance_id, &pick) != 0)
+		return false;
+	log_debug("quote call refused by instance=%s, again to instance=%s", call->instance_id,
+		  pick.instance_id);
+	call->retried = true;
+	call->len = 0;
+	if (quote_aim(q, call, &pick, left) != 0 ||
+	    curl_multi_add_handle(q->multi, call->easy) != CURLM_OK)
+		return false;
+	acct_metrics_quote_chose(q->metrics, ACCT_CHOSE_RETRY);
+	return true;
+}
+
 struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms,
-				    long close_wait_ms, struct acct_metrics *metrics)
+				    long close_wait_ms, struct acct_balance *balance,
+				    struct acct_metrics *metrics)
 {
 	struct acct_quotes *q = calloc(1, sizeof(*q));
 	CURLMcode mrc = CURLM_OUT_OF_MEMORY;
@@ -190,6 +264,13 @@ struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_
 	q->url = url;
 	q->timeout_ms = timeout_ms;
 	q->deadline_ms = -1;
+	q->balance = balance;
+	q->metrics = metrics;
+	if (balance != NULL) {
+		q->base = curl_url();
+		if (q->base == NULL || curl_url_set(q->base, CURLUPART_URL, url, 0) != CURLUE_OK)
+			goto fail;
+	}
 	q->headers = curl_slist_append(NULL, "Connection: close");
 	q->linger = acct_linger_new(epoll_fd, close_wait_ms, metrics);
 	q->multi = q->headers != NULL && q->linger != NULL ? curl_multi_init() : NULL;
@@ -284,6 +365,8 @@ static void quote_collect(struct acct_quotes *q)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
 		o = quote_result(call, msg->data.result, &outcome);
 		curl_multi_remove_handle(q->multi, call->easy);
+		if (o == NULL && quote_retry(q, call, msg->data.result))
+			continue;
 		q->in_flight--;
 		call->done(call->arg, o != NULL ? o : acct_quote_fallback(), outcome);
 		quote_call_release(q, call);
@@ -293,6 +376,12 @@ static void quote_collect(struct acct_quotes *q)
 int acct_quotes_get(struct acct_quotes *q, acct_quote_done_fn *done, void *arg)
 {
 	struct quote_call *call = q->pool;
+	struct acct_balance_pick pick;
+
+	if (q->balance != NULL && acct_balance_pick(q->balance, NULL, &pick) != 0) {
+		acct_metrics_quote_chose(q->metrics, ACCT_CHOSE_NONE);
+		return ACCT_QUOTES_NO_INSTANCE;
+	}
 	if (call != NULL) {
 		q->pool = call->next_free;
 		q->pool_len--;
@@ -304,6 +393,15 @@ int acct_quotes_get(struct acct_quotes *q, acct_quote_done_fn *done, void *arg)
 	call->len = 0;
 	call->done = done;
 	call->arg = arg;
+	if (q->balance != NULL) {
+		call->started_ms = timing_mono_ms();
+		call->retried = false;
+		if (quote_aim(q, call, &pick, q->timeout_ms) != 0) {
+			quote_call_release(q, call);
+			return -1;
+		}
+		acct_metrics_quote_chose(q->metrics, ACCT_CHOSE_NEXT);
+	}
 	if (curl_multi_add_handle(q->multi, call->easy) != CURLM_OK) {
 		quote_call_release(q, call);
 		return -1;
@@ -364,6 +462,7 @@ void acct_quotes_free(struct acct_quotes *q)
 	if (q->multi != NULL)
 		curl_multi_cleanup(q->multi);
 	curl_slist_free_all(q->headers);
+	curl_url_cleanup(q->base);
 	/* After libcurl, which may hand it sockets as it cleans up. */
 	acct_linger_free(q->linger);
 	free(q);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "accountservice/acct_balance.h"
 #include "accountservice/acct_metrics.h"
 
 /*
@@ -38,15 +39,20 @@ typedef void acct_quote_done_fn(void *arg, cJSON *quote, enum acct_quote_outcome
  * url and metrics must outlive it. Each request says "Connection: close",
  * and a finished call's socket waits up to close_wait_ms (0: not at all)
  * for the server to close first, so that the server keeps the TIME_WAIT;
- * metrics counts which side closed first. NULL when out of memory or when
- * libcurl refuses the URL. */
+ * metrics counts which side closed first. With balance (NULL: every call to
+ * url), each call goes to the instance it picks, url's host and port
+ * replaced (acct_balance.h). NULL when out of memory or when libcurl
+ * refuses the URL. */
 struct acct_quotes *acct_quotes_new(int epoll_fd, const char *url, long timeout_ms,
-				    long close_wait_ms, struct acct_metrics *metrics)
+				    long close_wait_ms, struct acct_balance *balance,
+				    struct acct_metrics *metrics)
 	__attribute__((warn_unused_result));
 
 /* Starts a call. done runs later, from acct_quotes_on_socket() or
- * acct_quotes_on_timeout(), never from inside this call. 0, or -1 when out
- * of memory (then done never runs). */
+ * acct_quotes_on_timeout(), never from inside this call. 0, -1 when out
+ * of memory, or ACCT_QUOTES_NO_INSTANCE when the balancer knows no UP
+ * instance (then done never runs: serve the fallback). */
+#define ACCT_QUOTES_NO_INSTANCE (-2)
 int acct_quotes_get(struct acct_quotes *q, acct_quote_done_fn *done, void *arg)
 	__attribute__((warn_unused_result));
 

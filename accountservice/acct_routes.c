@@ -235,7 +235,8 @@ static enum MHD_Result routes_account(struct acct_routes *routes, struct MHD_Con
 		MHD_suspend_connection(c);
 		return MHD_YES;
 	}
-	/* No call could start (out of memory): the fallback, at once. */
+	/* No call could start (out of memory, or no instance of the
+	 * QUOTES_DISCOVERY service known): the fallback, at once. */
 	routes_count_quote(routes, ACCT_QUOTE_ERROR);
 	resp = routes_account_response(r, acct_quote_fallback(), &status);
 	return routes_queue(c, r, status, resp);

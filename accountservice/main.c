@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "accountservice/acct_balance.h"
 #include "accountservice/acct_config.h"
 #include "accountservice/acct_http.h"
 #include "accountservice/acct_metrics.h"
@@ -146,6 +147,7 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 	struct acct_metrics metrics;
 	struct acct_announcer announcer = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct acct_store *store;
+	struct acct_balance *balance = NULL;
 	struct acct_http *http;
 	struct publisher *pub;
 	int result = 1, sig = 0;
@@ -156,6 +158,22 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		return 1;
 	}
 	acct_metrics_init(&metrics);
+	if (cfg->quotes_discovery[0] != '\0') {
+		balance = acct_balance_start(&(struct acct_balance_options){
+			.amqp_url = cfg->amqp_url,
+			.amqp_tls_ca = cfg->amqp_tls_ca,
+			.exchange = cfg->exchange,
+			.secret = cfg->secret,
+			.service = cfg->quotes_discovery,
+			.metrics = &metrics,
+		});
+		if (balance == NULL) {
+			log_error("cannot start following service=%s", cfg->quotes_discovery);
+			goto out_close_store;
+		}
+		log_info("quote calls balanced over the instances of service=%s",
+			 cfg->quotes_discovery);
+	}
 	struct acct_http_options ho = {
 		.port = cfg->port,
 		.store = store,
@@ -163,6 +181,7 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		.quotes_url = cfg->quotes_url,
 		.quotes_timeout_ms = cfg->quotes_timeout_ms,
 		.quotes_close_wait_ms = cfg->quotes_close_wait_ms,
+		.quotes_balance = balance,
 		.metrics = &metrics,
 		.testability_off = !cfg->testability,
 		.max_connections = (size_t)cfg->max_connections,
@@ -178,7 +197,7 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 	http = acct_http_start(&ho, err, sizeof(err));
 	if (http == NULL) {
 		log_error("%s", err);
-		goto out_close_store;
+		goto out_stop_balance;
 	}
 	log_info("accountservice listening port=%d servedBy=%s instanceId=%s", cfg->port,
 		 id->address, id->instance_id);
@@ -202,6 +221,8 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 	publisher_stop(pub);
 out_stop_http:
 	acct_http_stop(http);
+out_stop_balance:
+	acct_balance_free(balance);
 out_close_store:
 	acct_store_close(store);
 	return result;

@@ -221,7 +221,7 @@ static void quote_calls(struct server *s, long fin_delay_ms, long close_wait_ms)
 	server_start(s, CALLS, fin_delay_ms);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/quote?strength=4", s->port);
 	acct_metrics_init(&s->metrics);
-	q = acct_quotes_new(epoll_fd, url, CALL_TIMEOUT_MS, close_wait_ms, &s->metrics);
+	q = acct_quotes_new(epoll_fd, url, CALL_TIMEOUT_MS, close_wait_ms, NULL, &s->metrics);
 	assert_non_null(q);
 	for (int i = 0; i < CALLS; i++)
 		assert_int_equal(quote_once(q, epoll_fd), ACCT_QUOTE_OK);
