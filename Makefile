@@ -65,7 +65,7 @@ ITEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(ITEST_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all test unit asan tsan fuzz bench soak run clean install deps
+.PHONY: all test unit asan tsan fuzz bench soak run run-discovery clean install deps
 .PHONY: check-libs check-cmocka man install-man install-systemd dist
 # Keep test objects: they are intermediate files of a pattern chain.
 .SECONDARY:
@@ -182,6 +182,11 @@ soak: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/run.sh
+
+# The same with client-side balancing of the quote calls (QUOTES_DISCOVERY).
+run-discovery: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) QUOTES_MODE=discovery scripts/run.sh
 
 install: $(BINS) install-libs
 	install -d $(DESTDIR)$(PREFIX)/bin

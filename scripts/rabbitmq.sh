@@ -15,8 +15,9 @@
 #                                   epmd) and boot it again on the same
 #                                   ports with the same data
 #   scripts/rabbitmq.sh ctl DIR ARGS...  rabbitmqctl against the node
-#   scripts/rabbitmq.sh service-user DIR USER PASSWORD SERVICE
+#   scripts/rabbitmq.sh service-user DIR USER PASSWORD SERVICE [FOLLOWED]
 #                                   a user that may announce only SERVICE
+#                                   (and follow FOLLOWED's tokens)
 #   scripts/rabbitmq.sh pids DIR    the node's processes, its epmd included
 #
 # With RABBIT_SHARED_EPMD_PORT set, start uses that epmd port instead of a
@@ -131,7 +132,7 @@ boot_node() {
 }
 
 cmd=${1:-}; dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,26p' "$0"; exit 2; }
+[[ -n "$cmd" && -n "$dir" ]] || { sed -n '2,27p' "$0"; exit 2; }
 
 case "$cmd" in
 start)
@@ -177,18 +178,27 @@ service-user)
 	# What a publisher of SERVICE does and nothing more (docs/deployment.md):
 	# declare and use the discovery exchange and its own server-named
 	# queue, publish under discovery.SERVICE.* and bind only discovery.sync.
-	[[ $# -eq 5 ]] || { sed -n '2,26p' "$0"; exit 2; }
-	user=$3 password=$4 service=$5
-	own='^(discovery|amq\.gen-.*)$'
+	# With FOLLOWED, also what an embedded subscriber of that service does
+	# (QUOTES_DISCOVERY): bind discovery.FOLLOWED.*, read the broker's
+	# connection events and publish the sync request.
+	[[ $# -eq 5 || $# -eq 6 ]] || { sed -n '2,27p' "$0"; exit 2; }
+	user=$3 password=$4 service=$5 followed=${6:-}
+	own='^(discovery|amq\.gen-.*)$' read=$own bind='^discovery\.sync$'
+	write="^discovery\\.${service//./\\.}\\."
+	if [[ -n "$followed" ]]; then
+		write="^discovery\\.(${service//./\\.}\\.|sync\$)"
+		read='^(discovery|amq\.gen-.*|amq\.rabbitmq\.event)$'
+		bind="^discovery\\.(sync|${followed//./\\.}\\..*)\$"
+	fi
 	ctl "$dir" add_user "$user" "$password" >/dev/null
-	ctl "$dir" set_permissions -p / "$user" "$own" "$own" "$own" >/dev/null
+	ctl "$dir" set_permissions -p / "$user" "$own" "$own" "$read" >/dev/null
 	ctl "$dir" set_topic_permissions -p / "$user" discovery \
-		"^discovery\\.${service//./\\.}\\." '^discovery\.sync$' >/dev/null
+		"$write" "$bind" >/dev/null
 	;;
 pids)
 	# shellcheck disable=SC1091
 	source "$dir/env"
 	node_pids "$RABBIT_NODE"
 	;;
-*) sed -n '2,26p' "$0"; exit 2 ;;
+*) sed -n '2,27p' "$0"; exit 2 ;;
 esac

@@ -10,6 +10,9 @@
 # bridge (10.77.0.0/24, the host is 10.77.0.1); otherwise, or where no
 # namespace can be made (a chroot, a container), they advertise distinct
 # loopback addresses (127.0.0.2, 127.0.0.3, ...) on distinct ports.
+# QUOTES_MODE=discovery (`make run-discovery`) balances the quote calls on
+# the client side instead: each stand-in is announced by a publisher sidecar
+# as quotes-service, and the accountservices follow it (QUOTES_DISCOVERY).
 # One run at a time per RUN_DIR: a second one says which is running and
 # exits 1, touching nothing. Ctrl-C (or SIGTERM) stops everything; a run
 # after a crash first clears what the crashed one left.
@@ -17,7 +20,8 @@
 # Environment: BUILD (binaries in $BUILD/bin), ACCOUNTS_PORT (6767),
 # REGISTRY_PORT (6868), QUOTES_VIP_PORT (8080), RUN_DIR (/tmp/discovery-run),
 # DISCOVERY_INTERVAL (2s), NETNS=0 to use loopback addresses even as root,
-# RABBIT_NODES (1; 2 to 9 make a local cluster, scripts/rabbitmq-cluster.sh).
+# RABBIT_NODES (1; 2 to 9 make a local cluster, scripts/rabbitmq-cluster.sh),
+# QUOTES_MODE (vip, or discovery).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/netns.sh
@@ -36,6 +40,12 @@ QUOTES=2
 REG=http://127.0.0.1:$REGISTRY_PORT
 RABBIT_NODES=${RABBIT_NODES:-1}
 [[ "$RABBIT_NODES" =~ ^[1-9]$ ]] || { echo "run.sh: RABBIT_NODES must be 1 to 9" >&2; exit 2; }
+QUOTES_MODE=${QUOTES_MODE:-vip}
+case $QUOTES_MODE in
+vip) unset QUOTES_DISCOVERY ;;
+discovery) export QUOTES_DISCOVERY=quotes-service ;;
+*) echo "run.sh: QUOTES_MODE is vip or discovery, not '$QUOTES_MODE'" >&2; exit 2 ;;
+esac
 
 say() { printf '\033[1mrun:\033[0m %s\n' "$*"; }
 
@@ -54,7 +64,7 @@ if ! flock -n 9; then
 fi
 echo $$ >"$LOCK"
 
-for b in registry accountservice quotes-standin; do
+for b in registry accountservice quotes-standin publisher; do
 	[[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b is missing: run make first" >&2; exit 1; }
 done
 command -v haproxy >/dev/null || { echo "run.sh: haproxy is missing (scripts/deps.sh)" >&2; exit 1; }
@@ -217,9 +227,15 @@ if [[ $mode == netns ]]; then
 	# RabbitMQ's guest user works only over loopback: the instances get a
 	# user of their own, allowed only what an accountservice does.
 	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	scripts/rabbitmq.sh service-user "$first_node" accountservice "$password" accountservice
+	scripts/rabbitmq.sh service-user "$first_node" accountservice "$password" accountservice \
+		${QUOTES_DISCOVERY:-}
 	instance_amqp=$(for port in "${node_ports[@]}"; do
 		echo "amqp://accountservice:$password@$host:$port/"
+	done | paste -sd,)
+	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	scripts/rabbitmq.sh service-user "$first_node" quotes-service "$password" quotes-service
+	quotes_amqp=$(for port in "${node_ports[@]}"; do
+		echo "amqp://quotes-service:$password@$host:$port/"
 	done | paste -sd,)
 	acct_addrs=() quotes_addrs=()
 	for ((i = 1; i <= INSTANCES; i++)); do
@@ -233,7 +249,7 @@ if [[ $mode == netns ]]; then
 	quotes_vip=$host:$QUOTES_VIP_PORT
 else
 	host=127.0.0.1
-	instance_amqp=$local_amqp
+	instance_amqp=$local_amqp quotes_amqp=$local_amqp
 	acct_addrs=() quotes_addrs=()
 	# Each program binds all addresses: distinct ports, next to the
 	# balancers' own.
@@ -254,6 +270,13 @@ for ((i = 1; i <= QUOTES; i++)); do
 	else
 		start "quotes$i" - "$BIN/quotes-standin" --port "${addr##*:}"
 	fi
+	if [[ $QUOTES_MODE == discovery ]]; then
+		# The sidecar runs beside its stand-in (in its namespace) and
+		# announces it; nothing balances the calls to the two.
+		AMQP_SERVER_URL=$quotes_amqp SERVICE_NAME=quotes-service ADVERTISE_ADDR=${addr%:*} \
+			SERVER_PORT=${addr##*:} start "quotes$i-sidecar" \
+			"$([[ $mode == netns ]] && echo "quotes$i" || echo -)" "$BIN/publisher"
+	fi
 done
 netns_balancer_config "$RUN_DIR/haproxy.cfg" "0.0.0.0:$ACCOUNTS_PORT" "$quotes_vip" \
 	"${acct_addrs[*]}" "${quotes_addrs[*]}"
@@ -267,6 +290,9 @@ wait_http "$REG/health" registry
 for ((i = 1; i <= INSTANCES; i++)); do
 	addr=${acct_addrs[$((i - 1))]}
 	export AMQP_SERVER_URL=$instance_amqp QUOTES_URL="http://$quotes_vip/api/quote?strength=4"
+	# With QUOTES_DISCOVERY the URL's host and port are each call's
+	# instance's: the logical name is what a deployment would write.
+	[[ $QUOTES_MODE == vip ]] || QUOTES_URL="http://quotes-service:8080/api/quote?strength=4"
 	export DB_PATH=$RUN_DIR/accounts$i.db SERVICE_NAME=accountservice
 	if [[ $mode == netns ]]; then
 		ADVERTISE_CIDR=$NET.0/24 SERVER_PORT=6767 start "acct$i" "acct$i" "$BIN/accountservice"
@@ -307,6 +333,18 @@ if ((RABBIT_NODES > 1)); then
 		nodes+="    $name is on ${node#node=}"$'\n'
 	done
 fi
+# What the banner says of the quote calls, in either mode.
+quotes_banner() {
+	if [[ $QUOTES_MODE == vip ]]; then
+		echo "  quotes-service VIP (2 stand-ins):             http://$quotes_vip/api/quote?strength=4"
+		echo "  (client-side balancing instead: make run-discovery, or QUOTES_MODE=discovery)"
+		return
+	fi
+	echo "  quote calls balanced by each accountservice (QUOTES_DISCOVERY=quotes-service)"
+	echo "  over the stand-ins its sidecars announce: ${quotes_addrs[*]}"
+	echo "    curl -s $REG/services/quotes-service   # the instances it follows"
+	echo "    kill -9 ${pid_of[quotes1]} ${pid_of[quotes1-sidecar]}   # quotes1 crashes: its calls go to quotes2"
+}
 
 cat <<EOF
 
@@ -314,7 +352,7 @@ cat <<EOF
 
   accountservice (balanced over ${INSTANCES} instances):  http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000
   registry:                                     $REG/services/accountservice
-  quotes-service VIP (2 stand-ins):             http://$quotes_vip/api/quote?strength=4
+$(quotes_banner)
 $nodes
   Try (servedBy and the quote's ipAddress change from call to call):
     for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000; echo; done
