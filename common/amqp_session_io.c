@@ -112,17 +112,18 @@ int amqp_session_declare_exchange(struct amqp_session *s, const char *name, cons
 }
 
 static int session_declare_queue(struct amqp_session *s, const char *name, bool exclusive,
-				 amqp_table_t args, char *out_name, size_t outlen)
+				 bool durable, amqp_table_t args, char *out_name, size_t outlen)
 {
 	amqp_queue_declare_ok_t *ok;
 	int rc = session_begin_rpc(s);
 
 	if (rc < 0)
 		return rc;
-	/* A shared queue is transient and kept, as the Go services declare
-	 * theirs; an exclusive one goes away with its connection. */
-	ok = amqp_queue_declare(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(name), 0, 0, exclusive,
-				exclusive, args);
+	/* A shared queue is kept (transient, as the Go services declare
+	 * theirs, unless durable); an exclusive one goes away with its
+	 * connection. */
+	ok = amqp_queue_declare(s->conn, SESSION_CHANNEL, amqp_cstring_bytes(name), 0, durable,
+				exclusive, exclusive, args);
 	rc = session_rpc_result(s, "queue.declare");
 	if (rc < 0)
 		return rc;
@@ -139,7 +140,12 @@ static int session_declare_queue(struct amqp_session *s, const char *name, bool 
 int amqp_session_declare_queue(struct amqp_session *s, const char *name, bool exclusive,
 			       char *out_name, size_t outlen)
 {
-	return session_declare_queue(s, name, exclusive, amqp_empty_table, out_name, outlen);
+	return session_declare_queue(s, name, exclusive, false, amqp_empty_table, out_name, outlen);
+}
+
+int amqp_session_declare_durable_queue(struct amqp_session *s, const char *name)
+{
+	return session_declare_queue(s, name, false, true, amqp_empty_table, NULL, 0);
 }
 
 int amqp_session_declare_bounded_queue(struct amqp_session *s, int64_t max_length,
@@ -153,7 +159,7 @@ int amqp_session_declare_bounded_queue(struct amqp_session *s, int64_t max_lengt
 
 	/* RabbitMQ's default overflow behaviour, drop-head, is the one
 	 * wanted: past the limit the oldest message goes. */
-	return session_declare_queue(s, "", true, args, out_name, outlen);
+	return session_declare_queue(s, "", true, false, args, out_name, outlen);
 }
 
 int amqp_session_bind(struct amqp_session *s, const char *queue, const char *exchange,

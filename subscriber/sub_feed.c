@@ -81,6 +81,24 @@ int sub_feed_publish(struct subscriber *sub, const char *key, const char *body,
 	return amqp_session_publish(sub->session, &m);
 }
 
+int subscriber_publish(struct subscriber *sub, const char *exchange, const char *routing_key,
+		       const char *body)
+{
+	struct amqp_session_message m = {
+		.exchange = exchange,
+		.routing_key = routing_key,
+		.body = body,
+		.len = strlen(body),
+		.content_type = "application/json",
+		.timestamp_s = timing_wall_ms() / 1000,
+		.user_id = amqp_session_user(sub->session),
+	};
+
+	if (!amqp_session_is_open(sub->session))
+		return AMQP_SESSION_ERR_NOT_OPEN;
+	return amqp_session_publish(sub->session, &m);
+}
+
 /* A DOWN token for an expired instance. Its seq stays the instance's last
  * one, so the instance's own next token (a higher seq) still wins, and the
  * copy that comes back to our own queue is a no-op (the instance is gone). */
@@ -158,6 +176,8 @@ static int subscribe(struct subscriber *sub)
 		if (rc == 0)
 			rc = amqp_session_consume(s, sub->legacy_queue);
 	}
+	if (rc == 0 && sub->declare_queue)
+		rc = amqp_session_declare_durable_queue(s, sub->declare_queue);
 	if (rc < 0 || !sub->watch_connections)
 		return rc;
 	rc = amqp_session_declare_bounded_queue(s, sub->queue_max, queue, sizeof(queue));

@@ -63,6 +63,7 @@ struct sub_log_source {
 struct subscriber {
 	/* The options, copied. */
 	char *url, *tls_ca, *connection_name, *exchange, *secret, *legacy_queue;
+	char *declare_queue;
 	char **services; /* NULL-terminated; NULL: all */
 	char legacy_key[160]; /* routing key that names the legacy service */
 	int legacy_ttl_s;

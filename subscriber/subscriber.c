@@ -188,6 +188,7 @@ struct subscriber *subscriber_new(const struct subscriber_options *o)
 	sub->exchange = dup_or_null(o->exchange && *o->exchange ? o->exchange : "discovery", &ok);
 	sub->secret = dup_or_null(o->secret, &ok);
 	sub->legacy_queue = dup_or_null(o->legacy_queue, &ok);
+	sub->declare_queue = dup_or_null(o->declare_queue, &ok);
 	if (!ok || !sub->url || copy_services(sub, o->services) < 0)
 		goto fail;
 	if (sub->legacy_queue) {
@@ -260,6 +261,7 @@ void subscriber_free(struct subscriber *sub)
 	free(sub->exchange);
 	free(sub->secret);
 	free(sub->legacy_queue);
+	free(sub->declare_queue);
 	free(sub);
 }
 

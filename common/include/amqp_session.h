@@ -125,6 +125,9 @@ int amqp_session_declare_exchange(struct amqp_session *s, const char *name,
 int amqp_session_declare_queue(struct amqp_session *s, const char *name,
 			       bool exclusive, char *out_name, size_t outlen)
 	__attribute__((warn_unused_result));
+/* A shared queue that survives a broker restart. */
+int amqp_session_declare_durable_queue(struct amqp_session *s, const char *name)
+	__attribute__((warn_unused_result));
 /* An exclusive, server-named queue that holds at most max_length messages:
  * past it the broker drops the oldest (a stalled consumer does not make
  * the broker hoard). */

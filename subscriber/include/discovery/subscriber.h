@@ -168,6 +168,11 @@ struct subscriber_options {
 	const char *legacy_queue;
 	const char *legacy_service;
 	int legacy_ttl_s; /* 0: 90 */
+	/* A durable queue declared at every connect, for a host that writes
+	 * to it with subscriber_publish() (the registry's out-bridge); a
+	 * broker that refuses the declaration fails the connect, as any
+	 * other. NULL or "": none. */
+	const char *declare_queue;
 	/* Publish a DOWN token with "reason":"expired" for every instance
 	 * that expires here, for consumers that only understand UP and DOWN. */
 	bool announce_expiry;
@@ -266,6 +271,17 @@ typedef void (*subscriber_service_fn)(void *ctx, const char *service,
 				      const size_t counts[SUBSCRIBER_STATE_COUNT]);
 SUBSCRIBER_API void subscriber_foreach_service(struct subscriber *sub, subscriber_service_fn fn,
 					       void *ctx, struct subscriber_view *view);
+
+/*
+ * For hosts that pass on what they see over the subscriber's own
+ * connection: only from a callback, on the feed's thread, which owns the
+ * connection. Publishes body (JSON, transient, with the connection's
+ * user_id) through exchange ("": the default exchange, where routing_key
+ * names a queue). 0, or negative when the feed has no connection or the
+ * broker refused.
+ */
+SUBSCRIBER_API int subscriber_publish(struct subscriber *sub, const char *exchange,
+				      const char *routing_key, const char *body) SUBSCRIBER_WUR;
 
 /* ---- counters ---- */
 
