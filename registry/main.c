@@ -12,6 +12,7 @@
 #include "registry/rfeed.h"
 #include "registry/rhttp.h"
 #include "sdnotify.h"
+#include "registry/rmirror.h"
 #include "timing.h"
 
 /* Every held-open query or stream is a descriptor: use all we may. */
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
 	struct subscriber_callbacks callbacks;
 	struct subscriber *sub = NULL;
 	struct rfeed *feed = NULL;
+	struct rmirror *mirror = NULL;
 	struct rhttp *http = NULL;
 	uint64_t first_index;
 	sigset_t stop_signals;
@@ -43,6 +45,12 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return config_usage_error("registry", "%s", err);
 	log_init("registry", cfg.log_level);
+	if (cfg.legacy_out_queue[0]) {
+		mirror = rmirror_new(cfg.legacy_out_queue, cfg.legacy_out_services, err,
+				     sizeof(err));
+		if (!mirror)
+			return config_usage_error("registry", "%s", err);
+	}
 
 	/* Signals go to sigwait() below, not to whichever thread runs. */
 	sigemptyset(&stop_signals);
@@ -66,6 +74,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rfeed_callbacks(&callbacks);
+	if (mirror)
+		rfeed_set_tap(feed, rmirror_tap, mirror);
 	sub = subscriber_new(&(struct subscriber_options){
 		.amqp_url = cfg.amqp_url,
 		.amqp_tls_ca = cfg.amqp_tls_ca,
@@ -75,6 +85,7 @@ int main(int argc, char **argv)
 		.legacy_queue = cfg.legacy_queue,
 		.legacy_service = cfg.legacy_service,
 		.legacy_ttl_s = (int)(cfg.legacy_ttl_ms / 1000),
+		.declare_queue = cfg.legacy_out_queue,
 		.announce_expiry = true,
 		.max_instances = (size_t)cfg.max_instances,
 		.max_services = (size_t)cfg.max_services,
@@ -102,6 +113,7 @@ int main(int argc, char **argv)
 				   },
 				   .subscriber = sub,
 				   .feed = feed,
+				   .mirror = mirror,
 			   },
 			   err, sizeof(err));
 	if (!http) {
@@ -114,9 +126,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_mask_url(cfg.amqp_url, masked, sizeof(masked));
-	log_info("registry started port=%d amqp=%s exchange=%s signed=%s legacy_queue=%s",
+	log_info("registry started port=%d amqp=%s exchange=%s signed=%s legacy_queue=%s "
+		 "legacy_out_queue=%s",
 		 cfg.port, masked, cfg.exchange, cfg.secret[0] ? "yes" : "no",
-		 cfg.legacy_queue[0] ? cfg.legacy_queue : "-");
+		 cfg.legacy_queue[0] ? cfg.legacy_queue : "-",
+		 cfg.legacy_out_queue[0] ? cfg.legacy_out_queue : "-");
 	/* Ready once HTTP listens, connected or not: a registry without its
 	 * broker still answers, stale (self-preservation). */
 	sdnotify_state("READY=1");
@@ -134,5 +148,6 @@ out:
 	rhttp_stop(http);
 	subscriber_free(sub);
 	rfeed_free(feed);
+	rmirror_free(mirror);
 	return result;
 }

@@ -2,6 +2,7 @@
 #include "registry/rconfig.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "token.h"
@@ -32,6 +33,8 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.legacy_service = "accountservice",
 		.legacy_ttl_ms = 90000,
 		.failover_grace_ms = -1, /* chosen after loading: see below */
+		.legacy_out_queue = "",
+		.legacy_out_services = "",
 		.log_level = LOG_INFO,
 	};
 	const struct config_option opts[] = {
@@ -86,6 +89,13 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		{ "legacy-ttl", "REGISTRY_LEGACY_TTL", CONFIG_DURATION_MS,
 		  &c->legacy_ttl_ms, 1000, 86400000,
 		  "ttl of legacy tokens (90, 90s, 2m)" },
+		{ "legacy-out-queue", "REGISTRY_LEGACY_OUT_QUEUE", CONFIG_STRING,
+		  &c->legacy_out_queue, 0, 0,
+		  "write every join (UP) and departure (DOWN) as {\"state\",\"address\"} to "
+		  "this durable queue, for the blog series' Turbine plugin (empty: off)" },
+		{ "legacy-out-services", "REGISTRY_LEGACY_OUT_SERVICES", CONFIG_STRING,
+		  &c->legacy_out_services, 0, 0,
+		  "comma-separated services the out queue mirrors (empty: all)" },
 		{ "log-level", "LOG_LEVEL", CONFIG_LOG_LEVEL, &c->log_level, 0, 0,
 		  "debug, info, warn or error" },
 	};
@@ -106,6 +116,14 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 	/* Every legacy token would be clamped: say so at start instead. */
 	if (c->legacy_queue[0] && c->legacy_ttl_ms > c->max_ttl_ms) {
 		snprintf(err, errlen, "REGISTRY_LEGACY_TTL must not exceed REGISTRY_MAX_TTL");
+		return -1;
+	}
+	/* The in-bridge would read what the out-bridge writes, and write it
+	 * again. */
+	if (c->legacy_out_queue[0] && strcmp(c->legacy_out_queue, c->legacy_queue) == 0) {
+		snprintf(err, errlen,
+			 "REGISTRY_LEGACY_OUT_QUEUE must not be REGISTRY_LEGACY_QUEUE ('%s')",
+			 c->legacy_queue);
 		return -1;
 	}
 	if (c->legacy_queue[0] && !token_service_is_valid(c->legacy_service)) {

@@ -29,6 +29,8 @@ struct rconfig {
 	const char *legacy_service;
 	int64_t legacy_ttl_ms;
 	int64_t failover_grace_ms;
+	const char *legacy_out_queue;    /* "": no out-bridge */
+	const char *legacy_out_services; /* comma-separated; "": all */
 	enum log_level log_level;
 };
 

@@ -19,6 +19,8 @@ struct rfeed {
 	rfeed_notify_fn notify;
 	void *notify_ctx;
 	int64_t (*wall_ms)(void);
+	rfeed_tap_fn tap; /* set before the subscriber starts, then only read */
+	void *tap_ctx;
 };
 
 struct rfeed *rfeed_new(size_t event_capacity, uint64_t first_index, size_t max_departures,
@@ -62,6 +64,22 @@ void rfeed_set_notify(struct rfeed *f, rfeed_notify_fn fn, void *ctx)
 	pthread_mutex_unlock(&f->mu);
 }
 
+void rfeed_set_tap(struct rfeed *f, rfeed_tap_fn fn, void *ctx)
+{
+	f->tap = fn;
+	f->tap_ctx = ctx;
+}
+
+/* Hands a recorded change to the tap, on the subscriber's thread. */
+static void tell_tap(struct subscriber *sub, const char *event,
+		     const struct subscriber_instance *in)
+{
+	struct rfeed *f = subscriber_data(sub);
+
+	if (f->tap)
+		f->tap(f->tap_ctx, sub, event, in);
+}
+
 /*
  * Records the event of one change, then wakes its service's watchers. A
  * departure is remembered with the instance's fragment (NULL: none, on no
@@ -103,11 +121,13 @@ static void record(struct rfeed *f, const char *event, const struct subscriber_i
 static void on_join(struct subscriber *sub, const struct subscriber_instance *in)
 {
 	record(subscriber_data(sub), "join", in, NULL);
+	tell_tap(sub, "join", in);
 }
 
 static void on_update(struct subscriber *sub, const struct subscriber_instance *in)
 {
 	record(subscriber_data(sub), "update", in, NULL);
+	tell_tap(sub, "update", in);
 }
 
 /* The listings' JSON of an instance, rendered when it joins or changes. */
@@ -125,10 +145,11 @@ static void on_leave(struct subscriber *sub, const struct subscriber_instance *i
 {
 	/* What Eureka's delta lists as DELETED: the instance as it left. */
 	struct rrender_frag *frag = on_attach(sub, in);
+	const char *event = reason == SUBSCRIBER_LEFT_EXPIRED ? "expire" : "leave";
 
-	record(subscriber_data(sub), reason == SUBSCRIBER_LEFT_EXPIRED ? "expire" : "leave", in,
-	       frag);
+	record(subscriber_data(sub), event, in, frag);
 	rrender_frag_release(frag);
+	tell_tap(sub, event, in);
 }
 
 static void on_detach(struct subscriber *sub, void *data)

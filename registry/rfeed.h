@@ -35,6 +35,13 @@ void rfeed_callbacks(struct subscriber_callbacks *out);
 typedef void (*rfeed_notify_fn)(void *ctx, const char *service);
 void rfeed_set_notify(struct rfeed *f, rfeed_notify_fn fn, void *ctx);
 
+/* Called on the subscriber's thread after every change is recorded, with
+ * the event's name ("join", "update", "leave", "expire"): for whoever
+ * passes changes on (rmirror). Set before the subscriber starts. */
+typedef void (*rfeed_tap_fn)(void *ctx, struct subscriber *sub, const char *event,
+			     const struct subscriber_instance *in);
+void rfeed_set_tap(struct rfeed *f, rfeed_tap_fn fn, void *ctx);
+
 /* The id of the newest event (the index before the first one when none). */
 uint64_t rfeed_index(struct rfeed *f);
 /* Can the events after `after` still be replayed: after is the newest

@@ -136,6 +136,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 				       .peers = h->peers,
 				       .connections = conns ? conns->num_connections : 0,
 				       .counts = &counts,
+				       .mirror = h->mirror,
 			       },
 			       &len);
 	if (!text)
@@ -361,6 +362,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 	}
 	h->sub = opts->subscriber;
 	h->feed = opts->feed;
+	h->mirror = opts->mirror;
 	h->keepalive_ms = opts->keepalive_ms > 0 ? opts->keepalive_ms : DEFAULT_KEEPALIVE_MS;
 	h->max_body = l->max_body;
 	if (pthread_mutex_init(&h->mu, NULL) != 0) {

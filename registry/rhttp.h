@@ -6,6 +6,7 @@
 
 #include "discovery/subscriber.h"
 #include "registry/rfeed.h"
+#include "registry/rmirror.h"
 
 /*
  * The registry's HTTP API on libmicrohttpd. One internal polling thread
@@ -31,6 +32,7 @@ struct rhttp_options {
 	int64_t keepalive_ms; /* SSE comment interval; 0: 15000 */
 	struct subscriber *subscriber; /* the table */
 	struct rfeed *feed;            /* its changes */
+	struct rmirror *mirror;        /* the out-bridge's counts; NULL: none */
 };
 
 /* Starts listening; NULL with a sentence in err. Installs the change

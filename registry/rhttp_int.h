@@ -26,6 +26,7 @@ struct rhttp {
 	struct MHD_Daemon *daemon;
 	struct rwatch *watch;
 	struct subscriber *sub;
+	struct rmirror *mirror;
 	struct rfeed *feed;
 	struct rlist *lists;
 	struct peercap *peers;

@@ -141,7 +141,7 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 
 char *rmetrics_render(struct subscriber *t, const struct subscriber_stats *ts,
 		      const struct rfeed_stats *feed, const struct rmetrics_http *http,
-		      size_t *len)
+		      const struct rmirror_counts *mirror, size_t *len)
 {
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
@@ -191,6 +191,14 @@ char *rmetrics_render(struct subscriber *t, const struct subscriber_stats *ts,
 		ts->reconnects);
 	counter(f, "registry_expired_announced_total",
 		"DOWN tokens published for expired instances.", ts->expired_announced);
+	if (mirror) {
+		fprintf(f, "# HELP registry_legacy_out_total Messages for REGISTRY_LEGACY_OUT_QUEUE: "
+			   "written, or failed (the feed down, or the publish refused).\n"
+			   "# TYPE registry_legacy_out_total counter\n"
+			   "registry_legacy_out_total{result=\"written\"} %" PRIu64 "\n"
+			   "registry_legacy_out_total{result=\"failed\"} %" PRIu64 "\n",
+			mirror->written, mirror->failed);
+	}
 	if (http)
 		write_http(f, http);
 	if (fclose(f) != 0) {

@@ -6,6 +6,7 @@
 
 #include "discovery/subscriber.h"
 #include "registry/rfeed.h"
+#include "registry/rmirror.h"
 
 /* HTTP request counts by route and status, kept by rhttp. */
 #define RMETRICS_ROUTES 10
@@ -39,10 +40,11 @@ size_t rmetrics_code_slot(int status);
 
 /* The Prometheus text exposition of everything; free() it. NULL on no
  * memory. sub's per-service counts are read from it, its other figures
- * from ss, the change feed's from feed; http may be NULL (omitted). */
+ * from ss, the change feed's from feed; http and mirror (the out-bridge's)
+ * may be NULL (omitted). */
 char *rmetrics_render(struct subscriber *sub, const struct subscriber_stats *ss,
 		      const struct rfeed_stats *feed, const struct rmetrics_http *http,
-		      size_t *len)
+		      const struct rmirror_counts *mirror, size_t *len)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -48,6 +48,7 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	struct rfeed_stats fs;
 	struct rwatch_stats ws;
 	struct peercap_stats ps;
+	struct rmirror_counts mc;
 
 	subscriber_stats(src->subscriber, &ss);
 	rfeed_stats(src->feed, &fs);
@@ -61,5 +62,7 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = ps.refused_per_peer;
 	hs.refused[RMETRICS_REFUSED_FULL] = ps.refused_full;
 	hs.connections = src->connections;
-	return rmetrics_render(src->subscriber, &ss, &fs, &hs, len);
+	if (src->mirror)
+		rmirror_counts(src->mirror, &mc);
+	return rmetrics_render(src->subscriber, &ss, &fs, &hs, src->mirror ? &mc : NULL, len);
 }

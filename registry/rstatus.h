@@ -9,6 +9,7 @@
 #include "peercap.h"
 #include "registry/rmetrics.h"
 #include "discovery/subscriber.h"
+#include "registry/rmirror.h"
 #include "registry/rwatch.h"
 
 /* The bodies of the registry's status routes, GET /health and GET /metrics. */
@@ -25,6 +26,7 @@ struct rstatus_sources {
 	struct peercap *peers;
 	size_t connections;		    /* HTTP connections open now */
 	const struct rmetrics_http *counts; /* rhttp's request and refusal counts */
+	const struct rmirror *mirror;	    /* the out-bridge; NULL: none */
 };
 
 /* The Prometheus text; free() it. NULL on no memory. */

@@ -70,6 +70,23 @@ static void rconfig_load_should_refuse_a_legacy_ttl_above_the_max_ttl(void **sta
 	assert_int_equal(c.max_ttl_ms, 60000);
 }
 
+static void rconfig_load_should_refuse_the_legacy_queue_as_the_out_queue(void **state)
+{
+	char *same[] = { "registry", "--legacy-queue", "discovery", "--legacy-out-queue",
+			 "discovery", NULL };
+	char *other[] = { "registry", "--legacy-queue", "discovery", "--legacy-out-queue",
+			  "turbine", "--legacy-out-services", "a,b", NULL };
+	struct rconfig c;
+	char err[256];
+	(void)state;
+
+	assert_true(load(&c, same, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "REGISTRY_LEGACY_OUT_QUEUE"));
+	assert_int_equal(load(&c, other, err, sizeof(err)), 0);
+	assert_string_equal(c.legacy_out_queue, "turbine");
+	assert_string_equal(c.legacy_out_services, "a,b");
+}
+
 static const char *const http_vars[] = {
 	"REGISTRY_MAX_CONNECTIONS", "REGISTRY_MAX_CONNECTIONS_PER_CLIENT", "REGISTRY_MAX_WAITING",
 	"REGISTRY_MAX_STREAMS",	    "REGISTRY_REQUEST_TIMEOUT",		   "REGISTRY_MAX_REQUEST_BODY",
@@ -131,6 +148,7 @@ int main(void)
 		cmocka_unit_test(rconfig_load_should_default_to_the_contract_limits),
 		cmocka_unit_test(rconfig_load_should_take_the_limits_from_env_and_flags),
 		cmocka_unit_test(rconfig_load_should_refuse_a_legacy_ttl_above_the_max_ttl),
+		cmocka_unit_test(rconfig_load_should_refuse_the_legacy_queue_as_the_out_queue),
 		cmocka_unit_test(rconfig_load_should_give_the_http_limits_defaults),
 		cmocka_unit_test(rconfig_load_should_take_the_http_limits),
 	};
