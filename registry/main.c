@@ -46,8 +46,8 @@ int main(int argc, char **argv)
 		return config_usage_error("registry", "%s", err);
 	log_init("registry", cfg.log_level);
 	if (cfg.legacy_out_queue[0]) {
-		mirror = rmirror_new(cfg.legacy_out_queue, cfg.legacy_out_services, err,
-				     sizeof(err));
+		mirror = rmirror_new(cfg.legacy_out_queue, cfg.legacy_out_services,
+				     cfg.legacy_out_ttl_ms, err, sizeof(err));
 		if (!mirror)
 			return config_usage_error("registry", "%s", err);
 	}

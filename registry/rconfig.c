@@ -35,6 +35,7 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.failover_grace_ms = -1, /* chosen after loading: see below */
 		.legacy_out_queue = "",
 		.legacy_out_services = "",
+		.legacy_out_ttl_ms = 3600000,
 		.log_level = LOG_INFO,
 	};
 	const struct config_option opts[] = {
@@ -96,6 +97,10 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		{ "legacy-out-services", "REGISTRY_LEGACY_OUT_SERVICES", CONFIG_STRING,
 		  &c->legacy_out_services, 0, 0,
 		  "comma-separated services the out queue mirrors (empty: all)" },
+		{ "legacy-out-ttl", "REGISTRY_LEGACY_OUT_TTL", CONFIG_DURATION_MS,
+		  &c->legacy_out_ttl_ms, 0, 604800000,
+		  "how long a message waits in the out queue for a reader, so that the queue "
+		  "stays bounded while none reads it (1h, 30m; 0: for ever)" },
 		{ "log-level", "LOG_LEVEL", CONFIG_LOG_LEVEL, &c->log_level, 0, 0,
 		  "debug, info, warn or error" },
 	};

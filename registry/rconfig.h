@@ -31,6 +31,7 @@ struct rconfig {
 	int64_t failover_grace_ms;
 	const char *legacy_out_queue;    /* "": no out-bridge */
 	const char *legacy_out_services; /* comma-separated; "": all */
+	int64_t legacy_out_ttl_ms;       /* 0: messages wait for ever */
 	enum log_level log_level;
 };
 

@@ -14,6 +14,7 @@
 struct rmirror {
 	char *queue;
 	char **services; /* NULL-terminated; NULL: every service */
+	int64_t ttl_ms;
 	atomic_uint_fast64_t written, failed;
 };
 
@@ -71,7 +72,8 @@ out_memory:
 	return -1;
 }
 
-struct rmirror *rmirror_new(const char *queue, const char *services, char *err, size_t errlen)
+struct rmirror *rmirror_new(const char *queue, const char *services, int64_t ttl_ms, char *err,
+			    size_t errlen)
 {
 	struct rmirror *m = calloc(1, sizeof(*m));
 
@@ -81,6 +83,7 @@ struct rmirror *rmirror_new(const char *queue, const char *services, char *err, 
 	}
 	if (parse_services(services, &m->services, err, errlen) < 0)
 		goto out_free;
+	m->ttl_ms = ttl_ms;
 	atomic_init(&m->written, 0);
 	atomic_init(&m->failed, 0);
 	return m;
@@ -138,7 +141,7 @@ void rmirror_tap(void *ctx, struct subscriber *sub, const char *event,
 	/* The address is an IP literal (the subscriber validated it): no
 	 * character in it needs escaping. */
 	snprintf(body, sizeof(body), "{\"state\":\"%s\",\"address\":\"%s\"}", state, in->address);
-	if (subscriber_publish(sub, "", m->queue, body) == 0) {
+	if (subscriber_publish(sub, "", m->queue, body, m->ttl_ms) == 0) {
 		atomic_fetch_add_explicit(&m->written, 1, memory_order_relaxed);
 		log_debug("legacy out queue=%s state=%s service=%s instance=%s", m->queue, state,
 			  in->service, in->instance_id);

@@ -82,7 +82,7 @@ int sub_feed_publish(struct subscriber *sub, const char *key, const char *body,
 }
 
 int subscriber_publish(struct subscriber *sub, const char *exchange, const char *routing_key,
-		       const char *body)
+		       const char *body, int64_t expiration_ms)
 {
 	struct amqp_session_message m = {
 		.exchange = exchange,
@@ -90,6 +90,7 @@ int subscriber_publish(struct subscriber *sub, const char *exchange, const char 
 		.body = body,
 		.len = strlen(body),
 		.content_type = "application/json",
+		.expiration_ms = expiration_ms,
 		.timestamp_s = timing_wall_ms() / 1000,
 		.user_id = amqp_session_user(sub->session),
 	};

@@ -13,9 +13,11 @@ PY=/usr/bin/python3
 QUEUE=discovery
 PLUGIN_OUT=$TMP/plugin.txt
 
-start_registry --legacy-out-queue "$QUEUE" --legacy-out-services "other$$, accountservice"
+start_registry --legacy-out-queue "$QUEUE" --legacy-out-services "other$$, accountservice" \
+	--legacy-out-ttl 30m
 REG_A=$REG
-start_registry --legacy-out-queue "$QUEUE" --legacy-out-services accountservice
+start_registry --legacy-out-queue "$QUEUE" --legacy-out-services accountservice \
+	--legacy-out-ttl 0
 REG_B=$REG
 # What an earlier run on this broker left in the durable queue goes first.
 "$PY" - "$AMQP_SERVER_URL" "$QUEUE" <<'PY' || fail "cannot purge the queue"
@@ -26,7 +28,8 @@ conn.close()
 PY
 "$PY" "$ROOT/tests/integration/turbine_plugin.py" "$AMQP_SERVER_URL" "$QUEUE" \
 	>"$PLUGIN_OUT" 2>"$TMP/plugin.log" &
-STARTED+=($!)
+PLUGIN=$!
+STARTED+=("$PLUGIN")
 ready() { grep -q '^READY$' "$PLUGIN_OUT"; }
 wait_for 30000 ready >/dev/null || fail "the plugin stand-in did not start consuming"
 
@@ -52,12 +55,14 @@ start_account 127.0.0.3
 KILLED=$PID
 start_account 127.0.0.4
 FROZEN=$PID
+start_account 127.0.0.5
+LAST=$PID
 # A service that neither replica mirrors.
 start_publisher "unmirrored$$" 127.0.0.9
-for a in 127.0.0.2 127.0.0.3 127.0.0.4; do
+for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5; do
 	ms=$(wait_for 15000 seen UP "$a" 2) || fail "no UP for $a from both replicas"
 done
-pass "UP for each of 3 accountservices, once per replica"
+pass "UP for each of 4 accountservices, once per replica"
 
 stop_clean "$STOPPED" "accountservice 127.0.0.2"
 ms=$(wait_for 15000 seen DOWN 127.0.0.2 2) || fail "no DOWN for the stopped 127.0.0.2"
@@ -82,3 +87,26 @@ written() { curl -sf "$1/metrics" | awk '$1 == "registry_legacy_out_total{result
 a=$(written "$REG_A") b=$(written "$REG_B")
 ((a >= 6 && b >= 6)) || fail "written counts $a and $b, want at least 6 each"
 pass "every message in the plugin's form; the unmirrored service absent; written $a and $b"
+
+# With no reader, what waits in the queue expires: after
+# REGISTRY_LEGACY_OUT_TTL from replica A, never from B.
+kill "$PLUGIN"
+wait "$PLUGIN" 2>/dev/null || true
+stop_clean "$LAST" "accountservice 127.0.0.5"
+"$PY" - "$AMQP_SERVER_URL" "$QUEUE" >"$TMP/expirations.txt" <<'PY' || fail "cannot read the queue"
+import sys, time, pika
+conn = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
+ch = conn.channel()
+seen, deadline = [], time.monotonic() + 15
+while len(seen) < 2 and time.monotonic() < deadline:
+    method, props, body = ch.basic_get(sys.argv[2], auto_ack=True)
+    if method is None:
+        time.sleep(0.05)
+    elif body == b'{"state":"DOWN","address":"127.0.0.5"}':
+        seen.append(props.expiration or "none")
+print(" ".join(sorted(seen)))
+conn.close()
+PY
+[[ $(cat "$TMP/expirations.txt") == "1800000 none" ]] ||
+	fail "expirations of the two DOWN copies: '$(cat "$TMP/expirations.txt")', want '1800000 none'"
+pass "messages wait 30 min for a reader with REGISTRY_LEGACY_OUT_TTL=30m, for ever with 0"

@@ -15,13 +15,13 @@ static void rmirror_new_should_take_a_list_with_spaces_and_empty_items(void **st
 	struct rmirror *m;
 	(void)state;
 
-	m = rmirror_new("discovery", " a , b,,c,", err, sizeof(err));
+	m = rmirror_new("discovery", " a , b,,c,", 0, err, sizeof(err));
 	assert_non_null(m);
 	rmirror_free(m);
-	m = rmirror_new("discovery", "", err, sizeof(err));
+	m = rmirror_new("discovery", "", 0, err, sizeof(err));
 	assert_non_null(m);
 	rmirror_free(m);
-	m = rmirror_new("discovery", " , ", err, sizeof(err));
+	m = rmirror_new("discovery", " , ", 0, err, sizeof(err));
 	assert_non_null(m);
 	rmirror_free(m);
 }
@@ -31,9 +31,9 @@ static void rmirror_new_should_refuse_a_bad_service_name(void **state)
 	char err[128];
 	(void)state;
 
-	assert_null(rmirror_new("discovery", "good,Bad", err, sizeof(err)));
+	assert_null(rmirror_new("discovery", "good,Bad", 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "'Bad'"));
-	assert_null(rmirror_new("discovery", "a b", err, sizeof(err)));
+	assert_null(rmirror_new("discovery", "a b", 0, err, sizeof(err)));
 }
 
 /* The tap's messages, counted as failed: this subscriber never connects. */
@@ -50,7 +50,7 @@ static void rmirror_tap_should_write_joins_up_and_departures_of_mirrored_service
 {
 	char err[128];
 	struct subscriber *sub = sub_new(NULL);
-	struct rmirror *m = rmirror_new("discovery", "acct", err, sizeof(err));
+	struct rmirror *m = rmirror_new("discovery", "acct", 0, err, sizeof(err));
 	(void)state;
 
 	assert_non_null(m);

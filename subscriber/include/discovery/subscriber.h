@@ -277,11 +277,12 @@ SUBSCRIBER_API void subscriber_foreach_service(struct subscriber *sub, subscribe
  * connection: only from a callback, on the feed's thread, which owns the
  * connection. Publishes body (JSON, transient, with the connection's
  * user_id) through exchange ("": the default exchange, where routing_key
- * names a queue). 0, or negative when the feed has no connection or the
- * broker refused.
+ * names a queue), to expire after expiration_ms in a queue (0: never).
+ * 0, or negative when the feed has no connection or the broker refused.
  */
 SUBSCRIBER_API int subscriber_publish(struct subscriber *sub, const char *exchange,
-				      const char *routing_key, const char *body) SUBSCRIBER_WUR;
+				      const char *routing_key, const char *body,
+				      int64_t expiration_ms) SUBSCRIBER_WUR;
 
 /* ---- counters ---- */
 
