@@ -55,13 +55,14 @@ static void count(struct subscriber *sub, uint64_t *counter)
 	pthread_mutex_unlock(&sub->mu);
 }
 
-int sub_feed_publish(struct subscriber *sub, const char *key, const char *body,
-		     int64_t expiration_ms)
+/* body (JSON, transient, with the connection's user_id) through exchange
+ * under key, with the headers given. */
+static int publish(struct subscriber *sub, const char *exchange, const char *key,
+		   const char *body, int64_t expiration_ms, const struct amqp_session_header *h,
+		   size_t header_count)
 {
-	char sig[TOKEN_SIGNATURE_HEX + 1];
-	struct amqp_session_header h = { TOKEN_SIGNATURE_HEADER, sig };
 	struct amqp_session_message m = {
-		.exchange = sub->exchange,
+		.exchange = exchange,
 		.routing_key = key,
 		.body = body,
 		.len = strlen(body),
@@ -69,35 +70,31 @@ int sub_feed_publish(struct subscriber *sub, const char *key, const char *body,
 		.expiration_ms = expiration_ms,
 		.timestamp_s = timing_wall_ms() / 1000,
 		.user_id = amqp_session_user(sub->session),
+		.headers = h,
+		.header_count = header_count,
 	};
 
 	if (!amqp_session_is_open(sub->session))
 		return AMQP_SESSION_ERR_NOT_OPEN;
-	if (sub->secret) {
-		token_sign(sub->secret, body, m.len, sig);
-		m.headers = &h;
-		m.header_count = 1;
-	}
 	return amqp_session_publish(sub->session, &m);
+}
+
+int sub_feed_publish(struct subscriber *sub, const char *key, const char *body,
+		     int64_t expiration_ms)
+{
+	char sig[TOKEN_SIGNATURE_HEX + 1];
+	struct amqp_session_header h = { TOKEN_SIGNATURE_HEADER, sig };
+
+	if (!sub->secret)
+		return publish(sub, sub->exchange, key, body, expiration_ms, NULL, 0);
+	token_sign(sub->secret, body, strlen(body), sig);
+	return publish(sub, sub->exchange, key, body, expiration_ms, &h, 1);
 }
 
 int subscriber_publish(struct subscriber *sub, const char *exchange, const char *routing_key,
 		       const char *body, int64_t expiration_ms)
 {
-	struct amqp_session_message m = {
-		.exchange = exchange,
-		.routing_key = routing_key,
-		.body = body,
-		.len = strlen(body),
-		.content_type = "application/json",
-		.expiration_ms = expiration_ms,
-		.timestamp_s = timing_wall_ms() / 1000,
-		.user_id = amqp_session_user(sub->session),
-	};
-
-	if (!amqp_session_is_open(sub->session))
-		return AMQP_SESSION_ERR_NOT_OPEN;
-	return amqp_session_publish(sub->session, &m);
+	return publish(sub, exchange, routing_key, body, expiration_ms, NULL, 0);
 }
 
 /* A DOWN token for an expired instance. Its seq stays the instance's last

@@ -19,6 +19,7 @@ static const char *const vars[] = {
 	"ADVERTISE_ADDR",
 	"ADVERTISE_CIDR",
 	"QUOTES_URL",
+	"QUOTES_DISCOVERY",
 	"QUOTES_TIMEOUT_MS",
 	"QUOTES_CLOSE_WAIT_MS",
 	"DB_PATH",
@@ -59,6 +60,25 @@ static void acct_config_load_should_give_the_contract_defaults(void **state)
 	assert_int_equal(c.request_timeout_ms, 5000);
 	assert_int_equal(c.max_body, 1024);
 	assert_int_equal(c.testability, 1);
+	assert_string_equal(c.quotes_discovery, "");
+}
+
+static void acct_config_load_should_take_a_quotes_discovery_service(void **state)
+{
+	struct acct_config c;
+	char err[256];
+	char *argv[] = {"accountservice", NULL};
+	char *flag[] = {"accountservice", "--quotes-discovery", "quotes.v2", NULL};
+	char *bad[] = {"accountservice", "--quotes-discovery", "Quotes Service", NULL};
+	(void)state;
+	setenv("QUOTES_DISCOVERY", "quotes-service", 1);
+	assert_int_equal(acct_config_load(&c, 1, argv, err, sizeof(err)), 0);
+	assert_string_equal(c.quotes_discovery, "quotes-service");
+	assert_int_equal(acct_config_load(&c, 3, flag, err, sizeof(err)), 0);
+	assert_string_equal(c.quotes_discovery, "quotes.v2");
+	assert_true(acct_config_load(&c, 3, bad, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "QUOTES_DISCOVERY"));
+	unsetenv("QUOTES_DISCOVERY");
 }
 
 static void acct_config_load_should_turn_testability_off(void **state)
@@ -155,6 +175,8 @@ int main(void)
 		cmocka_unit_test_setup(acct_config_load_should_reject_bad_values, clear_env),
 		cmocka_unit_test_setup(acct_config_load_should_turn_testability_off, clear_env),
 		cmocka_unit_test_setup(acct_config_load_should_take_the_http_limits, clear_env),
+		cmocka_unit_test_setup(acct_config_load_should_take_a_quotes_discovery_service,
+				       clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

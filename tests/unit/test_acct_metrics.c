@@ -73,6 +73,29 @@ static void acct_metrics_render_should_count_who_closed_quote_connections(void *
 	free(text);
 }
 
+static void acct_metrics_render_should_count_quote_discovery_choices(void **state)
+{
+	struct acct_metrics m;
+	char *text;
+	(void)state;
+	acct_metrics_init(&m);
+	acct_metrics_quote_chose(&m, ACCT_CHOSE_NEXT);
+	acct_metrics_quote_chose(&m, ACCT_CHOSE_NEXT);
+	acct_metrics_quote_chose(&m, ACCT_CHOSE_RETRY);
+	acct_metrics_set_quote_instances(&m, 3);
+	acct_metrics_set_quote_instances(&m, 2);
+	text = render(&m);
+	assert_non_null(
+		strstr(text, "accountservice_quote_discovery_calls_total{choice=\"next\"} 2\n"));
+	assert_non_null(
+		strstr(text, "accountservice_quote_discovery_calls_total{choice=\"retry\"} 1\n"));
+	assert_non_null(
+		strstr(text, "accountservice_quote_discovery_calls_total{choice=\"none\"} 0\n"));
+	assert_non_null(strstr(text, "# TYPE accountservice_quote_discovery_instances gauge\n"
+				     "accountservice_quote_discovery_instances 2\n"));
+	free(text);
+}
+
 static void acct_metrics_render_should_give_a_cumulative_histogram(void **state)
 {
 	struct acct_metrics m;
@@ -102,6 +125,7 @@ int main(void)
 		cmocka_unit_test(acct_metrics_render_should_count_requests_by_route_and_status),
 		cmocka_unit_test(acct_metrics_render_should_count_quote_outcomes),
 		cmocka_unit_test(acct_metrics_render_should_count_who_closed_quote_connections),
+		cmocka_unit_test(acct_metrics_render_should_count_quote_discovery_choices),
 		cmocka_unit_test(acct_metrics_render_should_give_a_cumulative_histogram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
