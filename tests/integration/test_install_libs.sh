@@ -76,8 +76,15 @@ done
 needs() { objdump -p "$dest$prefix/bin/$1" | awk '$1 == "NEEDED" {print $2}' | tr '\n' ' '; }
 [[ $(needs registry) != *curl* && $(needs registry) != *lmdb* ]] || fail "registry needs $(needs registry)"
 [[ $(needs publisher) != *microhttpd* && $(needs publisher) != *lmdb* ]] || fail "publisher needs $(needs publisher)"
-! nm "$dest$prefix/bin/accountservice" "$dest$prefix/bin/publisher" | grep -q ' T subscriber_' ||
-	fail "a program that follows no stream holds the subscriber"
+! nm "$dest$prefix/bin/publisher" | grep -q ' T subscriber_' ||
+	fail "the publisher, which follows no stream, holds the subscriber"
+# The accountservice follows the quotes-service with the library
+# (QUOTES_DISCOVERY), and with nothing of the registry's.
+acct_symbols=$(nm "$dest$prefix/bin/accountservice")
+grep -q ' T subscriber_new$' <<<"$acct_symbols" ||
+	fail "the accountservice does not hold the subscriber library"
+! grep -q -E ' T (rfeed|rmirror|rrender|rhttp)_' <<<"$acct_symbols" ||
+	fail "the accountservice holds registry code"
 ! nm "$dest$prefix/bin/registry" | grep -q ' T publisher_' || fail "the registry holds the publisher"
 pass "layering: each library exports only its API, needs no HTTP, curl or LMDB; headers self-contained; programs link what they use"
 
