@@ -8,7 +8,7 @@
 #                   and awaited on exit, also on failure
 #
 # and defines free_port and now_ms (scripts/lib.sh), and below use_broker,
-# fail, pass, stop_clean, wait_for, wait_http, start_quotes and
+# fail, pass, stop_clean, wait_for, wait_http, start_quotes, free_range and
 # consume_tokens.
 set -euo pipefail
 
@@ -99,6 +99,20 @@ start_quotes() {
 	"$BIN/quotes-standin" --port "$PORT" "$@" >"$TMP/$name.log" 2>&1 &
 	STARTED+=($!)
 	wait_http "http://127.0.0.1:$PORT/health"
+}
+
+# free_range N: a free port P with P+1 ... P+N free too.
+free_range() {
+	local p i tries
+	for ((tries = 0; tries < 100; tries++)); do
+		p=$(free_port)
+		for ((i = 1; i <= $1; i++)); do
+			ss -Htan "sport = :$((p + i))" | grep -q . && continue 2
+		done
+		echo "$p"
+		return 0
+	done
+	return 1
 }
 
 # consume_tokens FILE ROUTING_KEY COMMAND...: a consumer of the discovery

@@ -13,19 +13,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 chmod 755 "$TMP" # the run's broker runs as the rabbitmq user
 
-# free_range N: a free port P with P+1 ... P+N free too.
-free_range() {
-	local p i tries
-	for ((tries = 0; tries < 100; tries++)); do
-		p=$(free_port)
-		for ((i = 1; i <= $1; i++)); do
-			ss -Htan "sport = :$((p + i))" | grep -q . && continue 2
-		done
-		echo "$p"
-		return 0
-	done
-	return 1
-}
 ACCOUNTS_PORT=$(free_range 3) || fail "no 4 free ports in a row"
 QUOTES_VIP_PORT=$(free_range 2) || fail "no 3 free ports in a row"
 REGISTRY_PORT=$(free_port) || fail "no free port"
