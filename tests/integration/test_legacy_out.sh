@@ -16,9 +16,11 @@ PLUGIN_OUT=$TMP/plugin.txt
 start_registry --legacy-out-queue "$QUEUE" --legacy-out-services "other$$, accountservice" \
 	--legacy-out-ttl 30m
 REG_A=$REG
+REG_A_PID=$REG_PID
 start_registry --legacy-out-queue "$QUEUE" --legacy-out-services accountservice \
 	--legacy-out-ttl 0
 REG_B=$REG
+REG_B_PID=$REG_PID
 # What an earlier run on this broker left in the durable queue goes first.
 "$PY" - "$AMQP_SERVER_URL" "$QUEUE" <<'PY' || fail "cannot purge the queue"
 import sys, pika
@@ -110,3 +112,7 @@ PY
 [[ $(cat "$TMP/expirations.txt") == "1800000 none" ]] ||
 	fail "expirations of the two DOWN copies: '$(cat "$TMP/expirations.txt")', want '1800000 none'"
 pass "messages wait 30 min for a reader with REGISTRY_LEGACY_OUT_TTL=30m, for ever with 0"
+
+stop_clean "$REG_A_PID" "registry A"
+stop_clean "$REG_B_PID" "registry B"
+pass "both registries exit 0 on SIGTERM"
