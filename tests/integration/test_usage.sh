@@ -48,4 +48,9 @@ usage_error publisher "ADVERTISE_ADDR '10.0.0.300' is not an IPv4 or IPv6 addres
 usage_error publisher "cannot announce this instance" -- --service-name x --advertise-addr 10.0.0.1 \
 	--instance-id "$(head -c 300 /dev/zero | tr '\0' a)"
 usage_error registry "DISCOVERY_EXCHANGE must not be empty" -- --discovery-exchange ''
+usage_error accountservice "bad QUOTES_DISCOVERY service name 'Quotes'" QUOTES_DISCOVERY=Quotes
+usage_error registry "bad service name 'B' in REGISTRY_LEGACY_OUT_SERVICES" \
+	-- --legacy-out-queue turbine --legacy-out-services a,B
+usage_error registry "REGISTRY_LEGACY_OUT_QUEUE must not be REGISTRY_LEGACY_QUEUE ('discovery')" \
+	-- --legacy-queue discovery --legacy-out-queue discovery
 pass "usage errors of registry, accountservice and publisher: one line, the reason, (see --help) once, exit 2"
