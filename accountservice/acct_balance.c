@@ -119,6 +119,11 @@ struct acct_balance *acct_balance_start(const struct acct_balance_options *o)
 		.exchange = o->exchange,
 		.services = services,
 		.secret = o->secret,
+		/* In a cluster (several URLs) a node that stops closes its
+		 * publishers' connections as a crash would: wait, as the
+		 * registry does, for them to reconnect to another node, rather
+		 * than take live instances out of the rotation for a moment. */
+		.close_grace_ms = *log_url_end(o->amqp_url) ? 1000 : 0,
 		.callbacks = {.join = balance_on_join,
 			      .update = balance_on_update,
 			      .leave = balance_on_leave},
