@@ -231,13 +231,17 @@ static enum MHD_Result routes_account(struct acct_routes *routes, struct MHD_Con
 		return routes_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					  "{\"error\":\"accounts store failed\"}");
 	snprintf(r->id, sizeof(r->id), "%s", id);
-	if (acct_quotes_get(routes->quotes, routes_quote_done, r) == 0) {
+	rc = acct_quotes_get(routes->quotes, routes_quote_done, r);
+	if (rc == 0) {
 		MHD_suspend_connection(c);
 		return MHD_YES;
 	}
-	/* No call could start (out of memory, or no instance of the
-	 * QUOTES_DISCOVERY service known): the fallback, at once. */
-	routes_count_quote(routes, ACCT_QUOTE_ERROR);
+	/* No call could start (out of memory), or none was made (no instance
+	 * of the QUOTES_DISCOVERY service known): the fallback, at once. */
+	if (rc == ACCT_QUOTES_NO_INSTANCE)
+		acct_metrics_quote(routes->o->metrics, ACCT_QUOTE_FALLBACK);
+	else
+		routes_count_quote(routes, ACCT_QUOTE_ERROR);
 	resp = routes_account_response(r, acct_quote_fallback(), &status);
 	return routes_queue(c, r, status, resp);
 }

@@ -101,7 +101,13 @@ body=$(curl -fsS "http://127.0.0.1:$A/accounts/10001")
 	fail "no fallback quote with no instance: $body"
 [[ $(metric 'accountservice_quote_discovery_calls_total{choice="none"}') -ge 1 ]] ||
 	fail "no-instance fallback not counted"
-pass "no instance left: the fallback quote, counted"
+# No call failed along the way: the dead stand-in cost retries, and with
+# no instance there was no call to fail.
+[[ $(metric 'accountservice_quote_calls_total{outcome="error"}') == 0 ]] ||
+	fail "failed quote calls counted: $(metric 'accountservice_quote_calls_total{outcome="error"}')"
+[[ $(metric 'accountservice_quote_calls_total{outcome="fallback"}') -ge 1 ]] ||
+	fail "the fallback quote not counted"
+pass "no instance left: the fallback quote, counted as such and not as a failed call"
 
 stop_clean "$A_PID" accountservice
 pass "accountservice exits 0 on SIGTERM"
