@@ -23,7 +23,7 @@ struct acct_balance_options {
 	const char *amqp_url;
 	const char *amqp_tls_ca; /* "" or NULL: the system's bundle */
 	const char *exchange;
-	const char *secret; /* "": unsigned tokens */
+	const char *secret;  /* "": unsigned tokens */
 	const char *service; /* the one followed */
 	struct acct_metrics *metrics;
 };

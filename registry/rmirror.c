@@ -51,7 +51,8 @@ static int parse_services(const char *text, char ***out, char *err, size_t errle
 			if (!list[n])
 				goto out_memory;
 			if (!token_service_is_valid(list[n])) {
-				snprintf(err, errlen, "bad service name '%s' in REGISTRY_LEGACY_OUT_SERVICES",
+				snprintf(err, errlen,
+					 "bad service name '%s' in REGISTRY_LEGACY_OUT_SERVICES",
 					 list[n]);
 				free_services(list);
 				return -1;

@@ -21,8 +21,7 @@ struct rmirror;
  * ttl_ms: how long a message waits in the queue for a reader (0: for
  * ever). NULL with a sentence in err on a bad name or no memory. */
 struct rmirror *rmirror_new(const char *queue, const char *services, int64_t ttl_ms, char *err,
-			    size_t errlen)
-	__attribute__((warn_unused_result));
+			    size_t errlen) __attribute__((warn_unused_result));
 void rmirror_free(struct rmirror *m);
 
 /* An rfeed_tap_fn, ctx the mirror. */

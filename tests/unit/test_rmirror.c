@@ -64,7 +64,8 @@ static void rmirror_tap_should_write_joins_up_and_departures_of_mirrored_service
 	assert_int_equal(sub_apply(sub, "acct", "i2", "STARTING", 1, 5, 0), SUB_STORE_JOINED);
 	assert_int_equal(sent(m), 1);
 	/* Out of service: DOWN; back: UP; a leave: DOWN. */
-	assert_int_equal(sub_apply(sub, "acct", "i1", "OUT_OF_SERVICE", 2, 5, 0), SUB_STORE_UPDATED);
+	assert_int_equal(sub_apply(sub, "acct", "i1", "OUT_OF_SERVICE", 2, 5, 0),
+			 SUB_STORE_UPDATED);
 	assert_int_equal(sub_apply(sub, "acct", "i1", "UP", 3, 5, 0), SUB_STORE_UPDATED);
 	assert_int_equal(sub_apply(sub, "acct", "i1", "DOWN", 4, 5, 0), SUB_STORE_LEFT);
 	assert_int_equal(sent(m), 4);
@@ -77,7 +78,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rmirror_new_should_take_a_list_with_spaces_and_empty_items),
 		cmocka_unit_test(rmirror_new_should_refuse_a_bad_service_name),
-		cmocka_unit_test(rmirror_tap_should_write_joins_up_and_departures_of_mirrored_services),
+		cmocka_unit_test(
+			rmirror_tap_should_write_joins_up_and_departures_of_mirrored_services),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
