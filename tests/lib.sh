@@ -8,8 +8,8 @@
 #                   and awaited on exit, also on failure
 #
 # and defines free_port and now_ms (scripts/lib.sh), and below use_broker,
-# fail, pass, stop_clean, wait_for, wait_http, start_quotes, free_range and
-# consume_tokens.
+# fail, pass, stop_clean, wait_for, wait_http, start_quotes, free_range,
+# run_ports and consume_tokens.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -113,6 +113,16 @@ free_range() {
 		return 0
 	done
 	return 1
+}
+
+# run_ports: free ports for a scripts/run.sh beside any other, in
+# ACCOUNTS_PORT and QUOTES_VIP_PORT (each with the ports after it that a
+# loopback run takes) and REGISTRY_PORT; REG is the registry's URL.
+run_ports() {
+	ACCOUNTS_PORT=$(free_range 3) || fail "no 4 free ports in a row"
+	QUOTES_VIP_PORT=$(free_range 2) || fail "no 3 free ports in a row"
+	REGISTRY_PORT=$(free_port) || fail "no free port"
+	REG=http://127.0.0.1:$REGISTRY_PORT
 }
 
 # consume_tokens FILE ROUTING_KEY COMMAND...: a consumer of the discovery

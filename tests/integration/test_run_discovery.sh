@@ -10,10 +10,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 chmod 755 "$TMP" # the run's broker runs as the rabbitmq user
 
-ACCOUNTS_PORT=$(free_range 3) || fail "no 4 free ports in a row"
-QUOTES_VIP_PORT=$(free_range 2) || fail "no 3 free ports in a row"
-REGISTRY_PORT=$(free_port) || fail "no free port"
-REG=http://127.0.0.1:$REGISTRY_PORT
+run_ports
 set -m
 env RUN_DIR="$TMP/run" ACCOUNTS_PORT="$ACCOUNTS_PORT" REGISTRY_PORT="$REGISTRY_PORT" \
 	QUOTES_VIP_PORT="$QUOTES_VIP_PORT" BUILD="$BUILD" NETNS=0 QUOTES_MODE=discovery \
