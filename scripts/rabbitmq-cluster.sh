@@ -18,6 +18,21 @@ here=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=scripts/lib.sh
 source "$here/lib.sh"
 
+# join_node NODE_DIR SEED: NODE joins SEED's cluster and runs; three tries.
+join_node() {
+	local d=$1 seed=$2 attempt
+	for attempt in 1 2 3; do
+		"$here/rabbitmq.sh" ctl "$d" stop_app >/dev/null &&
+			"$here/rabbitmq.sh" ctl "$d" reset >/dev/null &&
+			"$here/rabbitmq.sh" ctl "$d" join_cluster "$seed" >/dev/null &&
+			"$here/rabbitmq.sh" ctl "$d" start_app >/dev/null &&
+			"$here/rabbitmq.sh" ctl "$d" --timeout 60 await_startup >/dev/null &&
+			return 0
+		echo "rabbitmq-cluster.sh: $d: join attempt $attempt failed" >&2
+	done
+	return 1
+}
+
 usage() { sed -n '2,15p' "$0"; exit 2; }
 
 cmd=${1:-}; dir=${2:-}; count=${3:-3}
@@ -49,23 +64,15 @@ start)
 		exit 1
 	fi
 	seed=$(node_env "$dir/n1" RABBIT_NODE)
-	# Each joins the first; the joins run in parallel too (mnesia takes
-	# them one at a time on the seed).
-	pids=()
+	# Each joins the first, one after the other: mnesia on a loaded machine
+	# has failed to start a node that joined beside another. A failed join
+	# is retried from a reset node (a fresh node has nothing to lose).
 	for k in $(seq 2 "$count"); do
-		(
-			"$here/rabbitmq.sh" ctl "$dir/n$k" stop_app >/dev/null &&
-			"$here/rabbitmq.sh" ctl "$dir/n$k" join_cluster "$seed" >/dev/null &&
-			"$here/rabbitmq.sh" ctl "$dir/n$k" start_app >/dev/null &&
-			"$here/rabbitmq.sh" ctl "$dir/n$k" --timeout 60 await_startup >/dev/null
-		) &
-		pids+=($!)
+		join_node "$dir/n$k" "$seed" || {
+			echo "rabbitmq-cluster.sh: node $k did not join $seed" >&2
+			exit 1
+		}
 	done
-	for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-	if ((failed)); then
-		echo "rabbitmq-cluster.sh: a node did not join $seed" >&2
-		exit 1
-	fi
 	urls=() dirs=()
 	for k in $(seq 1 "$count"); do
 		urls+=("$(node_env "$dir/n$k" AMQP_SERVER_URL)")
