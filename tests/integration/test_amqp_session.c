@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../port_fixture.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -111,23 +113,6 @@ static int next_within(struct amqp_session *s, int64_t timeout_ms, struct amqp_s
 	while (rc == 0 && timing_mono_ms() < end)
 		rc = amqp_session_next(s, 100, d);
 	return rc;
-}
-
-/* A loopback port on which nothing listens. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port;
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 static void amqp_session_new_should_reject_bad_urls(void **state)
@@ -377,7 +362,7 @@ static void amqp_session_open_should_fail_fast_on_a_closed_port(void **state)
 	int64_t start;
 
 	(void)state;
-	snprintf(url, sizeof(url), "amqp://guest:s3cr3tpw@127.0.0.1:%d/", closed_port());
+	snprintf(url, sizeof(url), "amqp://guest:s3cr3tpw@127.0.0.1:%d/", fixture_closed_port());
 	s = session_for(url, NULL, 2000);
 	start = timing_mono_ms();
 	assert_int_equal(amqp_session_open(s, err, sizeof(err)), AMQP_SESSION_ERR_CONNECT);
@@ -406,7 +391,7 @@ static void amqp_session_open_should_move_along_a_list_of_nodes(void **state)
 	assert_int_equal(amqp_parse_url(broker, &info), AMQP_STATUS_OK);
 	snprintf(list, sizeof(list),
 		 "amqp://%s:n0pe@127.0.0.1:%d/,amqp://%s:wr0ngpw@127.0.0.1:%d/,%s",
-		 info.user, closed_port(), info.user, info.port, server_url());
+		 info.user, fixture_closed_port(), info.user, info.port, server_url());
 	log_mask_url(server_url(), masked, sizeof(masked));
 	for (int i = 0; i < 6; i++) {
 		s = session_for(list, NULL, 2000);

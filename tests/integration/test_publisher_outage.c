@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../port_fixture.h"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -226,20 +228,6 @@ static long http_get(const char *url, char *buf)
 	return status;
 }
 
-/* A port nobody listens on now: the kernel's pick, released at once. */
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /* What a failed assertion leaves behind; the teardown undoes it. */
 static struct {
 	struct child sidecar, acct;
@@ -284,7 +272,7 @@ static void publisher_should_ride_out_a_broker_outage(void **state)
 	snprintf(queue, sizeof(left.queue), "pubtest-outage-probe-%d", (int)getpid());
 	snprintf(svc, sizeof(svc), "pubtest-outage-%d", (int)getpid());
 	snprintf(acct_svc, sizeof(acct_svc), "pubtest-acct-%d", (int)getpid());
-	snprintf(port, sizeof(port), "%d", free_port());
+	snprintf(port, sizeof(port), "%d", fixture_closed_port());
 	snprintf(sidecar_bin, sizeof(sidecar_bin), "%s/bin/publisher", build_dir);
 	snprintf(acct_bin, sizeof(acct_bin), "%s/bin/accountservice", build_dir);
 	snprintf(db, sizeof(db), "%s/accounts.db", work_dir);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../port_fixture.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -85,23 +87,6 @@ static void amqp_session_new_should_start_at_a_random_node(void **state)
 		assert_true(seen[i] > 50);
 }
 
-/* A loopback port on which nothing listens. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port;
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void amqp_session_open_should_try_every_node_and_mask_them(void **state)
 {
 	char list[256], err[512];
@@ -109,7 +94,7 @@ static void amqp_session_open_should_try_every_node_and_mask_them(void **state)
 
 	(void)state;
 	snprintf(list, sizeof(list), "amqp://u:s3cr3t@127.0.0.1:%d/,amqp://v:0th3r@127.0.0.1:%d/",
-		 closed_port(), closed_port());
+		 fixture_closed_port(), fixture_closed_port());
 	s = session_for(list);
 	assert_non_null(s);
 	assert_int_equal(amqp_session_open(s, err, sizeof(err)), AMQP_SESSION_ERR_CONNECT);
