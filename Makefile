@@ -8,7 +8,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
+PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto zlib
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Isubscriber/include -Ipublisher/include -Ipublisher
@@ -53,7 +53,7 @@ USES_registry       := $(SUB_LIB) $(COMMON_LIB)
 USES_accountservice := $(call lib_of,publisher) $(SUB_LIB) $(COMMON_LIB)
 USES_publisher      := $(COMMON_LIB)
 USES_quotes-standin := $(COMMON_LIB)
-PKGS_registry       := librabbitmq libmicrohttpd libcjson libssl libcrypto
+PKGS_registry       := librabbitmq libmicrohttpd libcjson libssl libcrypto zlib
 PKGS_accountservice := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
 PKGS_publisher      := librabbitmq libcjson libcurl libssl libcrypto
 PKGS_quotes-standin := librabbitmq libmicrohttpd libcjson libssl libcrypto

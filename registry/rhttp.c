@@ -66,6 +66,13 @@ static bool still_waiting(void *ctx)
 	return now == req->q.index;
 }
 
+/* The coding the client takes a listing in, from its Accept-Encoding. */
+static enum rgzip_choice coding_of(struct MHD_Connection *c)
+{
+	return rgzip_choose(
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+}
+
 static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *req)
 {
 	struct rhttp *h = req->h;
@@ -102,10 +109,13 @@ static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *r
 			}
 		}
 	}
+	/* A held query answers here too, after its resume, and is compressed
+	 * as any other: the request's headers stay with the connection. */
 	if (req->route == RROUTE_SERVICES)
-		return rreply_listing(c, req, rlist_services(h->lists));
+		return rreply_listing(c, req, rlist_services(h->lists, coding_of(c)));
 	return rreply_listing(c, req, rlist_service(h->lists, req->service,
-						   req->q.has_state ? &req->q.state : NULL));
+						   req->q.has_state ? &req->q.state : NULL,
+						   coding_of(c)));
 }
 
 static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *req)
@@ -295,7 +305,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case RROUTE_EVENTS:
 		return serve_events(c, req, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 	case RROUTE_TURBINE:
-		return rreply_listing(c, req, rlist_turbine(req->h->lists, req->service));
+		return rreply_listing(c, req,
+				      rlist_turbine(req->h->lists, req->service, coding_of(c)));
 	case RROUTE_HEALTH:
 		return serve_health(c, req);
 	case RROUTE_METRICS:

@@ -35,6 +35,7 @@ void rlist_release(void *p)
 	free(b->frags);
 	free(b->parts);
 	cJSON_free(b->glue);
+	free(b->packed);
 	free(b);
 }
 
@@ -301,66 +302,6 @@ static struct rlist_body *services_body(struct subscriber *t)
 	return b;
 }
 
-/* ---- sending ---- */
-
-struct rlist_reader {
-	struct rlist_body *b;
-	size_t part, off; /* the next byte to send */
-	uint64_t pos;     /* its position in the whole text */
-};
-
-struct rlist_reader *rlist_reader_new(struct rlist_body *b)
-{
-	struct rlist_reader *r = calloc(1, sizeof(*r));
-
-	if (!r) {
-		rlist_release(b);
-		return NULL;
-	}
-	r->b = b;
-	return r;
-}
-
-ssize_t rlist_reader_read(void *reader, uint64_t pos, char *buf, size_t max)
-{
-	struct rlist_reader *r = reader;
-	const struct rlist_part *p;
-	size_t n = 0, k;
-
-	/* libmicrohttpd reads in order; anything else starts over. */
-	if (pos != r->pos) {
-		r->part = r->off = 0;
-		for (r->pos = 0; r->part < r->b->nparts &&
-				 r->pos + r->b->parts[r->part].len <= pos;
-		     r->part++)
-			r->pos += r->b->parts[r->part].len;
-		r->off = (size_t)(pos - r->pos);
-		r->pos = pos;
-	}
-	while (n < max && r->part < r->b->nparts) {
-		p = &r->b->parts[r->part];
-		k = p->len - r->off < max - n ? p->len - r->off : max - n;
-		memcpy(buf + n, p->text + r->off, k);
-		n += k;
-		r->off += k;
-		if (r->off == p->len) {
-			r->part++;
-			r->off = 0;
-		}
-	}
-	r->pos += n;
-	return n ? (ssize_t)n : -1;
-}
-
-void rlist_reader_free(void *reader)
-{
-	struct rlist_reader *r = reader;
-
-	if (r)
-		rlist_release(r->b);
-	free(r);
-}
-
 /* ---- cache ---- */
 
 enum variant { V_SERVICES, V_TURBINE, V_ALL, V_STATE }; /* V_STATE + token_state */
@@ -370,6 +311,7 @@ struct slot {
 	int variant;
 	int64_t rendered_ms; /* monotonic */
 	struct rlist_body *body; /* NULL: empty */
+	struct rlist_body *gz;	 /* body's gzip form, NULL until asked for */
 };
 
 struct rlist {
@@ -403,8 +345,10 @@ void rlist_free(struct rlist *l)
 
 	if (!l)
 		return;
-	for (i = 0; i < SLOTS; i++)
+	for (i = 0; i < SLOTS; i++) {
 		rlist_release(l->slots[i].body);
+		rlist_release(l->slots[i].gz);
+	}
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
@@ -429,20 +373,88 @@ static bool still_valid(const struct rlist *l, const struct slot *s, const char 
 	       (!timed || timing_mono_ms() - s->rendered_ms < l->max_age_ms);
 }
 
+static bool wants_gzip(const struct rlist_body *b, enum rgzip_choice coding)
+{
+	return coding == RGZIP_GZIP_ONLY || (coding == RGZIP_GZIP && b->len >= RGZIP_MIN_BYTES);
+}
+
+/* The gzip form of plain, in one part; NULL on no memory. */
+static struct rlist_body *gzip_body(const struct rlist_body *plain)
+{
+	const struct subscriber_view view = { .index = plain->index, .stale = plain->stale };
+	struct rgzip *z = rgzip_begin(plain->len);
+	struct rlist_body *b;
+	char *out = NULL;
+	size_t i, len = 0;
+
+	if (!z)
+		return NULL;
+	for (i = 0; i < plain->nparts; i++)
+		if (rgzip_add(z, plain->parts[i].text, plain->parts[i].len) < 0)
+			break;
+	if (rgzip_end(z, &out, &len) < 0)
+		return NULL;
+	b = body_new(&view, 1);
+	if (!b) {
+		free(out);
+		return NULL;
+	}
+	b->packed = out;
+	b->gzip = true;
+	b->plain_len = plain->len;
+	body_add(b, out, len);
+	return b;
+}
+
+/* b, or its gzip form when coding asks for it, cached beside b while b
+ * is still the slot's; takes the reference to b. */
+static struct rlist_body *encoded(struct rlist *l, struct slot *s, struct rlist_body *b,
+				  enum rgzip_choice coding)
+{
+	struct rlist_body *gz;
+
+	if (!wants_gzip(b, coding))
+		return b;
+	gz = gzip_body(b);
+	if (!gz)
+		return b; /* no memory: the plain form is an answer still */
+	pthread_mutex_lock(&l->mu);
+	if (s->body == b && !s->gz && l->cached_bytes + gz->len <= l->max_cached_bytes) {
+		s->gz = gz;
+		l->cached_bytes += gz->len;
+		atomic_fetch_add(&gz->refs, 1);
+	}
+	pthread_mutex_unlock(&l->mu);
+	rlist_release(b);
+	return gz;
+}
+
+/* Empties slot s (under l->mu). */
+static void slot_clear(struct rlist *l, struct slot *s)
+{
+	l->cached_bytes -= (s->body ? s->body->len : 0) + (s->gz ? s->gz->len : 0);
+	rlist_release(s->body);
+	rlist_release(s->gz);
+	s->body = s->gz = NULL;
+}
+
 static struct rlist_body *get(struct rlist *l, const char *service,
-			      const enum token_state *state, int variant)
+			      const enum token_state *state, int variant, enum rgzip_choice coding)
 {
 	struct slot *s = slot_of(l, service ? service : "", variant);
 	struct subscriber_view now;
-	struct rlist_body *b;
+	struct rlist_body *b, *gz = NULL;
 
 	subscriber_view(l->sub, variant == V_SERVICES ? NULL : service, &now);
 	pthread_mutex_lock(&l->mu);
 	if (still_valid(l, s, service ? service : "", variant, &now)) {
 		b = s->body;
+		if (wants_gzip(b, coding))
+			gz = s->gz;
+		b = gz ? gz : b;
 		atomic_fetch_add(&b->refs, 1);
 		pthread_mutex_unlock(&l->mu);
-		return b;
+		return gz ? gz : encoded(l, s, b, coding);
 	}
 	pthread_mutex_unlock(&l->mu);
 
@@ -454,10 +466,9 @@ static struct rlist_body *get(struct rlist *l, const char *service,
 		return NULL;
 
 	pthread_mutex_lock(&l->mu);
-	if (l->cached_bytes - (s->body ? s->body->len : 0) + b->len <= l->max_cached_bytes) {
-		if (s->body)
-			l->cached_bytes -= s->body->len;
-		rlist_release(s->body);
+	if (l->cached_bytes - (s->body ? s->body->len : 0) - (s->gz ? s->gz->len : 0) + b->len <=
+	    l->max_cached_bytes) {
+		slot_clear(l, s);
 		snprintf(s->service, sizeof(s->service), "%s", service ? service : "");
 		s->variant = variant;
 		s->rendered_ms = timing_mono_ms();
@@ -466,21 +477,21 @@ static struct rlist_body *get(struct rlist *l, const char *service,
 		atomic_fetch_add(&b->refs, 1);
 	}
 	pthread_mutex_unlock(&l->mu);
-	return b;
+	return encoded(l, s, b, coding);
 }
 
-struct rlist_body *rlist_services(struct rlist *l)
+struct rlist_body *rlist_services(struct rlist *l, enum rgzip_choice coding)
 {
-	return get(l, NULL, NULL, V_SERVICES);
+	return get(l, NULL, NULL, V_SERVICES, coding);
 }
 
 struct rlist_body *rlist_service(struct rlist *l, const char *service,
-				 const enum token_state *state)
+				 const enum token_state *state, enum rgzip_choice coding)
 {
-	return get(l, service, state, state ? V_STATE + (int)*state : V_ALL);
+	return get(l, service, state, state ? V_STATE + (int)*state : V_ALL, coding);
 }
 
-struct rlist_body *rlist_turbine(struct rlist *l, const char *service)
+struct rlist_body *rlist_turbine(struct rlist *l, const char *service, enum rgzip_choice coding)
 {
-	return get(l, service, NULL, V_TURBINE);
+	return get(l, service, NULL, V_TURBINE, coding);
 }

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "discovery/subscriber.h"
+#include "registry/rgzip.h"
 #include "registry/rrender.h"
 #include "token.h"
 
@@ -30,6 +31,12 @@
  * max_age_ms, which bounds how far those three fields lag behind the table.
  * /services and Turbine carry no such fields and are exact. A listing
  * longer than the cache's byte budget is built for every request.
+ *
+ * A client that takes gzip (rgzip_choose) gets the listing compressed: the
+ * compressed form is made from the plain one on the first such request and
+ * cached beside it, in the same slot, so that it is valid exactly as long
+ * as the plain one (same index, same staleness, same age) and dropped with
+ * it; both count against the byte budget.
  */
 
 /* A piece of a listing's text. */
@@ -49,6 +56,9 @@ struct rlist_body {
 	size_t nfrags;
 	struct rrender_frag **frags; /* held: parts point into them */
 	char *glue; /* held: the other parts point into it */
+	bool gzip;	  /* the text is the gzip form of a listing plain_len long */
+	size_t plain_len;
+	char *packed; /* held: the gzip form's one part */
 };
 
 struct rlist;
@@ -61,15 +71,19 @@ struct rlist *rlist_new(struct subscriber *t, int64_t max_age_ms, size_t max_cac
 void rlist_free(struct rlist *l);
 
 /* {"index":N,"services":[{"name","instances","up"}]} (+"stale":true),
- * from the cache when still valid; rlist_release() it. NULL on no memory. */
-struct rlist_body *rlist_services(struct rlist *l) __attribute__((warn_unused_result));
+ * from the cache when still valid; rlist_release() it. NULL on no memory.
+ * Each listing comes gzip'd when coding asks for it (RGZIP_GZIP only from
+ * RGZIP_MIN_BYTES on), plain otherwise or when compressing failed. */
+struct rlist_body *rlist_services(struct rlist *l, enum rgzip_choice coding)
+	__attribute__((warn_unused_result));
 /* {"index":N,"service":name,"instances":[…]} sorted by instanceId, filtered
  * by *state when state is not NULL (+"stale":true). */
 struct rlist_body *rlist_service(struct rlist *l, const char *service,
-				 const enum token_state *state) __attribute__((warn_unused_result));
-/* Turbine's array of the instances of one service; index: the service's. */
-struct rlist_body *rlist_turbine(struct rlist *l, const char *service)
+				 const enum token_state *state, enum rgzip_choice coding)
 	__attribute__((warn_unused_result));
+/* Turbine's array of the instances of one service; index: the service's. */
+struct rlist_body *rlist_turbine(struct rlist *l, const char *service,
+				 enum rgzip_choice coding) __attribute__((warn_unused_result));
 
 /* The SSE frame of event "snapshot": id and index the table's, data
  * {"index":N,"instances":[every instance, each with "service" first]}. */

@@ -131,6 +131,11 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 	counter(f, "registry_http_clients_gone_total",
 		"Held queries and streams whose client hung up, freed at once.",
 		http->clients_gone);
+	counter(f, "registry_http_gzip_responses_total",
+		"Listings answered gzip'd (Accept-Encoding: gzip).", http->gzip_answers);
+	counter(f, "registry_http_gzip_saved_bytes_total",
+		"Bytes gzip took off those answers (plain length minus gzip'd length).",
+		http->gzip_saved_bytes);
 	gauge(f, "registry_http_connections", "HTTP connections open now.", http->connections);
 	gauge(f, "registry_blocking_queries_waiting",
 	      "Blocking queries held open now.", http->queries_waiting);

@@ -29,6 +29,8 @@ struct rmetrics_http {
 	uint64_t requests[RMETRICS_ROUTES][RMETRICS_CODES];
 	uint64_t refused[RMETRICS_REFUSALS];
 	uint64_t clients_gone; /* held connections whose client hung up */
+	uint64_t gzip_answers;	   /* listings sent gzip'd */
+	uint64_t gzip_saved_bytes; /* what gzip took off their length */
 	size_t connections;
 	size_t queries_waiting;
 	size_t streams_open;

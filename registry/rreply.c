@@ -90,18 +90,23 @@ enum MHD_Result rreply_json(struct MHD_Connection *c, struct request *req, int s
  * at a time, interleaved with every other connection of the one thread. */
 #define LISTING_BLOCK (64u << 10)
 
-/* Sends a listing in pieces from its references; takes the reference. */
+/* Sends a listing in pieces from its references; takes the reference.
+ * Both forms carry Vary: a cache in between must not hand the gzip form
+ * to a client that did not ask for it, nor the plain one to every client. */
 enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, struct rlist_body *b)
 {
 	struct MHD_Response *resp;
 	struct rlist_reader *r;
-	uint64_t index;
+	uint64_t index, saved;
 	size_t len;
+	bool gzip;
 
 	if (!b)
 		return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	index = b->index;
 	len = b->len;
+	gzip = b->gzip;
+	saved = gzip && b->plain_len > len ? b->plain_len - len : 0;
 	r = rlist_reader_new(b);
 	if (!r)
 		return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -111,6 +116,19 @@ enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, st
 	if (!resp) {
 		rlist_reader_free(r);
 		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+				    MHD_HTTP_HEADER_ACCEPT_ENCODING) == MHD_NO ||
+	    (gzip && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") ==
+			     MHD_NO)) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	if (gzip) {
+		pthread_mutex_lock(&req->h->mu);
+		req->h->counts.gzip_answers++;
+		req->h->counts.gzip_saved_bytes += saved;
+		pthread_mutex_unlock(&req->h->mu);
 	}
 	return rreply_response(c, req, MHD_HTTP_OK, "application/json", resp, index);
 }
