@@ -28,6 +28,17 @@ void rcollect_instance(void *ctx, const struct subscriber_instance *in, void *fr
 		return;
 	}
 	c->v = v;
+	c->v[c->n].tok = NULL;
+	if (c->tokens) {
+		struct token view;
+
+		rrender_token_of(in, &view);
+		c->v[c->n].tok = rrender_token_dup(&view);
+		if (!c->v[c->n].tok) {
+			c->failed = true;
+			return;
+		}
+	}
 	c->v[c->n].frag = rrender_frag_ref(frag);
 	c->v[c->n].tm = rrender_times_of(in);
 	c->v[c->n].seq = in->seq;
@@ -39,8 +50,10 @@ void rcollect_clear(struct rcollect *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < c->n; i++) {
 		rrender_frag_release(c->v[i].frag);
+		rrender_token_free(c->v[i].tok);
+	}
 	free(c->v);
 	c->v = NULL;
 	c->n = c->cap = 0;

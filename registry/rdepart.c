@@ -13,7 +13,7 @@ void rdepart_init(struct rdepart *d, size_t max, int64_t window_ms)
 
 static void drop_oldest(struct rdepart *d)
 {
-	rrender_frag_release(d->v[d->head].frag);
+	rrender_token_free(d->v[d->head].tok);
 	d->head = (d->head + 1) % d->max;
 	d->count--;
 }
@@ -32,18 +32,22 @@ void rdepart_prune(struct rdepart *d, int64_t now)
 		drop_oldest(d);
 }
 
-void rdepart_put(struct rdepart *d, struct rrender_frag *frag, const struct rrender_times *tm,
-		 int ttl, int64_t now)
+void rdepart_put(struct rdepart *d, struct token *tok, const struct rrender_times *tm, int ttl,
+		 int64_t now)
 {
 	struct rdepart_entry *e;
 
-	if (d->max == 0)
+	if (d->max == 0) {
+		rrender_token_free(tok);
 		return;
+	}
 	/* The ring costs nothing until something leaves. */
 	if (!d->v) {
 		d->v = calloc(d->max, sizeof(*d->v));
-		if (!d->v)
+		if (!d->v) {
+			rrender_token_free(tok);
 			return;
+		}
 	}
 	rdepart_prune(d, now);
 	if (d->count == d->max) {
@@ -51,7 +55,7 @@ void rdepart_put(struct rdepart *d, struct rrender_frag *frag, const struct rren
 		d->evicted++;
 	}
 	e = &d->v[(d->head + d->count) % d->max];
-	e->frag = rrender_frag_ref(frag);
+	e->tok = tok;
 	e->tm = *tm;
 	e->ttl = ttl;
 	e->left_at = now;
@@ -66,8 +70,8 @@ void rdepart_back(struct rdepart *d, const char *service, const char *instance_i
 	for (i = 0; i < d->count; i++) {
 		struct rdepart_entry *e = &d->v[(d->head + i) % d->max];
 
-		if (strcmp(e->frag->tok.service, service) == 0 &&
-		    strcmp(e->frag->tok.instance_id, instance_id) == 0)
+		if (strcmp(e->tok->service, service) == 0 &&
+		    strcmp(e->tok->instance_id, instance_id) == 0)
 			e->back = true;
 	}
 }

@@ -11,12 +11,12 @@
  * Recent departures (leave, expiry, connection lost), oldest first, for
  * Eureka's delta (/eureka/apps/delta), which lists what left within its
  * window as DELETED. Bounded twice: an entry older than the window goes,
- * and past max the oldest goes first (counted). Each entry holds a
- * reference to the instance's last rrender_frag, so it costs a pointer and
- * a few numbers. Not thread-safe: the change feed's lock covers it (rfeed).
+ * and past max the oldest goes first (counted). Each entry holds the
+ * instance's last token (the table no longer has it) and a few numbers.
+ * Not thread-safe: the change feed's lock covers it (rfeed).
  */
 struct rdepart_entry {
-	struct rrender_frag *frag; /* a reference */
+	struct token *tok; /* owned (rrender_token_dup) */
 	struct rrender_times tm;
 	int ttl;
 	int64_t left_at; /* wall ms */
@@ -34,10 +34,10 @@ struct rdepart {
 void rdepart_init(struct rdepart *d, size_t max, int64_t window_ms);
 void rdepart_free(struct rdepart *d);
 
-/* Remembers one departure at wall time now (takes a new reference to
- * frag). Quietly keeps nothing when out of memory. */
-void rdepart_put(struct rdepart *d, struct rrender_frag *frag, const struct rrender_times *tm,
-		 int ttl, int64_t now);
+/* Remembers one departure at wall time now; takes tok (an
+ * rrender_token_dup), freed here when it cannot be kept (no memory). */
+void rdepart_put(struct rdepart *d, struct token *tok, const struct rrender_times *tm, int ttl,
+		 int64_t now);
 /* Drops the entries whose window ended before wall time now. */
 void rdepart_prune(struct rdepart *d, int64_t now);
 /* The instance of that service and id joined again: its departures are

@@ -44,7 +44,8 @@ void reureka_home_page(const struct token *t, char out[REUREKA_URL_MAX])
 	snprintf(out, REUREKA_URL_MAX, "http://%s/", host);
 }
 
-/* What a walk copies: references and numbers, never text. */
+/* What a walk copies: each instance's token and numbers; rendering waits
+ * until the table's lock is released. */
 struct gather {
 	struct reureka_inst *v;
 	size_t n, cap;
@@ -53,20 +54,23 @@ struct gather {
 	bool failed;
 };
 
-static void gather_add(struct gather *g, struct rrender_frag *frag, const struct rrender_times *tm,
+static void gather_add(struct gather *g, const struct token *tok, const struct rrender_times *tm,
 		       int ttl, int64_t left_at, enum reureka_action action)
 {
 	struct reureka_inst *v;
+	struct token *copy;
 
 	if (g->failed)
 		return;
 	v = rcollect_grow(g->v, &g->cap, g->n, sizeof(*v));
-	if (!v) {
+	copy = v ? rrender_token_dup(tok) : NULL;
+	if (v)
+		g->v = v;
+	if (!copy) {
 		g->failed = true;
 		return;
 	}
-	g->v = v;
-	v[g->n] = (struct reureka_inst){ rrender_frag_ref(frag), *tm, ttl, left_at, action };
+	v[g->n] = (struct reureka_inst){ copy, *tm, ttl, left_at, action };
 	g->n++;
 }
 
@@ -74,24 +78,27 @@ static void gather_instance(void *ctx, const struct subscriber_instance *in, voi
 {
 	struct gather *g = ctx;
 	struct rrender_times tm = rrender_times_of(in);
+	struct token tok;
 
+	(void)frag;
 	g->by_state[in->state]++;
 	if (tm.changed < g->since)
 		return;
-	gather_add(g, frag, &tm, in->ttl, 0,
+	rrender_token_of(in, &tok);
+	gather_add(g, &tok, &tm, in->ttl, 0,
 		   tm.changed > tm.first_seen ? REUREKA_MODIFIED : REUREKA_ADDED);
 }
 
-static void gather_departure(void *ctx, struct rrender_frag *frag, const struct rrender_times *tm,
+static void gather_departure(void *ctx, const struct token *tok, const struct rrender_times *tm,
 			     int ttl, int64_t left_at)
 {
-	gather_add(ctx, frag, tm, ttl, left_at, REUREKA_DELETED);
+	gather_add(ctx, tok, tm, ttl, left_at, REUREKA_DELETED);
 }
 
 static int by_service_then_id(const void *a, const void *b)
 {
-	const struct token *x = &((const struct reureka_inst *)a)->frag->tok;
-	const struct token *y = &((const struct reureka_inst *)b)->frag->tok;
+	const struct token *x = ((const struct reureka_inst *)a)->tok;
+	const struct token *y = ((const struct reureka_inst *)b)->tok;
 	int c = strcmp(x->service, y->service);
 
 	return c ? c : strcmp(x->instance_id, y->instance_id);
@@ -149,7 +156,7 @@ int reureka_render(struct subscriber *t, struct rfeed *feed, enum rroute_eureka 
 	rc = *body ? 0 : -1;
 out:
 	for (i = 0; i < g.n; i++)
-		rrender_frag_release(g.v[i].frag);
+		rrender_token_free(g.v[i].tok);
 	free(g.v);
 	return rc;
 }

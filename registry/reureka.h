@@ -37,7 +37,7 @@ enum reureka_action { REUREKA_ADDED, REUREKA_MODIFIED, REUREKA_DELETED };
 
 /* One instance as the renderers see it. */
 struct reureka_inst {
-	struct rrender_frag *frag; /* a reference; its tok is the instance */
+	struct token *tok; /* the instance: a copy (rrender_token_dup) */
 	struct rrender_times tm;
 	int ttl;
 	int64_t left_at; /* DELETED: when it left (wall ms); else 0 */

@@ -55,7 +55,7 @@ static bool add_metadata(cJSON *obj, const struct token *t)
 
 static bool add_instance(cJSON *list, const struct reureka_inst *in)
 {
-	const struct token *t = &in->frag->tok;
+	const struct token *t = in->tok;
 	char app[TOKEN_SERVICE_MAX + 1], home[REUREKA_URL_MAX];
 	cJSON *o = cJSON_CreateObject();
 	cJSON *dc;
@@ -97,7 +97,7 @@ static bool add_instance(cJSON *list, const struct reureka_inst *in)
 /* {"name":…,"instance":[…]} of the instances [from, *next) of one service. */
 static bool add_application(cJSON *app, const struct reureka_doc *d, size_t from, size_t *next)
 {
-	const char *service = d->v[from].frag->tok.service;
+	const char *service = d->v[from].tok->service;
 	char name[TOKEN_SERVICE_MAX + 1];
 	cJSON *list;
 	size_t i;
@@ -107,7 +107,7 @@ static bool add_application(cJSON *app, const struct reureka_doc *d, size_t from
 							   : NULL;
 	if (!list)
 		return false;
-	for (i = from; i < d->n && strcmp(d->v[i].frag->tok.service, service) == 0; i++)
+	for (i = from; i < d->n && strcmp(d->v[i].tok->service, service) == 0; i++)
 		if (!add_instance(list, &d->v[i]))
 			return false;
 	*next = i;

@@ -56,7 +56,7 @@ static void metadata(FILE *f, int d, const struct token *t)
 
 static void instance(FILE *f, int d, const struct reureka_inst *in)
 {
-	const struct token *t = &in->frag->tok;
+	const struct token *t = in->tok;
 	char app[TOKEN_SERVICE_MAX + 1], home[REUREKA_URL_MAX];
 
 	reureka_app_name(t->service, app);
@@ -95,14 +95,14 @@ static void instance(FILE *f, int d, const struct reureka_inst *in)
 /* <application> with the instances [from, return) of one service. */
 static size_t application(FILE *f, int d, const struct reureka_doc *doc, size_t from)
 {
-	const char *service = doc->v[from].frag->tok.service;
+	const char *service = doc->v[from].tok->service;
 	char name[TOKEN_SERVICE_MAX + 1];
 	size_t i;
 
 	reureka_app_name(service, name);
 	fprintf(f, "%*s<application>\n", 2 * d, "");
 	element(f, d + 1, "name", name);
-	for (i = from; i < doc->n && strcmp(doc->v[i].frag->tok.service, service) == 0; i++)
+	for (i = from; i < doc->n && strcmp(doc->v[i].tok->service, service) == 0; i++)
 		instance(f, d + 1, &doc->v[i]);
 	fprintf(f, "%*s</application>", 2 * d, "");
 	return i;

@@ -82,25 +82,29 @@ static void tell_tap(struct subscriber *sub, const char *event,
 
 /*
  * Records the event of one change, then wakes its service's watchers. A
- * departure is remembered with the instance's fragment (NULL: none, on no
+ * departure is remembered with a copy of the instance's token (none on no
  * memory); a join ends the departures of the same instance.
  */
 static void record(struct rfeed *f, const char *event, const struct subscriber_instance *in,
-		   struct rrender_frag *departed)
+		   bool departs)
 {
 	struct rrender_times tm = rrender_times_of(in);
-	struct token tok;
+	struct token tok, *departed = NULL;
 	char *frame;
 	rfeed_notify_fn fn;
 	void *ctx;
 
-	/* Rendered outside the lock; a frame that could not be rendered stays
-	 * NULL and is skipped on replay. */
+	/* Rendered and copied outside the lock; a frame that could not be
+	 * rendered stays NULL and is skipped on replay. */
 	rrender_token_of(in, &tok);
 	frame = rrender_event(in->index, event, &tok, &tm);
+	if (departs)
+		departed = rrender_token_dup(&tok);
 	pthread_mutex_lock(&f->mu);
-	if (departed)
-		rdepart_put(&f->departs, departed, &tm, in->ttl, f->wall_ms());
+	if (departs) {
+		if (departed)
+			rdepart_put(&f->departs, departed, &tm, in->ttl, f->wall_ms());
+	}
 	else if (in->state != SUBSCRIBER_DOWN)
 		rdepart_back(&f->departs, in->service, in->instance_id);
 	/* A change the subscriber could not tell (no memory) left a gap: its
@@ -120,13 +124,13 @@ static void record(struct rfeed *f, const char *event, const struct subscriber_i
 
 static void on_join(struct subscriber *sub, const struct subscriber_instance *in)
 {
-	record(subscriber_data(sub), "join", in, NULL);
+	record(subscriber_data(sub), "join", in, false);
 	tell_tap(sub, "join", in);
 }
 
 static void on_update(struct subscriber *sub, const struct subscriber_instance *in)
 {
-	record(subscriber_data(sub), "update", in, NULL);
+	record(subscriber_data(sub), "update", in, false);
 	tell_tap(sub, "update", in);
 }
 
@@ -143,12 +147,10 @@ static void *on_attach(struct subscriber *sub, const struct subscriber_instance 
 static void on_leave(struct subscriber *sub, const struct subscriber_instance *in,
 		     enum subscriber_leave_reason reason)
 {
-	/* What Eureka's delta lists as DELETED: the instance as it left. */
-	struct rrender_frag *frag = on_attach(sub, in);
 	const char *event = reason == SUBSCRIBER_LEFT_EXPIRED ? "expire" : "leave";
 
-	record(subscriber_data(sub), event, in, frag);
-	rrender_frag_release(frag);
+	/* Eureka's delta lists the instance as it left as DELETED. */
+	record(subscriber_data(sub), event, in, true);
 	tell_tap(sub, event, in);
 }
 
@@ -201,7 +203,7 @@ void rfeed_foreach_departure(struct rfeed *f, rfeed_departure_fn fn, void *ctx, 
 	for (i = 0; i < f->departs.count; i++) {
 		e = rdepart_at(&f->departs, i);
 		if (!e->back)
-			fn(ctx, e->frag, &e->tm, e->ttl, e->left_at);
+			fn(ctx, e->tok, &e->tm, e->ttl, e->left_at);
 	}
 	pthread_mutex_unlock(&f->mu);
 }

@@ -61,7 +61,7 @@ int rfeed_event_after(struct rfeed *f, uint64_t after, char **frame, uint64_t *i
  * instance did not join again, oldest first, under the feed's lock: fn
  * must not call into the feed. *since gets the window's start, wall ms.
  */
-typedef void (*rfeed_departure_fn)(void *ctx, struct rrender_frag *frag,
+typedef void (*rfeed_departure_fn)(void *ctx, const struct token *tok,
 				   const struct rrender_times *tm, int ttl, int64_t left_at);
 void rfeed_foreach_departure(struct rfeed *f, rfeed_departure_fn fn, void *ctx, int64_t *since);
 

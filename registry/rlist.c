@@ -190,7 +190,7 @@ struct rlist_body *rlist_snapshot(struct subscriber *t)
 	for (i = 0; i < b->nfrags; i++) {
 		/* The head opens the object; the service goes in first. */
 		n = (size_t)snprintf(g, TOKEN_SERVICE_MAX + 20, "%s{\"service\":\"%s\",",
-				     i ? "," : "", b->frags[i]->tok.service);
+				     i ? "," : "", b->frags[i]->service);
 		body_add(b, g, n);
 		g += n;
 		body_add(b, b->frags[i]->head + 1, b->frags[i]->head_len - 1);

@@ -70,7 +70,7 @@ static int add_group(cJSON *list, const struct token *t)
 char *rprom_targets(struct subscriber *t, const char *service, const enum token_state *state,
 		    uint64_t *index)
 {
-	struct rcollect c = { .state = state };
+	struct rcollect c = { .state = state, .tokens = true };
 	struct subscriber_view view = { 0 };
 	cJSON *list = NULL;
 	char *text = NULL;
@@ -89,9 +89,9 @@ char *rprom_targets(struct subscriber *t, const char *service, const enum token_
 	for (i = 0; i < c.n; i++) {
 		/* Prometheus scrapes host:port: an instance without a port has
 		 * no target. */
-		if (c.v[i].frag->tok.port <= 0)
+		if (c.v[i].tok->port <= 0)
 			continue;
-		if (add_group(list, &c.v[i].frag->tok) < 0)
+		if (add_group(list, c.v[i].tok) < 0)
 			goto out;
 	}
 	text = cJSON_PrintUnformatted(list);

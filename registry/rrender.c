@@ -140,9 +140,28 @@ static char *turbine_text(const struct token *t)
 	return text;
 }
 
+struct token *rrender_token_dup(const struct token *t)
+{
+	struct token *copy = malloc(sizeof(*copy));
+
+	if (copy && token_copy(copy, t) < 0) {
+		free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+void rrender_token_free(struct token *t)
+{
+	if (!t)
+		return;
+	token_clear(t);
+	free(t);
+}
+
 struct rrender_frag *rrender_frag_new(const struct token *t)
 {
-	size_t head_len = 0, turbine_len;
+	size_t head_len = 0, turbine_len, service_len = strlen(t->service);
 	char *head = head_text(t, 0, &head_len);
 	char *turbine = head ? turbine_text(t) : NULL;
 	struct rrender_frag *f = NULL;
@@ -150,21 +169,18 @@ struct rrender_frag *rrender_frag_new(const struct token *t)
 	if (!turbine)
 		goto out;
 	turbine_len = strlen(turbine);
-	f = malloc(sizeof(*f) + head_len + turbine_len + 2);
+	f = malloc(sizeof(*f) + head_len + turbine_len + service_len + 3);
 	if (!f)
 		goto out;
-	if (token_copy(&f->tok, t) < 0) {
-		free(f);
-		f = NULL;
-		goto out;
-	}
 	atomic_init(&f->refs, 1);
 	f->head_len = head_len;
 	f->turbine_len = turbine_len;
 	memcpy(f->text, head, head_len + 1);
 	memcpy(f->text + head_len + 1, turbine, turbine_len + 1);
+	memcpy(f->text + head_len + turbine_len + 2, t->service, service_len + 1);
 	f->head = f->text;
 	f->turbine = f->text + head_len + 1;
+	f->service = f->text + head_len + turbine_len + 2;
 out:
 	cJSON_free(turbine);
 	cJSON_free(head);
@@ -179,10 +195,8 @@ struct rrender_frag *rrender_frag_ref(struct rrender_frag *f)
 
 void rrender_frag_release(struct rrender_frag *f)
 {
-	if (f && atomic_fetch_sub(&f->refs, 1) == 1) {
-		token_clear(&f->tok);
+	if (f && atomic_fetch_sub(&f->refs, 1) == 1)
 		free(f);
-	}
 }
 
 char *rrender_event(uint64_t id, const char *event, const struct token *t,

@@ -26,17 +26,16 @@ struct rrender_times {
  * including "metadata", without the closing brace: every key of the
  * contract is present, absent optional values are null, metadata is always
  * an object; rrender_tail() completes it. turbine is Turbine's instance
- * model, {"hostname":"addr:port","cluster":…,"isUp":…}. tok is the token
- * the fragment was rendered from (a deep copy, as immutable as the rest),
- * for the answers rendered after the walk (Prometheus, Eureka), and the
- * only copy of its strings: the table's instance borrows them. Its seq and
- * ttl are those of the change; the walk gives the current ones.
+ * model, {"hostname":"addr:port","cluster":…,"isUp":…}; service the
+ * instance's service (the SSE snapshot names it). The fragment keeps no
+ * copy of the token: the subscriber's table holds the one copy of its
+ * strings, and the answers rendered from whole tokens (Prometheus, Eureka)
+ * copy them during their walk (rrender_token_dup).
  */
 struct rrender_frag {
 	atomic_uint refs;
-	struct token tok;
 	size_t head_len, turbine_len;
-	const char *head, *turbine; /* into text */
+	const char *head, *turbine, *service; /* into text */
 	char text[];
 };
 
@@ -49,6 +48,12 @@ void rrender_host_port(const struct token *t, char out[RRENDER_HOST_PORT_MAX]);
  * take (its strings borrowed from in), and its times. */
 void rrender_token_of(const struct subscriber_instance *in, struct token *out);
 struct rrender_times rrender_times_of(const struct subscriber_instance *in);
+
+/* A deep copy of t, malloc()ed, for what outlives the walk that saw it (a
+ * departure, a Prometheus or Eureka answer rendered after the lock);
+ * rrender_token_free() it. NULL on no memory. */
+struct token *rrender_token_dup(const struct token *t) __attribute__((warn_unused_result));
+void rrender_token_free(struct token *t);
 
 /* One reference; NULL on no memory. */
 struct rrender_frag *rrender_frag_new(const struct token *t) __attribute__((warn_unused_result));

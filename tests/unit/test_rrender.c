@@ -118,6 +118,44 @@ static void rrender_frag_should_bracket_ipv6_hosts_for_turbine(void **state)
 	token_clear(&t);
 }
 
+static void rrender_frag_should_keep_no_copy_of_the_token(void **state)
+{
+	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":1,"
+				"\"hostname\":\"h\",\"metadata\":{\"zone\":\"a\"}}");
+	struct rrender_frag *f = rrender_frag_new(&t);
+	char head[256];
+	(void)state;
+
+	assert_non_null(f);
+	/* The table holds the token's one copy; the fragment, its text only
+	 * (a struct token alone is over 600 bytes, before its strings). */
+	assert_true(sizeof(*f) < 64);
+	snprintf(head, sizeof(head), "%.*s", (int)f->head_len, f->head);
+	token_clear(&t); /* nothing of the fragment points into the token */
+	assert_string_equal(head, f->head);
+	assert_string_equal(f->service, "acct");
+	assert_non_null(strstr(f->head, "\"metadata\":{\"zone\":\"a\"}"));
+	assert_string_equal(f->turbine, "{\"hostname\":\"10.0.0.5:1\",\"cluster\":\"acct\",\"isUp\":true}");
+	rrender_frag_release(f);
+}
+
+static void rrender_token_dup_should_copy_every_string(void **state)
+{
+	struct token t = decode("{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"hostname\":\"h\","
+				"\"metadata\":{\"zone\":\"a\"}}");
+	struct token *copy = rrender_token_dup(&t);
+	(void)state;
+
+	assert_non_null(copy);
+	assert_ptr_not_equal(copy->hostname, t.hostname);
+	token_clear(&t);
+	assert_string_equal(copy->hostname, "h");
+	assert_string_equal(copy->instance_id, "10.0.0.5");
+	assert_string_equal(copy->metadata[0].value, "a");
+	rrender_token_free(copy);
+	rrender_token_free(NULL);
+}
+
 static void rrender_error_should_give_message_and_status(void **state)
 {
 	char *text = rrender_error(404, "no such route");
@@ -135,6 +173,8 @@ int main(void)
 		cmocka_unit_test(rrender_event_should_add_service_and_reason),
 		cmocka_unit_test(rrender_event_should_frame_one_sse_event),
 		cmocka_unit_test(rrender_frag_should_bracket_ipv6_hosts_for_turbine),
+		cmocka_unit_test(rrender_frag_should_keep_no_copy_of_the_token),
+		cmocka_unit_test(rrender_token_dup_should_copy_every_string),
 		cmocka_unit_test(rrender_error_should_give_message_and_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
