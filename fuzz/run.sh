@@ -5,7 +5,7 @@
 # non-zero when a fuzzer finds a crash; the reproducer lands in build-fuzz/.
 #
 #   fuzz/run.sh [target...]     token, query, conn_event, http_registry,
-#                               http_account, xml (default: all)
+#                               http_account, xml, gzip (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,7 @@ declare -A sources=(
 	[http_registry]="fuzz/http_input.c common/hreq.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
 	[http_account]="fuzz/http_input.c common/hreq.c accountservice/acct_path.c"
 	[xml]="registry/rxml.c common/utf8.c"
+	[gzip]="registry/rgzip.c"
 )
 # Extra libFuzzer options per target.
 declare -A options=(
@@ -30,9 +31,10 @@ declare -A options=(
 	[http_registry]="-max_len=4096 -dict=fuzz/http.dict"
 	[http_account]="-max_len=4096 -dict=fuzz/http.dict"
 	[xml]="-max_len=512"
+	[gzip]="-max_len=1024"
 )
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event http_registry http_account xml)
+[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event http_registry http_account xml gzip)
 
 for t in "${targets[@]}"; do
 	[[ -n "${sources[$t]:-}" ]] || { echo "fuzz: no target $t" >&2; exit 2; }
@@ -42,7 +44,7 @@ for t in "${targets[@]}"; do
 		-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		-I. -Icommon/include -Isubscriber/include $(pkg-config --cflags libcjson) \
 		"fuzz/fuzz_$t.c" ${sources[$t]} \
-		$(pkg-config --libs libcjson) -o "$out/fuzz_$t"
+		$(pkg-config --libs libcjson zlib) -o "$out/fuzz_$t"
 done
 
 for t in "${targets[@]}"; do
