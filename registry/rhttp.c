@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "registry/dashboard.h"
@@ -66,11 +67,43 @@ static bool still_waiting(void *ctx)
 	return now == req->q.index;
 }
 
-/* The coding the client takes a listing in, from its Accept-Encoding. */
+/* Every Accept-Encoding line of a request, joined as RFC 9110 (5.3)
+ * joins repeated fields; a request fits in the 8 KiB connection pool. */
+struct codings {
+	char text[8192];
+	size_t len;
+	bool present, overflow;
+};
+
+static enum MHD_Result add_coding(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	struct codings *a = cls;
+	int n;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) != 0 || a->overflow)
+		return MHD_YES;
+	n = snprintf(a->text + a->len, sizeof(a->text) - a->len, "%s%s", a->present ? ", " : "",
+		     value ? value : "");
+	if (n < 0 || (size_t)n >= sizeof(a->text) - a->len)
+		a->overflow = true;
+	else
+		a->len += (size_t)n;
+	a->present = true;
+	return MHD_YES;
+}
+
+/* The coding the client takes a listing in, from its Accept-Encoding
+ * (plain, should the lines not fit: a cut list could drop a q=0). */
 static enum rgzip_choice coding_of(struct MHD_Connection *c)
 {
-	return rgzip_choose(
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	struct codings a = { .len = 0 };
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_coding, &a);
+	if (!a.present || a.overflow)
+		return RGZIP_IDENTITY;
+	return rgzip_choose(a.text);
 }
 
 static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *req)

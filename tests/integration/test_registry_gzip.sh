@@ -64,6 +64,11 @@ get pref "/services/$S" "gzip;q=0.2, identity;q=0.8"
 [[ -z $(header "$TMP/pref.h" Content-Encoding) ]] || fail "identity preferred, got gzip"
 get star "/services/$S" "br, *;q=0.5"
 [[ $(header "$TMP/star.h" Content-Encoding) == gzip ]] || fail "* did not take gzip"
+# Repeated lines are one list (RFC 9110, 5.3).
+curl -sf -D "$TMP/two.h" -o /dev/null -H 'Accept-Encoding: br' -H 'Accept-Encoding: gzip' "$REG/services/$S"
+[[ $(header "$TMP/two.h" Content-Encoding) == gzip ]] || fail "gzip on a second Accept-Encoding line not taken"
+curl -sf -D "$TMP/two.h" -o /dev/null -H 'Accept-Encoding: gzip' -H 'Accept-Encoding: gzip;q=0' "$REG/services/$S"
+[[ -z $(header "$TMP/two.h" Content-Encoding) ]] || fail "gzip;q=0 on a second line ignored"
 get small "/services" "gzip"
 [[ -z $(header "$TMP/small.h" Content-Encoding) && $(header "$TMP/small.h" Vary) == Accept-Encoding ]] ||
 	fail "a small /services was compressed anyway"
@@ -75,7 +80,7 @@ gunzip -c <"$TMP/only.body" | jq -e --arg s "$S" '.services | map(.name) | index
 curl -sfI -H 'Accept-Encoding: gzip' "$REG/events" >"$TMP/events.h" || fail "HEAD /events failed"
 [[ -z $(header "$TMP/events.h" Content-Encoding) &&
    $(header "$TMP/events.h" Content-Type) == text/event-stream* ]] || fail "event stream: $(cat "$TMP/events.h")"
-pass "q=0, preferences, *, small bodies, identity;q=0, streams plain"
+pass "q=0, preferences, *, repeated lines, small bodies, identity;q=0, streams plain"
 
 # ---- a change shows in the compressed form at once ----
 get before "/services/$S" gzip
