@@ -101,11 +101,9 @@ static void record(struct rfeed *f, const char *event, const struct subscriber_i
 	if (departs)
 		departed = rrender_token_dup(&tok);
 	pthread_mutex_lock(&f->mu);
-	if (departs) {
-		if (departed)
-			rdepart_put(&f->departs, departed, &tm, in->ttl, f->wall_ms());
-	}
-	else if (in->state != SUBSCRIBER_DOWN)
+	if (departed)
+		rdepart_put(&f->departs, departed, &tm, in->ttl, f->wall_ms());
+	else if (!departs && in->state != SUBSCRIBER_DOWN)
 		rdepart_back(&f->departs, in->service, in->instance_id);
 	/* A change the subscriber could not tell (no memory) left a gap: its
 	 * id is kept, as a frame that is skipped, so ids stay consecutive. */

@@ -105,7 +105,8 @@ int rlist_counts(struct subscriber *t, struct rlist_count **out, size_t *n, stru
 void rlist_release(void *body);
 
 /*
- * Sends a body in pieces, in the form of libmicrohttpd's content reader:
+ * Sends a body in pieces (rlist_reader.c), in the form of libmicrohttpd's
+ * content reader:
  * rlist_reader_read() copies up to max bytes from position pos into buf
  * and returns how many, or -1 (MHD_CONTENT_READER_END_OF_STREAM) past the
  * end; rlist_reader_free() is the matching free callback.
