@@ -21,15 +21,18 @@ source "$here/lib.sh"
 # join_node NODE_DIR SEED: NODE joins SEED's cluster and runs; three tries.
 join_node() {
 	local d=$1 seed=$2 attempt
+	# What rabbitmqctl says goes to DIR/join.log, shown only if all fail.
 	for attempt in 1 2 3; do
-		"$here/rabbitmq.sh" ctl "$d" stop_app >/dev/null &&
-			"$here/rabbitmq.sh" ctl "$d" reset >/dev/null &&
-			"$here/rabbitmq.sh" ctl "$d" join_cluster "$seed" >/dev/null &&
-			"$here/rabbitmq.sh" ctl "$d" start_app >/dev/null &&
-			"$here/rabbitmq.sh" ctl "$d" --timeout 60 await_startup >/dev/null &&
-			return 0
-		echo "rabbitmq-cluster.sh: $d: join attempt $attempt failed" >&2
+		{
+			"$here/rabbitmq.sh" ctl "$d" stop_app &&
+				"$here/rabbitmq.sh" ctl "$d" reset &&
+				"$here/rabbitmq.sh" ctl "$d" join_cluster "$seed" &&
+				"$here/rabbitmq.sh" ctl "$d" start_app &&
+				"$here/rabbitmq.sh" ctl "$d" --timeout 60 await_startup
+		} >>"$d/join.log" 2>&1 && return 0
+		echo "attempt $attempt failed" >>"$d/join.log"
 	done
+	cat "$d/join.log" >&2
 	return 1
 }
 
