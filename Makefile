@@ -23,10 +23,11 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Program folders: each builds $(BUILD)/bin/<name> from main.c and a
 # lib<name>.a from its other sources. Order matters for static linking:
 # a library comes before the ones it uses.
-PROGRAMS := accountservice registry publisher quotes-standin
+PROGRAMS := accountservice registry publisher aggregator quotes-standin
 SRCDIR_accountservice := accountservice
 SRCDIR_registry       := registry
 SRCDIR_publisher      := publisher
+SRCDIR_aggregator     := aggregator
 SRCDIR_quotes-standin := tests/quotes
 
 COMMON_SRC := $(wildcard common/*.c)
@@ -52,10 +53,12 @@ BINS         := $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
 USES_registry       := $(SUB_LIB) $(COMMON_LIB)
 USES_accountservice := $(call lib_of,publisher) $(SUB_LIB) $(COMMON_LIB)
 USES_publisher      := $(COMMON_LIB)
+USES_aggregator     := $(SUB_LIB) $(COMMON_LIB)
 USES_quotes-standin := $(COMMON_LIB)
 PKGS_registry       := librabbitmq libmicrohttpd libcjson libssl libcrypto zlib
 PKGS_accountservice := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
 PKGS_publisher      := librabbitmq libcjson libcurl libssl libcrypto
+PKGS_aggregator     := librabbitmq libmicrohttpd libcjson libcurl libssl libcrypto
 PKGS_quotes-standin := librabbitmq libmicrohttpd libcjson libssl libcrypto
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -190,12 +193,13 @@ run-discovery: deps
 
 install: $(BINS) install-libs
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BUILD)/bin/accountservice $(BUILD)/bin/registry $(BUILD)/bin/publisher $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/bin/accountservice $(BUILD)/bin/registry $(BUILD)/bin/publisher \
+		$(BUILD)/bin/aggregator $(DESTDIR)$(PREFIX)/bin/
 
 # Man pages from each program's --help (help2man), with the sections
 # --help has no room for in docs/man/<program>.h2m.
 VERSION      := $(shell cat VERSION)
-MAN_PROGRAMS := registry accountservice publisher
+MAN_PROGRAMS := registry accountservice publisher aggregator
 MANS         := $(foreach p,$(MAN_PROGRAMS),$(BUILD)/man/$(p).1)
 man: $(MANS)
 $(BUILD)/man/%.1: $(BUILD)/bin/% docs/man/%.h2m VERSION
