@@ -18,6 +18,7 @@
 #include "aggregator/aggr_table.h"
 #include "config.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "timing.h"
 
 /* What the subscriber's callbacks reach (subscriber_data). */
@@ -108,8 +109,10 @@ static int aggr_run(const struct aggr_config *cfg, const sigset_t *signals)
 	log_info("aggregator listening port=%d interval_ms=%lld timeout_ms=%lld services=%s",
 		 cfg->port, (long long)cfg->interval_ms, (long long)cfg->timeout_ms,
 		 cfg->services[0] ? cfg->services_text : "all");
+	sdnotify_state("READY=1");
 	if (sigwait(signals, &sig) == 0)
 		log_info("shutting down signal=%s", strsignal(sig));
+	sdnotify_state("STOPPING=1");
 	result = 0;
 	aggr_http_stop(http);
 out_free_sub:

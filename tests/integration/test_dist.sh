@@ -26,7 +26,7 @@ make -s deps >"$TMP/deps.log" 2>&1 || fail "make deps in the unpacked tree: $(ta
 start=$SECONDS
 make -s -j2 >"$TMP/build.log" 2>&1 || fail "make in the unpacked tree: $(tail -20 "$TMP/build.log")"
 echo "build of the unpacked tarball: $((SECONDS - start)) s"
-for p in registry accountservice publisher; do
+for p in registry accountservice publisher aggregator; do
 	build/bin/$p --help | grep -q AMQP_SERVER_URL || fail "the unpacked tree's $p does not run"
 done
 pass "the unpacked tarball builds with make deps and make, and its programs run"

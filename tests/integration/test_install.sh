@@ -6,8 +6,9 @@
 # to run make deps instead of a missing header. No broker, no network.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-PROGS=(registry accountservice publisher)
-UNITS=(discovery-registry.service discovery-accountservice.service discovery-publisher@.service)
+PROGS=(registry accountservice publisher aggregator)
+UNITS=(discovery-registry.service discovery-accountservice.service discovery-publisher@.service
+	discovery-aggregator.service)
 for tool in help2man man systemd-analyze; do
 	command -v "$tool" >/dev/null || fail "$tool is missing (scripts/deps.sh installs it)"
 done
@@ -58,7 +59,8 @@ pass "man -l renders each page with its options, environment and sections"
 PFX=$TMP/prefix
 make -s BUILD="$BUILD" PREFIX="$PFX" install >>"$TMP/install.log" 2>&1 || fail "make install PREFIX=$PFX"
 cd "$PFX/lib/systemd/system"
-for u in discovery-registry.service discovery-accountservice.service discovery-publisher@web.service; do
+for u in discovery-registry.service discovery-accountservice.service discovery-publisher@web.service \
+	discovery-aggregator.service; do
 	# verify exits 0 on settings it ignores: any word from it is a failure.
 	MANPATH=$PFX/share/man systemd-analyze verify "$u" >"$TMP/verify.log" 2>&1 ||
 		fail "systemd-analyze verify $u: $(cat "$TMP/verify.log")"

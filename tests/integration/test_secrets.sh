@@ -35,8 +35,9 @@ declare -A ARGS=(
 	[registry]=""
 	[accountservice]="--advertise-addr 127.0.0.1"
 	[publisher]="--service-name secrets-sidecar --advertise-addr 127.0.0.1 --port 8080"
+	[aggregator]=""
 )
-PROGRAMS=(registry accountservice publisher)
+PROGRAMS=(registry accountservice publisher aggregator)
 
 # start NAME PROGRAM [args...]: in the background, output in OUT/NAME.log;
 # sets PID. A program with an HTTP port gets a free one (PORT).

@@ -24,7 +24,7 @@ usage_error() {
 	[[ $line != *hunter2* ]] || fail "$prog $*: the password is in '$line'"
 }
 
-for p in registry accountservice publisher; do
+for p in registry accountservice publisher aggregator; do
 	usage_error "$p" "unknown option '--bogus'" -- --bogus
 	usage_error "$p" "option '--log-level' needs a value" -- --log-level
 	usage_error "$p" "'zzz' is not debug, info, warn or error" -- --log-level zzz
@@ -53,4 +53,5 @@ usage_error registry "bad service name 'B' in REGISTRY_LEGACY_OUT_SERVICES" \
 	-- --legacy-out-queue turbine --legacy-out-services a,B
 usage_error registry "REGISTRY_LEGACY_OUT_QUEUE must not be REGISTRY_LEGACY_QUEUE ('discovery')" \
 	-- --legacy-queue discovery --legacy-out-queue discovery
-pass "usage errors of registry, accountservice and publisher: one line, the reason, (see --help) once, exit 2"
+usage_error aggregator "AGGREGATOR_SERVICES: 'Bad!' is not" AGGREGATOR_SERVICES=ok,Bad!
+pass "usage errors of registry, accountservice, publisher and aggregator: one line, the reason, (see --help) once, exit 2"
