@@ -2,7 +2,7 @@
 # `make run`: the whole system on one machine, without Docker.
 #
 # RabbitMQ (a private node, or with RABBIT_NODES=3 a cluster of three whose
-# nodes every program is given as a list), the registry, 3 accountservice instances, 2
+# nodes every program is given as a list), the registry, an aggregator, 3 accountservice instances, 2
 # quotes stand-ins behind a round-robin TCP balancer playing Swarm's VIP, and
 # a balancer in front of the accountservices playing Swarm's published port
 # (routing mesh). Each accountservice needs its own address for `servedBy` to
@@ -18,7 +18,7 @@
 # after a crash first clears what the crashed one left.
 #
 # Environment: BUILD (binaries in $BUILD/bin), ACCOUNTS_PORT (6767),
-# REGISTRY_PORT (6868), QUOTES_VIP_PORT (8080), RUN_DIR (/tmp/discovery-run),
+# REGISTRY_PORT (6868), AGGREGATOR_PORT (7979), QUOTES_VIP_PORT (8080), RUN_DIR (/tmp/discovery-run),
 # DISCOVERY_INTERVAL (2s), NETNS=0 to use loopback addresses even as root,
 # RABBIT_NODES (1; 2 to 9 make a local cluster, scripts/rabbitmq-cluster.sh),
 # QUOTES_MODE (vip, or discovery).
@@ -31,6 +31,7 @@ BIN=$(cd "${BUILD:-build}/bin" && pwd)
 RUN_DIR=${RUN_DIR:-/tmp/discovery-run}
 ACCOUNTS_PORT=${ACCOUNTS_PORT:-6767}
 REGISTRY_PORT=${REGISTRY_PORT:-6868}
+AGGREGATOR_PORT=${AGGREGATOR_PORT:-7979}
 QUOTES_VIP_PORT=${QUOTES_VIP_PORT:-8080}
 export DISCOVERY_INTERVAL=${DISCOVERY_INTERVAL:-2s}
 PREFIX=sdrun
@@ -38,6 +39,7 @@ NET=10.77.0
 INSTANCES=3
 QUOTES=2
 REG=http://127.0.0.1:$REGISTRY_PORT
+AGG=http://127.0.0.1:$AGGREGATOR_PORT
 RABBIT_NODES=${RABBIT_NODES:-1}
 [[ "$RABBIT_NODES" =~ ^[1-9]$ ]] || { echo "run.sh: RABBIT_NODES must be 1 to 9" >&2; exit 2; }
 QUOTES_MODE=${QUOTES_MODE:-vip}
@@ -59,12 +61,12 @@ if ! flock -n 9; then
 	holder=$(cat "$LOCK" 2>/dev/null || true)
 	echo "run.sh: another run is already running (pid ${holder:-unknown}, logs in $RUN_DIR/logs):" \
 		"stop it with Ctrl-C in its terminal or kill ${holder:-it}; or give this one" \
-		"another RUN_DIR and ports (ACCOUNTS_PORT, REGISTRY_PORT, QUOTES_VIP_PORT)" >&2
+		"another RUN_DIR and ports (ACCOUNTS_PORT, REGISTRY_PORT, AGGREGATOR_PORT, QUOTES_VIP_PORT)" >&2
 	exit 1
 fi
 echo $$ >"$LOCK"
 
-for b in registry accountservice quotes-standin publisher; do
+for b in registry aggregator accountservice quotes-standin publisher; do
 	[[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b is missing: run make first" >&2; exit 1; }
 done
 command -v haproxy >/dev/null || { echo "run.sh: haproxy is missing (scripts/deps.sh)" >&2; exit 1; }
@@ -286,6 +288,11 @@ start balancer - haproxy -db -f "$RUN_DIR/haproxy.cfg"
 say "starting the registry on :$REGISTRY_PORT"
 AMQP_SERVER_URL=$local_amqp REGISTRY_PORT=$REGISTRY_PORT start registry - "$BIN/registry"
 wait_http "$REG/health" registry
+# The aggregator checks each instance's /health at its advertised address,
+# which the host reaches in both modes (the bridge, or loopback).
+say "starting the aggregator on :$AGGREGATOR_PORT"
+AMQP_SERVER_URL=$local_amqp AGGREGATOR_PORT=$AGGREGATOR_PORT start aggregator - "$BIN/aggregator"
+wait_http "$AGG/health" aggregator
 
 for ((i = 1; i <= INSTANCES; i++)); do
 	addr=${acct_addrs[$((i - 1))]}
@@ -352,6 +359,7 @@ cat <<EOF
 
   accountservice (balanced over ${INSTANCES} instances):  http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000
   registry:                                     $REG/services/accountservice
+  aggregator (every instance's health):         $AGG/status
 $(quotes_banner)
 $nodes
   Try (servedBy and the quote's ipAddress change from call to call):
@@ -360,6 +368,9 @@ $nodes
     curl -s "$REG/services/accountservice?index=$index&wait=30s"   # blocks until a change, e.g.:
     kill ${pid_of[acct1]}    # acct1 says goodbye; watch it leave the registry
     curl -sN $REG/events    # live events
+    curl -s $AGG/status     # every instance with its last health check
+    curl -s http://${acct_addrs[0]}/testability/healthy/false   # acct1 turns healthy:false there
+    curl -s $AGG/turbine/accountservice
 
   Ctrl-C stops everything.
 EOF

@@ -117,12 +117,15 @@ free_range() {
 
 # run_ports: free ports for a scripts/run.sh beside any other, in
 # ACCOUNTS_PORT and QUOTES_VIP_PORT (each with the ports after it that a
-# loopback run takes) and REGISTRY_PORT; REG is the registry's URL.
+# loopback run takes), REGISTRY_PORT and AGGREGATOR_PORT; REG and AGG are
+# the registry's and the aggregator's URLs.
 run_ports() {
 	ACCOUNTS_PORT=$(free_range 3) || fail "no 4 free ports in a row"
 	QUOTES_VIP_PORT=$(free_range 2) || fail "no 3 free ports in a row"
 	REGISTRY_PORT=$(free_port) || fail "no free port"
 	REG=http://127.0.0.1:$REGISTRY_PORT
+	AGGREGATOR_PORT=$(free_port) || fail "no free port"
+	AGG=http://127.0.0.1:$AGGREGATOR_PORT
 }
 
 # consume_tokens FILE ROUTING_KEY COMMAND...: a consumer of the discovery

@@ -28,6 +28,7 @@ EOF
 chmod 755 "$TMP/chroot-ip/ip"
 
 run=(env RUN_DIR="$RUN_DIR" ACCOUNTS_PORT="$ACCOUNTS_PORT" REGISTRY_PORT="$REGISTRY_PORT"
+	AGGREGATOR_PORT="$AGGREGATOR_PORT"
 	QUOTES_VIP_PORT="$QUOTES_VIP_PORT" BUILD="$BUILD" PATH="$TMP/chroot-ip:$PATH"
 	"$ROOT/scripts/run.sh")
 
@@ -66,6 +67,15 @@ done <"$RUN_DIR/pids"
 curl -sf -o /dev/null "http://127.0.0.1:$ACCOUNTS_PORT/accounts/10000" ||
 	fail "the first run's balancer does not serve"
 pass "a second run exits 1 naming pid $RUN_PID; the first serves on"
+
+# --- the banner's aggregator sees every accountservice healthy ---------------
+grep -q "curl -s $AGG/status" "$TMP/run.log" || fail "no aggregator in the banner"
+aggr_all_healthy() {
+	[[ $(curl -sf "$AGG/status" | jq -c '.services[] | select(.name == "accountservice") |
+		[.instances, .healthy]') == "[3,3]" ]]
+}
+wait_for 20000 aggr_all_healthy >/dev/null || fail "the aggregator: $(curl -s "$AGG/status")"
+pass "the aggregator lists the 3 accountservices healthy"
 
 # --- the banner's blocking query blocks until a change ------------------------
 query=$(grep -o "curl -s \"$REG/services/accountservice?index=[0-9]*&wait=30s\"" "$TMP/run.log") ||

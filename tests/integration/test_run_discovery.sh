@@ -13,6 +13,7 @@ chmod 755 "$TMP" # the run's broker runs as the rabbitmq user
 run_ports
 set -m
 env RUN_DIR="$TMP/run" ACCOUNTS_PORT="$ACCOUNTS_PORT" REGISTRY_PORT="$REGISTRY_PORT" \
+	AGGREGATOR_PORT="$AGGREGATOR_PORT" \
 	QUOTES_VIP_PORT="$QUOTES_VIP_PORT" BUILD="$BUILD" NETNS=0 QUOTES_MODE=discovery \
 	"$ROOT/scripts/run.sh" >"$TMP/run.log" 2>&1 &
 RUN_PID=$!
