@@ -25,7 +25,7 @@ struct aggr_check {
 	int64_t timeout_ms;
 	CURLM *multi;
 	struct check_transfer *slots; /* max_parallel of them; easy NULL: free */
-	struct aggr_job *jobs;        /* room for taking due checks */
+	struct aggr_job *jobs;	      /* room for taking due checks */
 	pthread_t thread;
 	atomic_bool stop;
 	pthread_mutex_t mu; /* the counters */

@@ -31,8 +31,8 @@ struct aggr_check_stats {
 
 struct aggr_check;
 
-struct aggr_check *aggr_check_start(struct aggr_table *t, size_t max_parallel,
-				    int64_t timeout_ms) __attribute__((warn_unused_result));
+struct aggr_check *aggr_check_start(struct aggr_table *t, size_t max_parallel, int64_t timeout_ms)
+	__attribute__((warn_unused_result));
 void aggr_check_wake(struct aggr_check *c);
 void aggr_check_stats(struct aggr_check *c, struct aggr_check_stats *out);
 /* Stops the thread, abandoning the checks in flight, and frees. */

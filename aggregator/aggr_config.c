@@ -6,8 +6,8 @@
 #include "config.h"
 #include "token.h"
 
-#define AGGR_SUMMARY                                                                      \
-	"A Turbine-style aggregator: follows the discovery tokens and checks every "      \
+#define AGGR_SUMMARY                                                                               \
+	"A Turbine-style aggregator: follows the discovery tokens and checks every "               \
 	"instance's /health."
 
 int aggr_config_services(struct aggr_config *c, const char *text, char *err, size_t errlen)
@@ -28,12 +28,14 @@ int aggr_config_services(struct aggr_config *c, const char *text, char *err, siz
 		if (*at != '\0') {
 			if (!token_service_is_valid(at)) {
 				snprintf(err, errlen,
-					 "AGGREGATOR_SERVICES: '%s' is not [a-z0-9][a-z0-9._-]{0,62}",
+					 "AGGREGATOR_SERVICES: '%s' is not "
+					 "[a-z0-9][a-z0-9._-]{0,62}",
 					 at);
 				return -1;
 			}
 			if (n == AGGR_CONFIG_SERVICES_MAX) {
-				snprintf(err, errlen, "AGGREGATOR_SERVICES names more than %d services",
+				snprintf(err, errlen,
+					 "AGGREGATOR_SERVICES names more than %d services",
 					 AGGR_CONFIG_SERVICES_MAX);
 				return -1;
 			}

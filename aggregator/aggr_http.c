@@ -98,7 +98,9 @@ static enum MHD_Result http_health(struct aggr_http *h, struct MHD_Connection *c
 	 * best answer there is. */
 	if (o != NULL && cJSON_AddStringToObject(o, "status", st.stale ? "STALE" : "UP") &&
 	    cJSON_AddStringToObject(o, "amqp",
-				    st.blocked ? "blocked" : st.connected ? "connected" : "down") &&
+				    st.blocked	   ? "blocked"
+				    : st.connected ? "connected"
+						   : "down") &&
 	    cJSON_AddNumberToObject(o, "members", (double)ts.members) &&
 	    cJSON_AddNumberToObject(o, "healthy", (double)ts.healthy))
 		text = cJSON_PrintUnformatted(o);
@@ -127,16 +129,16 @@ static enum MHD_Result http_route(struct aggr_http *h, struct MHD_Connection *c,
 	if (strcmp(path, "/health") == 0)
 		return http_health(h, c);
 	if (strcmp(path, "/metrics") == 0)
-		return http_send(c, MHD_HTTP_OK, aggr_metrics_text(h->o.table, h->o.check, h->o.sub), free,
+		return http_send(c, MHD_HTTP_OK,
+				 aggr_metrics_text(h->o.table, h->o.check, h->o.sub), free,
 				 "text/plain; version=0.0.4");
 	return http_error(c, MHD_HTTP_NOT_FOUND,
 			  "no such route: GET /status, /turbine/{service}, /health or /metrics");
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_data_size,
-				   void **req_cls)
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_data_size, void **req_cls)
 {
 	static int marker;
 	struct aggr_http *h = cls;

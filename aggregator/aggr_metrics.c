@@ -24,8 +24,8 @@ char *aggr_metrics_text(struct aggr_table *t, struct aggr_check *c, struct subsc
 	aggr_table_stats(t, &ts);
 	aggr_check_stats(c, &cs);
 	subscriber_stats(sub, &ss);
-	metric(f, "aggregator_members", "gauge", "Instances listed (those kept after DOWN included).",
-	       ts.members);
+	metric(f, "aggregator_members", "gauge",
+	       "Instances listed (those kept after DOWN included).", ts.members);
 	metric(f, "aggregator_members_healthy", "gauge", "Instances whose last check passed.",
 	       ts.healthy);
 	metric(f, "aggregator_members_down_kept", "gauge",

@@ -91,12 +91,11 @@ static bool render_turbine_one(cJSON *list, const struct aggr_member *m)
 		snprintf(host, sizeof(host), "%s", m->address);
 	return cJSON_AddStringToObject(o, "hostname", host) &&
 	       cJSON_AddStringToObject(o, "cluster", m->service) &&
-	       cJSON_AddBoolToObject(o, "isUp", m->state == SUBSCRIBER_UP &&
-							!(m->checked && !m->healthy));
+	       cJSON_AddBoolToObject(o, "isUp",
+				     m->state == SUBSCRIBER_UP && !(m->checked && !m->healthy));
 }
 
-char *aggr_render_turbine(const struct aggr_member *const *members, size_t n,
-			  const char *service)
+char *aggr_render_turbine(const struct aggr_member *const *members, size_t n, const char *service)
 {
 	cJSON *list = cJSON_CreateArray();
 	char *text = NULL;
@@ -104,7 +103,8 @@ char *aggr_render_turbine(const struct aggr_member *const *members, size_t n,
 	if (list == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(members[i]->service, service) == 0 && !render_turbine_one(list, members[i]))
+		if (strcmp(members[i]->service, service) == 0 &&
+		    !render_turbine_one(list, members[i]))
 			goto out;
 	text = cJSON_PrintUnformatted(list);
 out:

@@ -21,7 +21,7 @@ char *aggr_render_status(const struct aggr_member *const *members, size_t n)
 /* GET /turbine/{service}: Turbine's instance model, as the registry's
  * route has it, [{"hostname":"address:port","cluster":…,"isUp":…}];
  * isUp is true for an UP member whose last check did not fail. */
-char *aggr_render_turbine(const struct aggr_member *const *members, size_t n,
-			  const char *service) __attribute__((warn_unused_result));
+char *aggr_render_turbine(const struct aggr_member *const *members, size_t n, const char *service)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -212,9 +212,9 @@ int aggr_table_leave(struct aggr_table *t, const struct subscriber_instance *in,
 		/* Had it gone silent instead, it would have been listed for its
 		 * ttl: so long at least, and one interval more, so that one
 		 * check shows it as it is now. */
-		m->keep_until_mono =
-			now_mono + (t->keep_down_ms > 0 ? t->keep_down_ms
-							: (int64_t)m->ttl_s * 1000 + t->interval_ms);
+		m->keep_until_mono = now_mono + (t->keep_down_ms > 0 ? t->keep_down_ms
+								     : (int64_t)m->ttl_s * 1000 +
+									       t->interval_ms);
 		m->due_mono = now_mono;
 		rc = 1;
 	}

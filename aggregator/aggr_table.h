@@ -29,15 +29,15 @@ struct aggr_member {
 	int port;
 	enum subscriber_state state;
 	int ttl_s;
-	bool left;              /* it said DOWN: listed until keep_until_mono */
+	bool left; /* it said DOWN: listed until keep_until_mono */
 	int64_t keep_until_mono;
-	int64_t due_mono;       /* its next check */
+	int64_t due_mono; /* its next check */
 	bool in_flight;
-	bool checked;           /* a check has finished */
+	bool checked; /* a check has finished */
 	bool healthy;
-	int64_t checked_at;     /* wall ms of the last finished check */
+	int64_t checked_at;		  /* wall ms of the last finished check */
 	char error[AGGR_TABLE_ERROR_MAX]; /* "" when the last check passed */
-	uint64_t serial;        /* changes when what is checked changes */
+	uint64_t serial;		  /* changes when what is checked changes */
 };
 
 struct aggr_table_stats {

@@ -69,9 +69,9 @@ static int aggr_run(const struct aggr_config *cfg, const sigset_t *signals)
 	int result = 1, sig = 0;
 
 	app.table = aggr_table_new((size_t)cfg->max_members, cfg->interval_ms, cfg->keep_down_ms);
-	app.check = app.table ? aggr_check_start(app.table, (size_t)cfg->max_parallel,
-						 cfg->timeout_ms)
-			      : NULL;
+	app.check =
+		app.table ? aggr_check_start(app.table, (size_t)cfg->max_parallel, cfg->timeout_ms)
+			  : NULL;
 	if (app.check == NULL) {
 		log_error("cannot start the health checker");
 		goto out_free_table;
@@ -84,7 +84,8 @@ static int aggr_run(const struct aggr_config *cfg, const sigset_t *signals)
 		.services = cfg->services[0] ? cfg->services : NULL,
 		.secret = cfg->secret,
 		.max_instances = (size_t)cfg->max_members,
-		.callbacks = {.join = aggr_on_change, .update = aggr_on_change,
+		.callbacks = {.join = aggr_on_change,
+			      .update = aggr_on_change,
 			      .leave = aggr_on_leave},
 		.data = &app,
 	};

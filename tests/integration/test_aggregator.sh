@@ -135,9 +135,11 @@ pass "a silent health URL fails with timeout (${ms} ms more); A meanwhile checke
 
 # --- its own routes and errors ------------------------------------------------
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
-[[ $(code "$AG/nowhere") == 404 ]] && jq -e .error "$TMP/body" >/dev/null || fail "404: $(cat "$TMP/body")"
-[[ $(code "$AG/turbine/Bad!") == 400 ]] && jq -e .error "$TMP/body" >/dev/null || fail "400: $(cat "$TMP/body")"
-[[ $(code -X DELETE "$AG/status") == 405 ]] && jq -e .error "$TMP/body" >/dev/null || fail "405: $(cat "$TMP/body")"
+# json_error STATUS CURL_ARGS...: that status, with {"error":…}.
+json_error() { [[ $(code "${@:2}") == "$1" ]] && jq -e .error "$TMP/body" >/dev/null; }
+json_error 404 "$AG/nowhere" || fail "404: $(cat "$TMP/body")"
+json_error 400 "$AG/turbine/Bad!" || fail "400: $(cat "$TMP/body")"
+json_error 405 -X DELETE "$AG/status" || fail "405: $(cat "$TMP/body")"
 [[ $(code "$AG/turbine/nosuch$S") == 200 && $(cat "$TMP/body") == "[]" ]] || fail "unknown service: $(cat "$TMP/body")"
 [[ $(code -d x "$AG/status") == 413 ]] || fail "a body was not refused"
 metrics=$(curl -sf "$AG/metrics")

@@ -36,9 +36,8 @@ static void aggr_config_services_should_split_a_list_and_refuse_bad_names(void *
 	char err[256];
 	(void)state;
 
-	assert_int_equal(aggr_config_services(&c, "accountservice,,quotes-service", err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+		aggr_config_services(&c, "accountservice,,quotes-service", err, sizeof(err)), 0);
 	assert_string_equal(c.services[0], "accountservice");
 	assert_string_equal(c.services[1], "quotes-service");
 	assert_null(c.services[2]);

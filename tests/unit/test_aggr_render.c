@@ -41,7 +41,8 @@ static void aggr_render_status_should_group_members_by_service_with_counts(void 
 	assert_non_null(text);
 	assert_string_equal(
 		text,
-		"{\"services\":[{\"name\":\"accountservice\",\"instances\":2,\"healthy\":1,\"members\":["
+		"{\"services\":[{\"name\":\"accountservice\",\"instances\":2,\"healthy\":1,"
+		"\"members\":["
 		"{\"instanceId\":\"a\",\"address\":\"10.0.0.1\",\"port\":6767,\"state\":\"UP\","
 		"\"healthy\":true,\"checkedAt\":1795700000123,\"error\":null},"
 		"{\"instanceId\":\"b\",\"address\":\"10.0.0.2\",\"port\":6767,\"state\":\"DOWN\","
@@ -75,9 +76,10 @@ static void aggr_render_turbine_should_list_one_service_as_the_registry_does(voi
 	c.state = SUBSCRIBER_DOWN;
 	text = aggr_render_turbine(list, 4, "accountservice");
 	assert_string_equal(
-		text, "[{\"hostname\":\"10.0.0.1:6767\",\"cluster\":\"accountservice\",\"isUp\":true},"
-		      "{\"hostname\":\"[fd00::2]:6767\",\"cluster\":\"accountservice\",\"isUp\":false},"
-		      "{\"hostname\":\"10.0.0.3:6767\",\"cluster\":\"accountservice\",\"isUp\":false}]");
+		text,
+		"[{\"hostname\":\"10.0.0.1:6767\",\"cluster\":\"accountservice\",\"isUp\":true},"
+		"{\"hostname\":\"[fd00::2]:6767\",\"cluster\":\"accountservice\",\"isUp\":false},"
+		"{\"hostname\":\"10.0.0.3:6767\",\"cluster\":\"accountservice\",\"isUp\":false}]");
 	cJSON_free(text);
 	text = aggr_render_turbine(list, 4, "nosuch");
 	assert_string_equal(text, "[]");

@@ -207,11 +207,14 @@ static void aggr_table_upsert_should_refuse_and_count_past_the_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(aggr_table_upsert_should_keep_members_sorted_and_check_new_ones_at_once),
+		cmocka_unit_test(
+			aggr_table_upsert_should_keep_members_sorted_and_check_new_ones_at_once),
 		cmocka_unit_test(aggr_table_take_due_should_hand_out_each_member_once_per_interval),
-		cmocka_unit_test(aggr_table_leave_should_keep_a_down_member_for_its_ttl_and_an_interval),
+		cmocka_unit_test(
+			aggr_table_leave_should_keep_a_down_member_for_its_ttl_and_an_interval),
 		cmocka_unit_test(aggr_table_upsert_should_bring_a_down_member_back_up),
-		cmocka_unit_test(aggr_table_leave_should_drop_at_once_on_connection_lost_and_expiry),
+		cmocka_unit_test(
+			aggr_table_leave_should_drop_at_once_on_connection_lost_and_expiry),
 		cmocka_unit_test(aggr_table_upsert_should_refuse_and_count_past_the_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
