@@ -299,4 +299,5 @@ install-libs: $(LIB_FILES)
 clean:
 	rm -rf build build-* 
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+# The libraries' -fPIC objects (pic/) have their header dependencies too.
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
