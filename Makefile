@@ -119,7 +119,7 @@ $(BUILD)/itests/%: $(BUILD)/obj/tests/integration/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(PKG_LIBS) -lcmocka $(LDLIBS) -o $@
 
-# A bench program may use the common library (soak_tokens does); one that
+# A bench program may use the common library (flood does); one that
 # does not, like lib_floor, takes nothing from it: a static archive only
 # lends the objects a program calls.
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(COMMON_LIB)

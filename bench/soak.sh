@@ -2,7 +2,7 @@
 # The soak (make soak, minutes, not in CI): SOAK_SECONDS (600) of measured
 # phase after a warm-up, on a private broker, with
 #   - tokens of 10,000 simulated instances renewing every 2 s (5,000/s,
-#     bench/soak_tokens.c on one connection, answering discovery.sync),
+#     bench/flood.c on one connection, answering discovery.sync),
 #   - wrk on the registry's routes and on the accountservice's
 #     /accounts/{id} (quotes from the tests/quotes stand-in), in slices so
 #     that 5xx can be told apart by time (bench/soak.lua),
@@ -93,11 +93,11 @@ start_account() {
 for ((n = 0; n < ACCOUNTS; n++)); do start_account "$n"; done
 NEXT_ACCOUNT=$ACCOUNTS
 
-"$BUILD/bench/soak_tokens" --amqp-url "$AMQP_SERVER_URL" --instances "$INSTANCES" \
-	--services "$SERVICES" >"$TMP/tokens.txt" 2>"$TMP/soak_tokens.log" &
+"$BUILD/bench/flood" --amqp-url "$AMQP_SERVER_URL" --instances "$INSTANCES" \
+	--services "$SERVICES" >"$TMP/tokens.txt" 2>"$TMP/flood.log" &
 SIM_PID=$!
 STARTED+=("$SIM_PID")
-watch_proc "$SIM_PID" soak_tokens
+watch_proc "$SIM_PID" flood
 
 # The simulated instances the registry lists, and its accountservice ids.
 sim_listed() {
@@ -272,7 +272,7 @@ stop_rc() {
 	[[ $rc == 0 ]] || crash_ok=1
 }
 for n in "${LIVE[@]}"; do stop_rc "${ACCT_PID[n]}" "accountservice-$n"; done
-stop_rc "$SIM_PID" soak_tokens
+stop_rc "$SIM_PID" flood
 stop_rc "$QUOTES_PID" quotes-standin
 stop_rc "$REG_PID" registry
 

@@ -1,11 +1,18 @@
 /*
- * soak_tokens: the tokens of many simulated instances on one AMQP
- * connection, for `make soak`. Instance i of N belongs to service
+ * flood: the tokens of many simulated instances on one AMQP connection, for
+ * `make soak` and `make bench`. Instance i of N belongs to service
  * "<prefix><i % services>", has instanceId "<prefix>-<i>" and address
  * 10.x.y.z, and renews every interval with ttl = 3 intervals and a seq that
- * grows with every token, as an embedded publisher would. The tokens are
- * spread evenly over the interval (N / interval per second) rather than
- * sent in bursts.
+ * grows with every token, as an embedded publisher would (--ttl overrides
+ * the ttl, --token-size pads each body with a metadata value to about that
+ * many bytes). The tokens are spread evenly over the interval
+ * (N / interval per second) rather than sent in bursts.
+ *
+ * With --count K it is a filler instead: tokens 0..K-1 in the same order,
+ * as fast as the socket takes them, then one RPC on the same channel (the
+ * broker answers it only after routing every publish before it), a last
+ * stats line, and exit. That fills a stopped consumer's queue for an ingest
+ * benchmark.
  *
  * Like a real publisher it answers discovery.sync with every instance's
  * token at once, reconnects with backoff, and never waits on the broker:
@@ -31,6 +38,9 @@
 #include "token.h"
 
 #define SOAK_TICK_MS 5
+/* The metadata key of the padding, and what a body holds besides it. */
+#define SOAK_PAD_KEY "pad"
+#define SOAK_PAD_OVERHEAD 32
 
 struct soak_options {
 	const char *url;
@@ -40,6 +50,10 @@ struct soak_options {
 	long services;
 	int64_t interval_ms;
 	int64_t stats_ms;
+	long ttl_s;	 /* 0: 3 intervals */
+	long token_size; /* 0: no padding */
+	long count;	 /* 0: renew until SIGTERM */
+	char *pad;	 /* the padding value, token_size bytes at most */
 };
 
 struct soak_counters {
@@ -68,7 +82,7 @@ static int soak_publish(struct amqp_session *s, const struct soak_options *o, in
 	char *body;
 	int rc;
 
-	t.ttl = (int)(3 * o->interval_ms / 1000);
+	t.ttl = o->ttl_s > 0 ? (int)o->ttl_s : (int)(3 * o->interval_ms / 1000);
 	if (t.ttl < 1)
 		t.ttl = 1;
 	t.ts = timing_wall_ms();
@@ -79,6 +93,11 @@ static int soak_publish(struct amqp_session *s, const struct soak_options *o, in
 	snprintf(host, sizeof(host), "%s-host-%ld", o->prefix, i);
 	t.instance_id = id;
 	t.hostname = host;
+	if (o->pad != NULL) {
+		t.metadata[0].key = SOAK_PAD_KEY;
+		t.metadata[0].value = o->pad;
+		t.metadata_count = 1;
+	}
 	body = token_encode(&t);
 	if (body == NULL)
 		return AMQP_SESSION_ERR_NO_MEMORY;
@@ -184,6 +203,63 @@ static void soak_run(struct amqp_session *s, const struct soak_options *o)
 		   (double)c.sent * 1000.0 / (double)(timing_mono_ms() - start + 1));
 }
 
+/* --count: tokens 0..count-1 at once, then an RPC that returns only once
+ * the broker has routed all of them; 0 or negative. */
+static int soak_fill(struct amqp_session *s, const struct soak_options *o)
+{
+	struct soak_counters c = {0};
+	int64_t start = timing_mono_ms(), k;
+	char err[256];
+	int rc = amqp_session_open(s, err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(stderr, "flood: %s\n", err);
+		return rc;
+	}
+	rc = amqp_session_declare_exchange(s, o->exchange, "topic", true);
+	for (k = 0; k < o->count && rc == 0 && !atomic_load(&soak_stop);) {
+		struct amqp_session_delivery d;
+
+		rc = soak_publish(s, o, k);
+		if (rc == 0) {
+			c.sent++;
+			k++;
+		} else if (rc == AMQP_SESSION_ERR_BLOCKED) {
+			/* A full socket: let the broker read, then go on. */
+			c.blocked_ms += SOAK_TICK_MS;
+			rc = amqp_session_next(s, SOAK_TICK_MS, &d) < 0 ? -1 : 0;
+		}
+	}
+	if (rc == 0)
+		rc = amqp_session_declare_exchange(s, o->exchange, "topic", true);
+	soak_print(&c, timing_mono_ms() - start,
+		   (double)c.sent * 1000.0 / (double)(timing_mono_ms() - start + 1));
+	amqp_session_close(s);
+	return rc;
+}
+
+/* The padding that brings a body to about --token-size bytes, or NULL. */
+static char *soak_make_pad(const struct soak_options *o)
+{
+	char probe[4096];
+	int base = snprintf(probe, sizeof(probe),
+			    "{\"state\":\"UP\",\"address\":\"10.255.255.255\",\"service\":\"%s999\","
+			    "\"port\":8080,\"instanceId\":\"%s-999999\",\"hostname\":\"%s-host-999999\","
+			    "\"ttl\":600,\"seq\":99999,\"ts\":1700000000000}",
+			    o->prefix, o->prefix, o->prefix);
+	long n = o->token_size - base - SOAK_PAD_OVERHEAD;
+	char *pad;
+
+	if (o->token_size == 0 || n <= 0)
+		return NULL;
+	pad = malloc((size_t)n + 1);
+	if (pad == NULL)
+		return NULL;
+	memset(pad, 'x', (size_t)n);
+	pad[n] = '\0';
+	return pad;
+}
+
 int main(int argc, char **argv)
 {
 	struct soak_options o = {
@@ -208,36 +284,47 @@ int main(int argc, char **argv)
 		 "time between two tokens of one instance (ttl: 3 of them)"},
 		{"stats-interval", NULL, CONFIG_DURATION_MS, &o.stats_ms, 100, 3600000,
 		 "time between two lines of figures"},
+		{"ttl", NULL, CONFIG_INT, &o.ttl_s, 0, 86400,
+		 "ttl of every token in seconds (0: 3 intervals)"},
+		{"token-size", NULL, CONFIG_INT, &o.token_size, 0, TOKEN_MAX_BODY,
+		 "pad each body with a metadata value to about this many bytes (0: no padding)"},
+		{"count", NULL, CONFIG_INT, &o.count, 0, 100000000,
+		 "publish this many tokens at once, then exit (0: renew until SIGTERM)"},
 	};
-	struct amqp_session_options so = {.connection_name = "soak-tokens"};
+	struct amqp_session_options so = {.connection_name = "flood"};
 	struct amqp_session *s;
 	struct sigaction sa = {.sa_handler = soak_on_signal};
 	char err[256];
 	int rc =
 		config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
-			    "Tokens of many simulated instances, for make soak.", err, sizeof(err));
+			    "Tokens of many simulated instances, for make soak and make bench.", err, sizeof(err));
 	if (rc == CONFIG_HELP)
 		return 0;
 	if (rc < 0) {
-		fprintf(stderr, "soak_tokens: %s\n", err);
+		fprintf(stderr, "flood: %s\n", err);
 		return CONFIG_EXIT_USAGE;
 	}
 	if (strlen(o.prefix) > 20 || !token_service_is_valid(o.prefix)) {
 		fprintf(stderr,
-			"soak_tokens: --prefix must be a service name of 20 characters at most\n");
+			"flood: --prefix must be a service name of 20 characters at most\n");
 		return CONFIG_EXIT_USAGE;
 	}
-	log_init("soak_tokens", LOG_WARN);
+	log_init("flood", LOG_WARN);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	so.url = o.url;
 	s = amqp_session_new(&so);
 	if (s == NULL) {
-		fprintf(stderr, "soak_tokens: the broker URL does not parse\n");
+		fprintf(stderr, "flood: the broker URL does not parse\n");
 		return CONFIG_EXIT_USAGE;
 	}
-	soak_run(s, &o);
+	o.pad = soak_make_pad(&o);
+	if (o.count > 0)
+		rc = soak_fill(s, &o);
+	else
+		soak_run(s, &o);
 	amqp_session_free(s);
-	return 0;
+	free(o.pad);
+	return rc < 0 ? 1 : 0;
 }
