@@ -14,11 +14,14 @@
 # it moves with what else runs) and Private_Dirty (anonymous memory and
 # relocated library data: the steady part of what is the service's own). The Go
 # original is one static binary, so its RSS is close to its USS. Never
-# fails on numbers.
+# fails on numbers. Its figures also go to the table of `make bench`
+# (bench/harness.sh's BENCH_ROWS).
 #
 #   BUILD=build bench/accountservice.sh      (DURATION=10s CONNS=50 RUNS=3)
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../tests/lib.sh"
+# shellcheck source=bench/harness.sh
+source "$(dirname "$0")/harness.sh"
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-50}
 RUNS=${RUNS:-3}
@@ -64,9 +67,6 @@ STARTED+=("$nginx_master")
 wait_http "http://127.0.0.1:$nginx_port/api/quote"
 
 # --- measurements ------------------------------------------------------------
-ticks=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # "USS PSS Private_Dirty" in kB, from smaps_rollup.
 uss_pss_kb() {
 	awk '$1 == "Private_Clean:" || $1 == "Private_Dirty:" { u += $2 }
@@ -118,7 +118,7 @@ wrk_runs() {
 	: >"$TMP/mem.txt"
 	for ((i = 0; i < $3; i++)); do wrk_once "$1" "$2"; done
 	read -r RPS P50 P99 < <(sort -n "$TMP/runs.txt" | awk -v m=$((($3 + 1) / 2)) 'NR == m { print $1, $2, $3 }')
-	read -r CPU_US STAND_IN_US < <(awk -v t="$ticks" '{ n += $4; c += $5; s += $6 }
+	read -r CPU_US STAND_IN_US < <(awk -v t="$TICKS" '{ n += $4; c += $5; s += $6 }
 		END { if (n > 0) printf "%.0f %.0f\n", c / t * 1e6 / n, s / t * 1e6 / n; else print "- -" }' "$TMP/runs.txt")
 	USS_PEAK=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$TMP/mem.txt")
 	PSS_PEAK=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$TMP/mem.txt")
@@ -132,7 +132,7 @@ stand_in_ticks() {
 	echo "$t"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2fx", a / b; else print "-" }'; }
+ratio() { local r; r=$(bench_ratio "$1" "$2"); [[ $r == - ]] && echo - || echo "${r}x"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1000 }'; }
 
 read -r floor_kb floor_dirty_kb < <("$BUILD/bench/lib_floor")
@@ -183,3 +183,23 @@ printf '%-36s %15s\n' "requests/s (all with the fallback)" "$slow_rps"
 printf '%-36s %15s\n' "latency p50 / p99" "$slow_p50 / $slow_p99"
 printf '%-36s %15s\n' "resident memory peak (VmHWM)" "$(mb "$slow_peak_kb")"
 echo "every request ends at the 1 s timeout; none waits behind another's quote"
+
+# The same figures as rows of the one table of make bench.
+mbv() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1000 }'; }
+A="accountservice"
+bench_row "$A requests/s (quote from nginx)" "$fast_rps req/s (p50 $fast_p50, p99 $fast_p99)" \
+	"Go original $GO_RPS req/s" "$(bench_ratio "$fast_rps" "$GO_RPS")" ">= 2.0" \
+	"$(bench_met "$(bench_ratio "$fast_rps" "$GO_RPS")" '>=' 2.0)"
+bench_row "$A CPU per request" "$fast_cpu µs" "Go original $GO_CPU_US µs" \
+	"$(bench_ratio "$fast_cpu" "$GO_CPU_US")" "<= 1.0" \
+	"$(bench_met "$(bench_ratio "$fast_cpu" "$GO_CPU_US")" '<=' 1.0)"
+bench_row "$A memory idle (VmRSS / PSS / Private_Dirty)" \
+	"$(mbv "$idle_kb") / $(mbv "$idle_pss_kb") / $(mbv "$idle_dirty_kb") MB" \
+	"Go original $(mbv $GO_IDLE_KB) MB RSS" "$(bench_ratio "$idle_kb" "$GO_IDLE_KB")" "Private_Dirty < 2.5 MB (VmRSS cannot be, docs/accountservice.md)" \
+	"$(bench_met "$(mbv "$idle_dirty_kb")" '<' 2.5)"
+bench_row "$A memory peak (VmHWM / PSS / Private_Dirty)" \
+	"$(mbv "$peak_kb") / $(mbv "$peak_pss_kb") / $(mbv "$peak_dirty_kb") MB" \
+	"Go original $(mbv $GO_PEAK_KB) MB RSS" "$(bench_ratio "$peak_kb" "$GO_PEAK_KB")" "Private_Dirty < 6 MB" \
+	"$(bench_met "$(mbv "$peak_dirty_kb")" '<' 6)"
+bench_row "$A, quotes-service sleeping 5 s" "$slow_rps req/s (p50 $slow_p50, p99 $slow_p99)" \
+	"-" "-" "-" "-"

@@ -4,9 +4,11 @@
  * parsed with cJSON and dropped. It consumes the way the registry does
  * (automatic acknowledgement, no prefetch limit).
  *
- * It declares a private queue bound to discovery.# on the exchange, prints
- * "ready queue=NAME", waits (without consuming) until the queue holds
- * --expect messages, then consumes them and prints one line:
+ * It declares a private queue bound to discovery.# on the exchange,
+ * subscribes, prints "ready queue=NAME" and stops itself (SIGSTOP), as the
+ * registry is stopped in the benchmark: the broker fills the queue and the
+ * socket buffers of both alike. Once continued (SIGCONT) it consumes
+ * --expect messages and prints one line:
  *   messages=… ms=… rate=… cpu_us_per_msg=… parse_errors=…
  * where ms, rate and CPU count from the first delivery to the last, CPU
  * being this process's user plus system time (getrusage).
@@ -14,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,6 @@
 #include "timing.h"
 
 #define BARE_CHANNEL 1
-#define BARE_WAIT_MS 120000
 
 struct bare_options {
 	const char *url;
@@ -88,15 +90,6 @@ out_free_copy:
 	return c;
 }
 
-/* The number of messages in QUEUE (a passive declare), or -1. */
-static long bare_depth(amqp_connection_state_t c, amqp_bytes_t queue)
-{
-	amqp_queue_declare_ok_t *ok =
-		amqp_queue_declare(c, BARE_CHANNEL, queue, 1, 0, 0, 0, amqp_empty_table);
-
-	return ok == NULL ? -1 : (long)ok->message_count;
-}
-
 static int bare_consume(amqp_connection_state_t c, amqp_bytes_t queue, long expect)
 {
 	long got = 0, bad = 0;
@@ -105,9 +98,12 @@ static int bare_consume(amqp_connection_state_t c, amqp_bytes_t queue, long expe
 	amqp_basic_consume(c, BARE_CHANNEL, queue, amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
 	if (bare_rpc_ok(c, "basic.consume") < 0)
 		return -1;
+	printf("ready queue=%.*s\n", (int)queue.len, (char *)queue.bytes);
+	fflush(stdout);
+	raise(SIGSTOP);
 	while (got < expect) {
 		amqp_envelope_t env;
-		struct timeval tv = {.tv_sec = 10};
+		struct timeval tv = {.tv_sec = 60};
 		amqp_rpc_reply_t r;
 		cJSON *root;
 
@@ -147,12 +143,11 @@ int main(int argc, char **argv)
 		{"discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING, &o.exchange, 0, 0,
 		 "topic exchange of the discovery tokens"},
 		{"expect", NULL, CONFIG_INT, &o.expect, 1, 100000000,
-		 "messages to wait for in the queue, then consume"},
+		 "messages to consume once continued"},
 	};
 	amqp_connection_state_t c;
 	amqp_queue_declare_ok_t *q;
 	amqp_bytes_t queue;
-	int64_t start;
 	char err[256];
 	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
 			     "The bare consumer of the ingest benchmark.", err, sizeof(err));
@@ -179,16 +174,6 @@ int main(int argc, char **argv)
 			amqp_cstring_bytes("discovery.#"), amqp_empty_table);
 	if (bare_rpc_ok(c, "queue.bind") < 0)
 		goto out_free_queue;
-	printf("ready queue=%.*s\n", (int)queue.len, (char *)queue.bytes);
-	fflush(stdout);
-	start = timing_mono_ms();
-	while (bare_depth(c, queue) < o.expect) {
-		if (timing_mono_ms() - start > BARE_WAIT_MS) {
-			fprintf(stderr, "bare_consumer: the queue did not fill\n");
-			goto out_free_queue;
-		}
-		timing_sleep_ms(50);
-	}
 	if (bare_consume(c, queue, o.expect) == 0)
 		rc = 0;
 out_free_queue:
