@@ -170,6 +170,9 @@ FUZZ_SECONDS ?= 30
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
+# Every benchmark beside its reference, in one run, as one table
+# (docs/benchmarks.md); never fails on numbers. BENCH_QUICK=1 runs each
+# case briefly; bench/run.sh lists the other knobs.
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bench/run.sh

@@ -24,6 +24,7 @@ case_ingest() {
 	bench_flood --prefix ing --instances "$inst" --services 10 --count "$n" --ttl 300 \
 		>"$TMP/fill.out" 2>"$TMP/fill.log" || { kill -CONT "$REG_PID"; fail "the queues were not filled"; }
 
+	bench_perf_start ingest "$REG_PID"
 	ticks0=$(cpu_ticks "$REG_PID")
 	t0=$EPOCHREALTIME
 	kill -CONT "$REG_PID"
@@ -31,6 +32,7 @@ case_ingest() {
 	wait_for 300000 all_in >/dev/null || fail "the registry did not take every token"
 	ms=$(since_ms "$t0")
 	ticks1=$(cpu_ticks "$REG_PID")
+	bench_perf_stop
 	rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
 	cpu=$(awk -v t=$((ticks1 - ticks0)) -v hz="$TICKS" -v n="$n" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
 

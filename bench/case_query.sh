@@ -20,7 +20,9 @@ case_query() {
 
 	for svc in qa0:100 qb0:1; do
 		bytes=$(wc -c <"$www/services/${svc%%:*}")
+		bench_perf_start "query-${svc#*:}" "$REG_PID"
 		read -r r p50 p99 <<<"$(bench_wrk "$REG/services/${svc%%:*}")"
+		bench_perf_stop
 		read -r nr np50 np99 <<<"$(bench_wrk "http://127.0.0.1:$NGINX_PORT/services/${svc%%:*}")"
 		if [[ ${svc#*:} == 100 ]]; then
 			bench_row "query, ${svc#*:} instances ($bytes B)" "$r req/s (p50 $p50, p99 $p99)" \

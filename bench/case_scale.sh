@@ -12,8 +12,9 @@ scale_run() {
 	local n=$1 every=$2 cpu_max=$3 rss_max=$4 probe=$5 flood probe_pid ticks0 t0 ms cpu rss hwm
 	local name="scale, $n instances every $every s for $BENCH_SCALE_SECONDS s"
 	bench_registry --max-instances $((n * 2)) --max-per-service $((n * 2)) --queue-max $((n * 2))
-	bench_flood --prefix sc --instances "$n" --services 10 --interval "$every" \
-		--stats-interval 1h >"$TMP/flood.out" 2>"$TMP/flood.log" &
+	# Not through bench_flood: $! must be flood itself, not a subshell.
+	"$BUILD/bench/flood" --amqp-url "$AMQP_SERVER_URL" --prefix sc --instances "$n" --services 10 \
+		--interval "$every" --stats-interval 1h >"$TMP/flood.out" 2>"$TMP/flood.log" &
 	flood=$!
 	BENCH_PIDS+=("$flood")
 	all_listed() { (($(bench_metric "$REG" registry_instances_total) >= n)); }

@@ -48,7 +48,9 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 BENCH_PIDS=()
 bench_cleanup() {
 	local p
-	for p in "${BENCH_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	# SIGCONT too: a stopped process (the ingest case stops two) acts on
+	# SIGTERM only once continued.
+	for p in "${BENCH_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null || true; done
 	for p in "${BENCH_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 
@@ -129,3 +131,26 @@ since_ms() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a)
 
 # bench_stop PID: SIGTERM, and wait for it.
 bench_stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# With BENCH_PERF=1, perf record samples the registry while the query and
+# ingest cases measure it: BENCH_PERF_DIR ($BUILD/bench-perf) gets NAME.data
+# and NAME.txt (perf report, by symbol). It costs the figures a little.
+BENCH_PERF=${BENCH_PERF:-0}
+BENCH_PERF_DIR=${BENCH_PERF_DIR:-$BUILD/bench-perf}
+# bench_perf_start NAME PID
+bench_perf_start() {
+	[[ $BENCH_PERF == 1 ]] || return 0
+	mkdir -p "$BENCH_PERF_DIR"
+	PERF_OUT=$BENCH_PERF_DIR/$1
+	perf record -q -F 999 -g -p "$2" -o "$PERF_OUT.data" 2>"$TMP/perf.log" &
+	PERF_PID=$!
+	perf_on() { [[ -s "$PERF_OUT.data" ]]; }
+	wait_for 10000 perf_on >/dev/null || fail "perf record did not start: $(cat "$TMP/perf.log")"
+}
+bench_perf_stop() {
+	[[ $BENCH_PERF == 1 ]] || return 0
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID" || true
+	perf report -q --stdio --no-children --sort dso,symbol --percent-limit 1 -g none \
+		-i "$PERF_OUT.data" >"$PERF_OUT.txt" 2>/dev/null || true
+}

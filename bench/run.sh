@@ -11,6 +11,8 @@
 #                        convergence accountservice timewait)
 #   BENCH_DURATION=10s   each wrk run; BENCH_SCALE_SECONDS=60 each scale run;
 #   BENCH_TRIALS=100     trials of each convergence figure
+#   BENCH_PERF=1         perf record on the registry in the query and ingest
+#                        cases, reports in $BUILD/bench-perf/
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../tests/lib.sh"
 # shellcheck source=bench/harness.sh
