@@ -10,6 +10,7 @@ BENCH_SCALE_SECONDS=${BENCH_SCALE_SECONDS:-$(pick 60 4)}
 # scale_run INSTANCES INTERVAL_S CPU_TARGET_% RSS_TARGET_MIB PROBE(1|0)
 scale_run() {
 	local n=$1 every=$2 cpu_max=$3 rss_max=$4 probe=$5 flood probe_pid ticks0 t0 ms cpu rss hwm
+	local got0 got p99
 	local name="scale, $n instances every $every s for $BENCH_SCALE_SECONDS s"
 	bench_registry --max-instances $((n * 2)) --max-per-service $((n * 2)) --queue-max $((n * 2))
 	# Not through bench_flood: $! must be flood itself, not a subshell.
@@ -27,14 +28,20 @@ scale_run() {
 		BENCH_PIDS+=("$probe_pid")
 	fi
 	ticks0=$(cpu_ticks "$REG_PID")
+	got0=$(bench_metric "$REG" registry_tokens_received_total)
 	t0=$EPOCHREALTIME
 	sleep "$BENCH_SCALE_SECONDS"
 	ms=$(since_ms "$t0")
+	# What the registry took, against what the instances should send: a
+	# flood or broker that cannot keep up shows here.
+	got=$(awk -v a="$got0" -v b="$(bench_metric "$REG" registry_tokens_received_total)" -v ms="$ms" \
+		'BEGIN { printf "%.0f", (b - a) * 1000 / ms }')
 	cpu=$(awk -v t=$(($(cpu_ticks "$REG_PID") - ticks0)) -v hz="$TICKS" -v ms="$ms" \
 		'BEGIN { printf "%.1f", t / hz * 1e5 / ms }')
 	rss=$(mib "$(status_kb "$REG_PID" VmRSS)")
 	hwm=$(mib "$(status_kb "$REG_PID" VmHWM)")
-	bench_row "$name: CPU" "$cpu % of one core" "-" "-" "< $cpu_max %" "$(bench_met "$cpu" '<' "$cpu_max")"
+	bench_row "$name: CPU" "$cpu % of one core ($got of $((n / every)) tokens/s received)" "-" "-" \
+		"< $cpu_max %" "$(bench_met "$cpu" '<' "$cpu_max")"
 	bench_row "$name: memory" "$rss MiB VmRSS (peak $hwm)" "-" "-" "< $rss_max MiB" \
 		"$(bench_met "$rss" '<' "$rss_max")"
 	if [[ $probe == 1 ]]; then

@@ -314,6 +314,10 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	so.url = o.url;
+	/* A filler's last RPC waits behind every publish before it: on a busy
+	 * broker that is many seconds. */
+	if (o.count > 0)
+		so.timeout_ms = 120000;
 	s = amqp_session_new(&so);
 	if (s == NULL) {
 		fprintf(stderr, "flood: the broker URL does not parse\n");

@@ -251,14 +251,20 @@ static int watch_read(struct watch_conn *c, long *index)
 static int watch_wait_held(const struct watch_options *o)
 {
 	int64_t start = timing_mono_ms();
+	long q, s;
 
-	while (watch_metric(o->port, "registry_blocking_queries_waiting") < o->queries ||
-	       watch_metric(o->port, "registry_event_streams_waiting") < o->streams) {
+	for (;;) {
+		q = watch_metric(o->port, "registry_blocking_queries_waiting");
+		s = watch_metric(o->port, "registry_event_streams_waiting");
+		if (q >= o->queries && s >= o->streams)
+			return 0;
 		if (timing_mono_ms() - start > WATCH_WAIT_MS)
-			return -1;
+			break;
 		timing_sleep_ms(10);
 	}
-	return 0;
+	fprintf(stderr, "watchers: the registry holds %ld of %ld queries, %ld of %ld streams\n", q,
+		o->queries, s, o->streams);
+	return -1;
 }
 
 static int watch_cmp(const void *a, const void *b)
@@ -288,10 +294,8 @@ static int watch_run(struct amqp_session *s, const struct watch_options *o,
 		fcntl(conns[i].fd, F_SETFL, O_NONBLOCK);
 		epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
 	}
-	if (watch_wait_held(o) < 0) {
-		fprintf(stderr, "watchers: the registry did not hold them all\n");
+	if (watch_wait_held(o) < 0)
 		return -1;
-	}
 	/* The streams' snapshots are in: drop them. */
 	for (i = o->queries; i < n; i++)
 		while (recv(conns[i].fd, conns[i].buf, sizeof(conns[i].buf), 0) > 0)
