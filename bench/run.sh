@@ -8,7 +8,7 @@
 #   BUILD=build bench/run.sh
 #   BENCH_QUICK=1        every case briefly (a smoke run)
 #   BENCH_CASES="query"  only these cases (query ingest watchers scale
-#                        convergence accountservice timewait)
+#                        convergence failover accountservice timewait)
 #   BENCH_DURATION=10s   each wrk run; BENCH_SCALE_SECONDS=60 each scale run;
 #   BENCH_TRIALS=100     trials of each convergence figure
 #   BENCH_PERF=1         perf record on the registry in the query and ingest
@@ -21,7 +21,7 @@ for c in "$ROOT"/bench/case_*.sh; do
 	# shellcheck disable=SC1090
 	source "$c"
 done
-BENCH_CASES=${BENCH_CASES:-query ingest watchers scale convergence accountservice timewait}
+BENCH_CASES=${BENCH_CASES:-query ingest watchers scale convergence failover accountservice timewait}
 BENCH_DURATION=${BENCH_DURATION:-$(pick 10s 2s)}
 export BENCH_QUICK BENCH_ROWS
 use_broker own
