@@ -39,7 +39,7 @@
 
 #define SOAK_TICK_MS 5
 /* The metadata key of the padding, and what a body holds besides it. */
-#define SOAK_PAD_KEY "pad"
+#define SOAK_PAD_KEY	  "pad"
 #define SOAK_PAD_OVERHEAD 32
 
 struct soak_options {
@@ -242,11 +242,12 @@ static int soak_fill(struct amqp_session *s, const struct soak_options *o)
 static char *soak_make_pad(const struct soak_options *o)
 {
 	char probe[4096];
-	int base = snprintf(probe, sizeof(probe),
-			    "{\"state\":\"UP\",\"address\":\"10.255.255.255\",\"service\":\"%s999\","
-			    "\"port\":8080,\"instanceId\":\"%s-999999\",\"hostname\":\"%s-host-999999\","
-			    "\"ttl\":600,\"seq\":99999,\"ts\":1700000000000}",
-			    o->prefix, o->prefix, o->prefix);
+	int base = snprintf(
+		probe, sizeof(probe),
+		"{\"state\":\"UP\",\"address\":\"10.255.255.255\",\"service\":\"%s999\","
+		"\"port\":8080,\"instanceId\":\"%s-999999\",\"hostname\":\"%s-host-999999\","
+		"\"ttl\":600,\"seq\":99999,\"ts\":1700000000000}",
+		o->prefix, o->prefix, o->prefix);
 	long n = o->token_size - base - SOAK_PAD_OVERHEAD;
 	char *pad;
 
@@ -295,9 +296,9 @@ int main(int argc, char **argv)
 	struct amqp_session *s;
 	struct sigaction sa = {.sa_handler = soak_on_signal};
 	char err[256];
-	int rc =
-		config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
-			    "Tokens of many simulated instances, for make soak and make bench.", err, sizeof(err));
+	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
+			     "Tokens of many simulated instances, for make soak and make bench.",
+			     err, sizeof(err));
 	if (rc == CONFIG_HELP)
 		return 0;
 	if (rc < 0) {

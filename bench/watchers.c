@@ -35,9 +35,9 @@
 #include "config.h"
 #include "timing.h"
 
-#define WATCH_BUF 8192
+#define WATCH_BUF     8192
 #define WATCH_WAIT_MS 60000
-#define WATCH_EVENTS 512
+#define WATCH_EVENTS  512
 
 struct watch_options {
 	const char *url;
@@ -160,7 +160,8 @@ static long watch_rss_kb(long pid)
 static int watch_publish(struct amqp_session *s, const struct watch_options *o, long k)
 {
 	char body[256], key[128];
-	struct amqp_session_message m = {.exchange = o->exchange, .content_type = "application/json"};
+	struct amqp_session_message m = {.exchange = o->exchange,
+					 .content_type = "application/json"};
 
 	snprintf(body, sizeof(body),
 		 "{\"state\":\"%s\",\"address\":\"10.250.0.1\",\"instanceId\":\"w\",\"ttl\":300,"
@@ -288,7 +289,8 @@ static int watch_run(struct amqp_session *s, const struct watch_options *o,
 		conns[i].is_stream = i >= o->queries;
 		conns[i].fd = watch_connect(o->port);
 		if (conns[i].fd < 0 || watch_arm(&conns[i], o, index) < 0) {
-			fprintf(stderr, "watchers: connection %ld failed: %s\n", i, strerror(errno));
+			fprintf(stderr, "watchers: connection %ld failed: %s\n", i,
+				strerror(errno));
 			return -1;
 		}
 		fcntl(conns[i].fd, F_SETFL, O_NONBLOCK);
@@ -301,7 +303,8 @@ static int watch_run(struct amqp_session *s, const struct watch_options *o,
 		while (recv(conns[i].fd, conns[i].buf, sizeof(conns[i].buf), 0) > 0)
 			conns[i].len = 0;
 	rss1 = o->registry_pid ? watch_rss_kb(o->registry_pid) : -1;
-	printf("held queries=%ld streams=%ld rss_kb_before=%ld rss_kb_held=%ld bytes_per_conn=%.0f\n",
+	printf("held queries=%ld streams=%ld rss_kb_before=%ld rss_kb_held=%ld "
+	       "bytes_per_conn=%.0f\n",
 	       o->queries, o->streams, rss0, rss1,
 	       n > 0 && rss0 >= 0 ? (double)(rss1 - rss0) * 1024.0 / (double)n : -1.0);
 	fflush(stdout);
@@ -323,7 +326,8 @@ static int watch_run(struct amqp_session *s, const struct watch_options *o,
 				struct watch_conn *c = evs[j].data.ptr;
 				int r = watch_read(c, &index);
 				if (r < 0) {
-					fprintf(stderr, "watchers: the registry closed a connection\n");
+					fprintf(stderr,
+						"watchers: the registry closed a connection\n");
 					return -1;
 				}
 				if (r == 1 && !c->answered) {
@@ -368,7 +372,8 @@ int main(int argc, char **argv)
 		{"amqp-url", "AMQP_SERVER_URL", CONFIG_URL, &o.url, 0, 0, "broker URL"},
 		{"discovery-exchange", "DISCOVERY_EXCHANGE", CONFIG_STRING, &o.exchange, 0, 0,
 		 "topic exchange of the discovery tokens"},
-		{"port", "REGISTRY_PORT", CONFIG_INT, &o.port, 1, 65535, "the registry's HTTP port"},
+		{"port", "REGISTRY_PORT", CONFIG_INT, &o.port, 1, 65535,
+		 "the registry's HTTP port"},
 		{"service", NULL, CONFIG_STRING, &o.service, 0, 0, "the service watched"},
 		{"queries", NULL, CONFIG_INT, &o.queries, 0, 100000, "blocking queries held"},
 		{"streams", NULL, CONFIG_INT, &o.streams, 0, 100000, "event streams held"},
