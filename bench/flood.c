@@ -37,12 +37,12 @@
 #include "timing.h"
 #include "token.h"
 
-#define SOAK_TICK_MS 5
+#define FLOOD_TICK_MS 5
 /* The metadata key of the padding, and what a body holds besides it. */
-#define SOAK_PAD_KEY	  "pad"
-#define SOAK_PAD_OVERHEAD 32
+#define FLOOD_PAD_KEY	   "pad"
+#define FLOOD_PAD_OVERHEAD 32
 
-struct soak_options {
+struct flood_options {
 	const char *url;
 	const char *exchange;
 	const char *prefix;
@@ -56,7 +56,7 @@ struct soak_options {
 	char *pad;	 /* the padding value, token_size bytes at most */
 };
 
-struct soak_counters {
+struct flood_counters {
 	int64_t sent;	 /* tokens handed to the socket */
 	int64_t skipped; /* tokens that fell due while they could not go out */
 	int64_t reconnects;
@@ -64,16 +64,16 @@ struct soak_counters {
 	int64_t blocked_ms;
 };
 
-static atomic_int soak_stop;
+static atomic_int flood_stop;
 
-static void soak_on_signal(int sig)
+static void flood_on_signal(int sig)
 {
 	(void)sig;
-	atomic_store(&soak_stop, 1);
+	atomic_store(&flood_stop, 1);
 }
 
 /* Publishes the token numbered k: instance k % N, its (k / N + 1)-th. */
-static int soak_publish(struct amqp_session *s, const struct soak_options *o, int64_t k)
+static int flood_publish(struct amqp_session *s, const struct flood_options *o, int64_t k)
 {
 	long i = (long)(k % o->instances);
 	char id[64], host[64], key[128];
@@ -94,7 +94,7 @@ static int soak_publish(struct amqp_session *s, const struct soak_options *o, in
 	t.instance_id = id;
 	t.hostname = host;
 	if (o->pad != NULL) {
-		t.metadata[0].key = SOAK_PAD_KEY;
+		t.metadata[0].key = FLOOD_PAD_KEY;
 		t.metadata[0].value = o->pad;
 		t.metadata_count = 1;
 	}
@@ -118,7 +118,7 @@ static int soak_publish(struct amqp_session *s, const struct soak_options *o, in
 }
 
 /* Declares the exchange and a private queue bound to discovery.sync. */
-static int soak_setup(struct amqp_session *s, const struct soak_options *o)
+static int flood_setup(struct amqp_session *s, const struct flood_options *o)
 {
 	char queue[256];
 	int rc = amqp_session_declare_exchange(s, o->exchange, "topic", true);
@@ -131,7 +131,7 @@ static int soak_setup(struct amqp_session *s, const struct soak_options *o)
 	return rc;
 }
 
-static void soak_print(const struct soak_counters *c, int64_t t_ms, double rate)
+static void flood_print(const struct flood_counters *c, int64_t t_ms, double rate)
 {
 	printf("t_ms=%lld sent=%lld skipped=%lld rate=%.0f reconnects=%lld syncs=%lld "
 	       "blocked_ms=%lld\n",
@@ -140,9 +140,9 @@ static void soak_print(const struct soak_counters *c, int64_t t_ms, double rate)
 	fflush(stdout);
 }
 
-static void soak_run(struct amqp_session *s, const struct soak_options *o)
+static void flood_run(struct amqp_session *s, const struct flood_options *o)
 {
-	struct soak_counters c = {0};
+	struct flood_counters c = {0};
 	struct backoff b;
 	int64_t start = timing_mono_ms(), last_stats = start, last_sent = 0;
 	int64_t next = 0;  /* number of the next token to send */
@@ -151,20 +151,20 @@ static void soak_run(struct amqp_session *s, const struct soak_options *o)
 	char err[256];
 
 	backoff_init(&b);
-	while (!atomic_load(&soak_stop)) {
+	while (!atomic_load(&flood_stop)) {
 		struct amqp_session_delivery d;
 		int64_t now = timing_mono_ms(), target;
 		int rc = 0;
 
 		if (now - last_stats >= o->stats_ms) {
-			soak_print(&c, now - start,
-				   (double)(c.sent - last_sent) * 1000.0 /
-					   (double)(now - last_stats));
+			flood_print(&c, now - start,
+				    (double)(c.sent - last_sent) * 1000.0 /
+					    (double)(now - last_stats));
 			last_stats = now;
 			last_sent = c.sent;
 		}
 		if (!amqp_session_is_open(s)) {
-			if (amqp_session_open(s, err, sizeof(err)) < 0 || soak_setup(s, o) < 0) {
+			if (amqp_session_open(s, err, sizeof(err)) < 0 || flood_setup(s, o) < 0) {
 				amqp_session_close(s);
 				timing_sleep_ms(backoff_next_ms(&b));
 				continue;
@@ -183,7 +183,7 @@ static void soak_run(struct amqp_session *s, const struct soak_options *o)
 			next = target - o->instances;
 		}
 		while (next < target && rc == 0) {
-			rc = soak_publish(s, o, next);
+			rc = flood_publish(s, o, next);
 			if (rc == 0) {
 				next++;
 				c.sent++;
@@ -192,22 +192,22 @@ static void soak_run(struct amqp_session *s, const struct soak_options *o)
 		/* Also the pace: 25 tokens a wake at 5,000/s. Not 1 ms: rabbitmq-c
 		 * rounds what is left of a timeout down to whole milliseconds for
 		 * poll(), so 1 ms would often poll for 0 and spin. */
-		rc = amqp_session_next(s, SOAK_TICK_MS, &d);
+		rc = amqp_session_next(s, FLOOD_TICK_MS, &d);
 		if (rc == 1 && strcmp(d.routing_key, TOKEN_SYNC_KEY) == 0) {
 			/* Every instance once more, at once. */
 			shift += (next > target ? next : target) + o->instances - target;
 			c.syncs++;
 		}
 	}
-	soak_print(&c, timing_mono_ms() - start,
-		   (double)c.sent * 1000.0 / (double)(timing_mono_ms() - start + 1));
+	flood_print(&c, timing_mono_ms() - start,
+		    (double)c.sent * 1000.0 / (double)(timing_mono_ms() - start + 1));
 }
 
 /* --count: tokens 0..count-1 at once, then an RPC that returns only once
  * the broker has routed all of them; 0 or negative. */
-static int soak_fill(struct amqp_session *s, const struct soak_options *o)
+static int flood_fill(struct amqp_session *s, const struct flood_options *o)
 {
-	struct soak_counters c = {0};
+	struct flood_counters c = {0};
 	int64_t start = timing_mono_ms(), k;
 	char err[256];
 	int rc = amqp_session_open(s, err, sizeof(err));
@@ -217,29 +217,29 @@ static int soak_fill(struct amqp_session *s, const struct soak_options *o)
 		return rc;
 	}
 	rc = amqp_session_declare_exchange(s, o->exchange, "topic", true);
-	for (k = 0; k < o->count && rc == 0 && !atomic_load(&soak_stop);) {
+	for (k = 0; k < o->count && rc == 0 && !atomic_load(&flood_stop);) {
 		struct amqp_session_delivery d;
 
-		rc = soak_publish(s, o, k);
+		rc = flood_publish(s, o, k);
 		if (rc == 0) {
 			c.sent++;
 			k++;
 		} else if (rc == AMQP_SESSION_ERR_BLOCKED) {
 			/* A full socket: let the broker read, then go on. */
-			c.blocked_ms += SOAK_TICK_MS;
-			rc = amqp_session_next(s, SOAK_TICK_MS, &d) < 0 ? -1 : 0;
+			c.blocked_ms += FLOOD_TICK_MS;
+			rc = amqp_session_next(s, FLOOD_TICK_MS, &d) < 0 ? -1 : 0;
 		}
 	}
 	if (rc == 0)
 		rc = amqp_session_declare_exchange(s, o->exchange, "topic", true);
-	soak_print(&c, timing_mono_ms() - start,
-		   (double)c.sent * 1000.0 / (double)(timing_mono_ms() - start + 1));
+	flood_print(&c, timing_mono_ms() - start,
+		    (double)c.sent * 1000.0 / (double)(timing_mono_ms() - start + 1));
 	amqp_session_close(s);
 	return rc;
 }
 
 /* The padding that brings a body to about --token-size bytes, or NULL. */
-static char *soak_make_pad(const struct soak_options *o)
+static char *flood_make_pad(const struct flood_options *o)
 {
 	char probe[4096];
 	int base = snprintf(
@@ -248,7 +248,7 @@ static char *soak_make_pad(const struct soak_options *o)
 		"\"port\":8080,\"instanceId\":\"%s-999999\",\"hostname\":\"%s-host-999999\","
 		"\"ttl\":600,\"seq\":99999,\"ts\":1700000000000}",
 		o->prefix, o->prefix, o->prefix);
-	long n = o->token_size - base - SOAK_PAD_OVERHEAD;
+	long n = o->token_size - base - FLOOD_PAD_OVERHEAD;
 	char *pad;
 
 	if (o->token_size == 0 || n <= 0)
@@ -263,7 +263,7 @@ static char *soak_make_pad(const struct soak_options *o)
 
 int main(int argc, char **argv)
 {
-	struct soak_options o = {
+	struct flood_options o = {
 		.url = "amqp://guest:guest@localhost:5672/",
 		.exchange = "discovery",
 		.prefix = "sim",
@@ -294,7 +294,7 @@ int main(int argc, char **argv)
 	};
 	struct amqp_session_options so = {.connection_name = "flood"};
 	struct amqp_session *s;
-	struct sigaction sa = {.sa_handler = soak_on_signal};
+	struct sigaction sa = {.sa_handler = flood_on_signal};
 	char err[256];
 	int rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), argc, argv,
 			     "Tokens of many simulated instances, for make soak and make bench.",
@@ -324,11 +324,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flood: the broker URL does not parse\n");
 		return CONFIG_EXIT_USAGE;
 	}
-	o.pad = soak_make_pad(&o);
+	o.pad = flood_make_pad(&o);
 	if (o.count > 0)
-		rc = soak_fill(s, &o);
+		rc = flood_fill(s, &o);
 	else
-		soak_run(s, &o);
+		flood_run(s, &o);
 	amqp_session_free(s);
 	free(o.pad);
 	return rc < 0 ? 1 : 0;
