@@ -56,37 +56,44 @@ static void gauge(FILE *f, const char *name, const char *help, uint64_t v)
 		name, name, v);
 }
 
-static void write_tokens(FILE *f, const struct subscriber_stats *sub)
+/* A counter with one label: n values, the label's value of each from
+ * label_of. */
+static void labelled(FILE *f, const char *name, const char *help, const char *label,
+		     const char *(*label_of)(int i), const uint64_t *v, int n)
 {
 	int i;
 
+	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, label_of(i), v[i]);
+}
+
+static const char *refusal_name(int i)
+{
+	return refusal_names[i];
+}
+
+static void write_tokens(FILE *f, const struct subscriber_stats *sub)
+{
 	counter(f, "registry_tokens_received_total",
 		"Token messages received (sync requests and events excluded).",
 		sub->received);
 	counter(f, "registry_tokens_applied_total",
 		"Tokens that passed validation and reached the table.", sub->applied);
-	fprintf(f, "# HELP registry_tokens_outcome_total What applied tokens did to the table.\n"
-		   "# TYPE registry_tokens_outcome_total counter\n");
-	for (i = 0; i < SUBSCRIBER_OUTCOME_COUNT; i++)
-		fprintf(f, "registry_tokens_outcome_total{outcome=\"%s\"} %" PRIu64 "\n",
-			subscriber_outcome_name(i), sub->outcomes[i]);
-	fprintf(f, "# HELP registry_tokens_rejected_total Messages rejected, by reason.\n"
-		   "# TYPE registry_tokens_rejected_total counter\n");
-	for (i = 0; i < SUBSCRIBER_REJECT_COUNT; i++)
-		fprintf(f, "registry_tokens_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
-			subscriber_reject_name(i), sub->rejected[i]);
+	labelled(f, "registry_tokens_outcome_total", "What applied tokens did to the table.",
+		 "outcome", subscriber_outcome_name, sub->outcomes, SUBSCRIBER_OUTCOME_COUNT);
+	labelled(f, "registry_tokens_rejected_total", "Messages rejected, by reason.", "reason",
+		 subscriber_reject_name, sub->rejected, SUBSCRIBER_REJECT_COUNT);
 	counter(f, "registry_connection_lost_total",
 		"Instances removed because their AMQP connection closed.",
 		sub->connection_lost);
 	counter(f, "registry_legacy_bridged_total",
 		"Legacy queue tokens republished as proper tokens on the exchange.",
 		sub->legacy_bridged);
-	fprintf(f, "# HELP registry_connection_events_ignored_total Connection closes that "
-		   "removed nothing, by reason.\n"
-		   "# TYPE registry_connection_events_ignored_total counter\n");
-	for (i = 0; i < SUBSCRIBER_CONN_IGNORED_COUNT; i++)
-		fprintf(f, "registry_connection_events_ignored_total{reason=\"%s\"} %" PRIu64 "\n",
-			subscriber_conn_ignored_name(i), sub->connections_ignored[i]);
+	labelled(f, "registry_connection_events_ignored_total",
+		 "Connection closes that removed nothing, by reason.", "reason",
+		 subscriber_conn_ignored_name, sub->connections_ignored,
+		 SUBSCRIBER_CONN_IGNORED_COUNT);
 	gauge(f, "registry_feed_lag_ms",
 	      "How far behind the token feed runs (the freshest token's age); expiry waits for it.",
 	      (uint64_t)sub->feed_lag_ms);
@@ -123,11 +130,9 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 				fprintf(f, "registry_http_requests_total{route=\"%s\",code=\"other\"} %" PRIu64 "\n",
 					rmetrics_route_names[r], http->requests[r][c]);
 		}
-	fprintf(f, "# HELP registry_http_refused_total Connections and requests refused by a limit, by reason.\n"
-		   "# TYPE registry_http_refused_total counter\n");
-	for (r = 0; r < RMETRICS_REFUSALS; r++)
-		fprintf(f, "registry_http_refused_total{reason=\"%s\"} %" PRIu64 "\n",
-			refusal_names[r], http->refused[r]);
+	labelled(f, "registry_http_refused_total",
+		 "Connections and requests refused by a limit, by reason.", "reason", refusal_name,
+		 http->refused, RMETRICS_REFUSALS);
 	counter(f, "registry_http_clients_gone_total",
 		"Held queries and streams whose client hung up, freed at once.",
 		http->clients_gone);
@@ -150,7 +155,6 @@ char *rmetrics_render(struct subscriber *t, const struct subscriber_stats *ts,
 {
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
-	int i;
 
 	if (!f)
 		return NULL;
@@ -164,11 +168,8 @@ char *rmetrics_render(struct subscriber *t, const struct subscriber_stats *ts,
 	counter(f, "registry_updates_total", "Instances whose description changed.", ts->updates);
 	counter(f, "registry_leaves_total", "Instances that left (DOWN or connection lost).", ts->leaves);
 	counter(f, "registry_expiries_total", "Instances removed because their ttl ran out.", ts->expiries);
-	fprintf(f, "# HELP registry_refused_total New instances refused, by the cap that refused them.\n"
-		   "# TYPE registry_refused_total counter\n");
-	for (i = 0; i < SUBSCRIBER_CAP_COUNT; i++)
-		fprintf(f, "registry_refused_total{reason=\"%s\"} %" PRIu64 "\n",
-			subscriber_cap_name(i), ts->refused_by[i]);
+	labelled(f, "registry_refused_total", "New instances refused, by the cap that refused them.",
+		 "reason", subscriber_cap_name, ts->refused_by, SUBSCRIBER_CAP_COUNT);
 	counter(f, "registry_ttl_clamped_total",
 		"Tokens whose ttl was above REGISTRY_MAX_TTL (kept that long instead).",
 		ts->ttl_clamped);
