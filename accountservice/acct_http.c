@@ -63,15 +63,6 @@ struct acct_http {
 	struct http_loop loops[HTTP_LOOPS_MAX];
 };
 
-static void http_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_warn("http: %s", line);
-}
-
 /* The CPUs this process may run on, within [1, HTTP_LOOPS_MAX]. */
 static size_t http_loop_count(void)
 {
@@ -224,7 +215,7 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 				 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
 					 MHD_USE_ERROR_LOG,
 				 0, hguard_accept, h->peers, acct_routes_access, &l->routes,
-				 MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
+				 MHD_OPTION_EXTERNAL_LOGGER, log_http_server, NULL,
 				 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
 				 acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
 				 acct_routes_completed, &l->routes, MHD_OPTION_NOTIFY_CONNECTION,

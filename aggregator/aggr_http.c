@@ -28,15 +28,6 @@ struct http_render {
 	char *text;
 };
 
-static void http_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_warn("http: %s", line);
-}
-
 static enum MHD_Result http_send(struct MHD_Connection *c, unsigned status, char *text,
 				 void (*release)(void *), const char *type)
 {
@@ -178,7 +169,7 @@ struct aggr_http *aggr_http_start(const struct aggr_http_options *o, char *err, 
 	h->o = *o;
 	h->daemon = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL, NULL,
-		http_access, h, MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
+		http_access, h, MHD_OPTION_EXTERNAL_LOGGER, log_http_server, NULL,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_per_client,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);

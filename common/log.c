@@ -183,3 +183,13 @@ bool log_ratelimit_allow(struct log_ratelimit *rl, int burst, int64_t window_ms)
 	rl->suppressed++;
 	return false;
 }
+
+void log_http_server(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("http: %s", line);
+}

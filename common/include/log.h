@@ -1,6 +1,7 @@
 #ifndef DISCOVERY_LOG_H
 #define DISCOVERY_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,10 @@ int log_parse_level(const char *text, enum log_level *out)
 bool log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER: its messages as one warning
+ * line each, prefixed "http: ". */
+void log_http_server(void *cls, const char *fmt, va_list ap);
 
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_write(LOG_INFO, __VA_ARGS__)
