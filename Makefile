@@ -251,7 +251,7 @@ LIB_COMMON  := $(addprefix common/,addr.c amqp_session.c amqp_session_io.c amqp_
 		 json_number.c log.c rng.c timing.c token.c token_decode.c token_sign.c utf8.c)
 LIB_PKGS    := librabbitmq libcjson libssl libcrypto
 LIB_NAMES   := publisher subscriber
-LIBSRC_publisher  := publisher/publisher.c publisher/announce.c $(LIB_COMMON)
+LIBSRC_publisher  := publisher/publisher.c publisher/announce.c publisher/description.c $(LIB_COMMON)
 LIBSRC_subscriber := $(SUB_SRC) $(LIB_COMMON)
 LIBDESC_publisher  := Announce a service instance on the discovery token stream over AMQP
 LIBDESC_subscriber := Follow the discovery token stream over AMQP and keep a live instance table
