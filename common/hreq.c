@@ -1,5 +1,6 @@
 /* Request checks shared by both HTTP servers; see hreq.h. */
 #include "hreq.h"
+#include "hhead.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +18,11 @@ static bool hreq_refuse(struct hreq_refusal *out, unsigned status, const char *m
  * "Bad Name: x" as a header called "Bad Name". */
 static bool hreq_is_token(const char *s)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
 	if (*s == '\0')
 		return false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      strchr(extra, c) != NULL))
+	for (; *s; s++)
+		if (!hhead_is_tchar((unsigned char)*s))
 			return false;
-	}
 	return true;
 }
 

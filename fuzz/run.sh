@@ -5,7 +5,7 @@
 # non-zero when a fuzzer finds a crash; the reproducer lands in build-fuzz/.
 #
 #   fuzz/run.sh [target...]     token, query, conn_event, http_registry,
-#                               http_account, xml, gzip (default: all)
+#                               http_account, xml, gzip, hhead (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +18,11 @@ declare -A sources=(
 	[token]="common/token.c common/json_number.c common/token_decode.c common/addr.c common/utf8.c"
 	[query]="registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
 	[conn_event]="subscriber/sub_conn.c common/token.c common/json_number.c common/addr.c"
-	[http_registry]="fuzz/http_input.c common/hreq.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
-	[http_account]="fuzz/http_input.c common/hreq.c accountservice/acct_path.c"
+	[http_registry]="fuzz/http_input.c common/hreq.c common/hhead.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
+	[http_account]="fuzz/http_input.c common/hreq.c common/hhead.c accountservice/acct_path.c"
 	[xml]="registry/rxml.c common/utf8.c"
 	[gzip]="registry/rgzip.c"
+	[hhead]="common/hhead.c"
 )
 # Extra libFuzzer options per target.
 declare -A options=(
@@ -32,9 +33,10 @@ declare -A options=(
 	[http_account]="-max_len=4096 -dict=fuzz/http.dict"
 	[xml]="-max_len=512"
 	[gzip]="-max_len=1024"
+	[hhead]="-max_len=1100 -dict=fuzz/http.dict"
 )
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event http_registry http_account xml gzip)
+[[ ${#targets[@]} -gt 0 ]] || targets=(token query conn_event http_registry http_account xml gzip hhead)
 
 for t in "${targets[@]}"; do
 	[[ -n "${sources[$t]:-}" ]] || { echo "fuzz: no target $t" >&2; exit 2; }
