@@ -31,6 +31,7 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		.max_per_client = 100,
 		.request_timeout_ms = 5000,
 		.max_body = 1024,
+		.max_pending = 1000,
 		.log_level = LOG_INFO,
 		.testability = 1,
 	};
@@ -78,6 +79,9 @@ int acct_config_load(struct acct_config *c, int argc, char **argv, char *err, si
 		 &c->request_timeout_ms, 0, 3600000,
 		 "a request must be in within this of the connection or its last response, or "
 		 "the connection is closed (0: off)"},
+		{"max-pending", "SERVER_MAX_PENDING", CONFIG_INT, &c->max_pending, 0, 1000000,
+		 "new connections waiting for their first request head at once, over all "
+		 "loops; past it a connection is closed at accept (0: no cap)"},
 		{"max-request-body", "SERVER_MAX_REQUEST_BODY", CONFIG_INT, &c->max_body, 0,
 		 1048576, "bytes of request body ignored; a larger one gets 413"},
 		{"log-level", "LOG_LEVEL", CONFIG_LOG_LEVEL, &c->log_level, 0, 0,

@@ -26,6 +26,7 @@ struct acct_config {
 	long max_per_client;
 	int64_t request_timeout_ms;
 	long max_body;
+	long max_pending;
 	enum log_level log_level;
 	int testability; /* 0: /testability/healthy/... answers 404 */
 };

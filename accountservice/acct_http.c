@@ -25,7 +25,10 @@
  * its quote in a suspended connection, not in a thread, so a loop serves
  * thousands of connections and a slow quotes-service delays only the
  * requests waiting for it; and a request never leaves its loop, so no lock
- * or hand-over between threads sits on the path of a request.
+ * or hand-over between threads sits on the path of a request. Each loop
+ * has its own front door (hfront.h) on the listening socket: it accepts,
+ * checks the connection's first request head and hands the socket to the
+ * loop's daemon (MHD_add_connection, from the loop's own thread).
  */
 #define HTTP_LOOPS_MAX	      8
 #define HTTP_CONNECTION_LIMIT 1000 /* over all loops, unless an option says */
@@ -43,11 +46,16 @@
  * measured); 16 KiB lets URLs up to about 14 KiB reach our JSON 414, and
  * longer ones get MHD's own (HTML) 414. */
 #define HTTP_MEMORY_LIMIT (16u * 1024)
+/* The first head the front door lets through: half the pool, and few
+ * enough lines, that libmicrohttpd never answers 431 itself. */
+#define HTTP_MAX_HEAD	(8u * 1024)
+#define HTTP_MAX_FIELDS 64
 
 struct http_loop {
 	struct acct_routes routes;
 	struct MHD_Daemon *daemon;
-	int epoll_fd, wake_fd, mhd_fd;
+	struct hfront *front;
+	int epoll_fd, wake_fd, mhd_fd, front_fd;
 	long quotes_timeout_ms;
 	pthread_t thread;
 	bool started;
@@ -57,6 +65,7 @@ struct http_loop {
 struct acct_http {
 	struct acct_http_options o;
 	struct peercap *peers;
+	struct hfront_shared front;
 	atomic_bool healthy;
 	int port;
 	size_t nloops;
@@ -71,36 +80,11 @@ static size_t http_loop_count(void)
 	return n < 1 ? 1 : n > HTTP_LOOPS_MAX ? HTTP_LOOPS_MAX : (size_t)n;
 }
 
-/* A non-blocking IPv4 socket listening on port (0: any), its port in *bound. */
-static int http_listen(int port, int *bound, char *err, size_t errlen)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	socklen_t len = sizeof(sa);
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	sa.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, HTTP_BACKLOG) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-		snprintf(err, errlen, "cannot listen on port %d: %s", port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*bound = ntohs(sa.sin_port);
-	return fd;
-}
-
 /* Stops accepting; the requests in flight go on, and their responses ask
  * the client to close, so that it reconnects to another instance. */
 static void http_loop_quiesce(struct http_loop *l)
 {
-	int fd = MHD_quiesce_daemon(l->daemon);
-	if (fd >= 0)
-		close(fd);
+	hfront_quiesce(l->front);
 	l->routes.closing = true;
 }
 
@@ -109,6 +93,9 @@ static int http_loop_timeout(struct http_loop *l)
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	long ms = acct_quotes_timeout_ms(l->routes.quotes);
 	int64_t due = hdeadline_next(&l->routes.deadlines);
+	int front_ms = hfront_timeout_ms(l->front);
+	if (front_ms >= 0 && (ms < 0 || front_ms < ms))
+		ms = front_ms;
 	if (MHD_get_timeout(l->daemon, &mhd_ms) == MHD_YES &&
 	    (ms < 0 || mhd_ms < (unsigned long)ms))
 		ms = mhd_ms > INT32_MAX ? INT32_MAX : (long)mhd_ms;
@@ -126,6 +113,9 @@ static int http_loop_timeout(struct http_loop *l)
 static void http_loop_expire(struct http_loop *l)
 {
 	size_t n = hdeadline_expire(&l->routes.deadlines, timing_mono_ms());
+	/* The front doors' timeouts too, each counted once by whichever
+	 * loop takes it. */
+	n += (size_t)atomic_exchange(&l->routes.front->timeouts, 0);
 	while (n-- > 0)
 		acct_metrics_refused(l->routes.o->metrics, ACCT_REFUSED_REQUEST_TIMEOUT);
 }
@@ -137,7 +127,8 @@ static bool http_loop_done(struct http_loop *l, int64_t drain_deadline_ms)
 {
 	if (!l->routes.closing || acct_quotes_in_flight(l->routes.quotes) != 0)
 		return false;
-	return l->routes.active == 0 || timing_mono_ms() >= drain_deadline_ms;
+	return (l->routes.active == 0 && hfront_holding(l->front) == 0) ||
+	       timing_mono_ms() >= drain_deadline_ms;
 }
 
 static void *http_loop_run(void *arg)
@@ -149,6 +140,7 @@ static void *http_loop_run(void *arg)
 
 	while (!http_loop_done(l, drain_deadline_ms)) {
 		int n = epoll_wait(l->epoll_fd, ev, HTTP_EVENTS, http_loop_timeout(l));
+		bool front = hfront_timeout_ms(l->front) == 0;
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait: %s", strerror(errno));
 			break;
@@ -158,10 +150,14 @@ static void *http_loop_run(void *arg)
 			if (fd == l->wake_fd) {
 				if (read(fd, &wakes, sizeof(wakes)) < 0 && errno != EAGAIN)
 					log_warn("eventfd read: %s", strerror(errno));
+			} else if (fd == l->front_fd) {
+				front = true;
 			} else if (fd != l->mhd_fd) {
 				acct_quotes_on_socket(l->routes.quotes, fd, ev[i].events);
 			}
 		}
+		if (front)
+			hfront_run(l->front);
 		if (acct_quotes_timeout_ms(l->routes.quotes) == 0)
 			acct_quotes_on_timeout(l->routes.quotes);
 		http_loop_expire(l);
@@ -173,6 +169,31 @@ static void *http_loop_run(void *arg)
 		MHD_run(l->daemon);
 	}
 	return NULL;
+}
+
+static bool http_loop_admit(void *cls, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_loop *l = cls;
+	return MHD_add_connection(l->daemon, fd, sa, len) == MHD_YES;
+}
+
+/* {"error": why}, counted as any answer of the route "other". */
+static size_t http_loop_refuse(void *cls, const struct hreq_refusal *why, bool head, char *buf,
+			       size_t cap)
+{
+	struct http_loop *l = cls;
+	cJSON *root = cJSON_CreateObject();
+	char *body = NULL;
+	size_t len = 0;
+
+	acct_metrics_request(l->routes.o->metrics, ACCT_ROUTE_OTHER, why->status, 0);
+	if (root != NULL && cJSON_AddStringToObject(root, "error", why->message) != NULL)
+		body = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (body != NULL)
+		len = hfront_answer(buf, cap, why->status, "", body, head);
+	cJSON_free(body);
+	return len;
 }
 
 static int http_epoll_add(int epoll_fd, int fd)
@@ -191,6 +212,7 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 	l->routes.o = &h->o;
 	l->routes.healthy = &h->healthy;
 	l->routes.peers = h->peers;
+	l->routes.front = &h->front;
 	l->routes.deadlines.timeout_ms = h->o.request_timeout_ms;
 	l->quotes_timeout_ms = h->o.quotes_timeout_ms;
 	atomic_init(&l->stopping, false);
@@ -207,16 +229,12 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 		snprintf(err, errlen, "cannot set up quote calls to %s", h->o.quotes_url);
 		return -1;
 	}
-	/* The daemon owns (and closes) its copy. */
-	fd = dup(listen_fd);
-	l->daemon =
-		fd < 0 ? NULL
-		       : MHD_start_daemon(
+	l->daemon = MHD_start_daemon(
 				 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
-					 MHD_USE_ERROR_LOG,
-				 0, hguard_accept, h->peers, acct_routes_access, &l->routes,
+					 MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
+				 0, NULL, NULL, acct_routes_access, &l->routes,
 				 MHD_OPTION_EXTERNAL_LOGGER, log_http_server, NULL,
-				 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
+				 MHD_OPTION_URI_LOG_CALLBACK,
 				 acct_routes_begin, &l->routes, MHD_OPTION_NOTIFY_COMPLETED,
 				 acct_routes_completed, &l->routes, MHD_OPTION_NOTIFY_CONNECTION,
 				 acct_routes_connection, &l->routes, MHD_OPTION_CONNECTION_LIMIT,
@@ -225,9 +243,26 @@ static int http_loop_init(struct acct_http *h, struct http_loop *l, int listen_f
 				 (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_UNESCAPE_CALLBACK,
 				 hguard_unescape, NULL, MHD_OPTION_END);
 	if (l->daemon == NULL) {
-		if (fd >= 0)
-			close(fd);
 		snprintf(err, errlen, "cannot start the HTTP server");
+		return -1;
+	}
+	/* The front door owns (and closes) its copy of the socket. */
+	fd = dup(listen_fd);
+	l->front = fd < 0 ? NULL
+			  : hfront_new(&(struct hfront_options){
+				    .listen_fd = fd,
+				    .limits = {.max_head = HTTP_MAX_HEAD,
+					       .max_fields = HTTP_MAX_FIELDS},
+				    .timeout_ms = h->o.request_timeout_ms,
+				    .peers = h->peers,
+				    .shared = &h->front,
+				    .admit = http_loop_admit,
+				    .refuse = http_loop_refuse,
+				    .cls = l,
+			    });
+	l->front_fd = l->front != NULL ? hfront_fd(l->front) : -1;
+	if (l->front_fd < 0 || http_epoll_add(l->epoll_fd, l->front_fd) != 0) {
+		snprintf(err, errlen, "cannot start the front door");
 		return -1;
 	}
 	info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
@@ -267,8 +302,16 @@ struct acct_http *acct_http_start(const struct acct_http_options *o, char *err, 
 	}
 	for (size_t i = 0; i < HTTP_LOOPS_MAX; i++)
 		h->loops[i].epoll_fd = h->loops[i].wake_fd = -1;
-	listen_fd = http_listen(o->port, &h->port, err, errlen);
+	h->front.max_pending = o->max_pending;
+	if (hfront_shared_init(&h->front) < 0) {
+		snprintf(err, errlen, "cannot create a mutex");
+		peercap_free(h->peers);
+		free(h);
+		return NULL;
+	}
+	listen_fd = hfront_listen(o->port, HTTP_BACKLOG, &h->port, err, errlen);
 	if (listen_fd < 0) {
+		hfront_shared_destroy(&h->front, h->peers);
 		peercap_free(h->peers);
 		free(h);
 		return NULL;
@@ -310,6 +353,7 @@ void acct_http_stop(struct acct_http *h)
 		struct http_loop *l = &h->loops[i];
 		if (l->started)
 			pthread_join(l->thread, NULL);
+		hfront_free(l->front);
 		if (l->daemon != NULL)
 			MHD_stop_daemon(l->daemon);
 		acct_quotes_free(l->routes.quotes);
@@ -318,6 +362,7 @@ void acct_http_stop(struct acct_http *h)
 		if (l->epoll_fd >= 0)
 			close(l->epoll_fd);
 	}
+	hfront_shared_destroy(&h->front, h->peers);
 	peercap_free(h->peers);
 	free(h);
 }

@@ -37,6 +37,7 @@ struct acct_http_options {
 	int64_t request_timeout_ms; /* a whole request, from accept or the last
 				     * response; 0: no deadline */
 	uint64_t max_body;	    /* bytes of an (ignored) request body */
+	size_t max_pending;	    /* connections waiting for their first head; 0: no cap */
 	/* Called from an HTTP thread when /testability/healthy flips the flag. */
 	void (*on_health)(void *arg, bool healthy);
 	void *on_health_arg;

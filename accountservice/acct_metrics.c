@@ -10,7 +10,7 @@ static const char *const route_names[ACCT_ROUTE_COUNT] = {
 
 /* The last slot collects any status not listed. */
 static const unsigned statuses[ACCT_METRICS_STATUSES] = {
-	200, 400, 404, 405, 413, 414, 500, 501, 503, 0,
+	200, 400, 404, 405, 413, 414, 431, 500, 501, 503, 505, 0,
 };
 #define STATUS_OTHER (ACCT_METRICS_STATUSES - 1)
 
@@ -19,6 +19,7 @@ static const char *const refusal_names[ACCT_REFUSAL_COUNT] = {
 	"per_client",
 	"request_timeout",
 	"body_too_large",
+	"max_pending",
 };
 
 static const char *const outcome_names[ACCT_QUOTE_OUTCOME_COUNT] = {
@@ -56,6 +57,7 @@ void acct_metrics_init(struct acct_metrics *m)
 	for (int c = 0; c < ACCT_QUOTE_CHOICE_COUNT; c++)
 		atomic_init(&m->quote_choices[c], 0);
 	atomic_init(&m->quote_instances, 0);
+	atomic_init(&m->pending, 0);
 	for (int r = 0; r < ACCT_REFUSAL_COUNT; r++)
 		atomic_init(&m->refused[r], 0);
 	for (int b = 0; b < ACCT_METRICS_BUCKETS; b++)
@@ -183,6 +185,12 @@ static void render_refusals(struct acct_metrics *m, FILE *f)
 	render_labelled(f, "accountservice_http_refused_total",
 			"Connections and requests refused by a limit, by reason.", "reason",
 			refusal_names, m->refused, ACCT_REFUSAL_COUNT);
+	fprintf(f,
+		"# HELP accountservice_http_connections_pending Connections accepted and waiting "
+		"for their first request head (the front door).\n"
+		"# TYPE accountservice_http_connections_pending gauge\n"
+		"accountservice_http_connections_pending %" PRIu64 "\n",
+		load(&m->pending));
 }
 
 static void render_latency(struct acct_metrics *m, FILE *f)

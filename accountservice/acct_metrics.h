@@ -47,11 +47,12 @@ enum acct_refusal {
 	ACCT_REFUSED_PER_CLIENT,      /* connection: the client holds its cap */
 	ACCT_REFUSED_REQUEST_TIMEOUT, /* connection: request not in within the time */
 	ACCT_REFUSED_BODY,	      /* 413: a request body too large */
+	ACCT_REFUSED_PENDING,	      /* connection: max_pending wait for their head */
 	ACCT_REFUSAL_COUNT
 };
 
 /* The statuses the service answers with; anything else counts as "other". */
-#define ACCT_METRICS_STATUSES 10
+#define ACCT_METRICS_STATUSES 12
 /* Latency bucket upper bounds in microseconds, plus +Inf. */
 #define ACCT_METRICS_BUCKETS 14
 
@@ -61,6 +62,7 @@ struct acct_metrics {
 	atomic_uint_fast64_t quote_closes[ACCT_QUOTE_CLOSER_COUNT];
 	atomic_uint_fast64_t quote_choices[ACCT_QUOTE_CHOICE_COUNT];
 	atomic_uint_fast64_t quote_instances; /* UP instances known, a gauge */
+	atomic_uint_fast64_t pending; /* connections in the front door now, a gauge */
 	atomic_uint_fast64_t refused[ACCT_REFUSAL_COUNT];
 	atomic_uint_fast64_t latency_buckets[ACCT_METRICS_BUCKETS];
 	atomic_uint_fast64_t latency_sum_us;

@@ -89,7 +89,7 @@ void acct_routes_connection(void *cls, struct MHD_Connection *c, void **socket_c
 	struct hguard_conn *hc;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		hc = hguard_conn_start(routes->peers, c, socket_ctx);
+		hc = hguard_conn_start(routes->peers, routes->front, c, socket_ctx);
 		if (hc != NULL)
 			hdeadline_arm(&routes->deadlines, &hc->deadline, timing_mono_ms());
 		return;
@@ -290,6 +290,9 @@ static enum MHD_Result routes_metrics(struct acct_routes *routes, struct MHD_Con
 	peercap_stats(routes->peers, &ps);
 	acct_metrics_set_refused(routes->o->metrics, ACCT_REFUSED_FULL, ps.refused_full);
 	acct_metrics_set_refused(routes->o->metrics, ACCT_REFUSED_PER_CLIENT, ps.refused_per_peer);
+	acct_metrics_set_refused(routes->o->metrics, ACCT_REFUSED_PENDING,
+				 atomic_load(&routes->front->refused_full));
+	atomic_store(&routes->o->metrics->pending, atomic_load(&routes->front->pending));
 	text = acct_metrics_render(routes->o->metrics, &len);
 	if (text == NULL)
 		return routes_send_static(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, oom_body);

@@ -7,6 +7,7 @@
 #include "accountservice/acct_http.h"
 #include "accountservice/acct_quote.h"
 #include "hdeadline.h"
+#include "hfront.h"
 #include "peercap.h"
 
 /*
@@ -21,6 +22,7 @@ struct acct_routes {
 	atomic_bool *healthy;	    /* shared by every loop */
 	struct acct_quotes *quotes; /* this loop's quote client */
 	struct peercap *peers;	    /* shared by every loop */
+	struct hfront_shared *front; /* the front doors' counts, shared too */
 	struct hdeadline deadlines; /* this loop's connections' request deadlines */
 	unsigned active;	    /* requests begun and not completed */
 	bool closing;		    /* stopping: responses close their connection */

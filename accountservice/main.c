@@ -188,6 +188,7 @@ static int acct_run(const struct acct_config *cfg, struct acct_identity *id,
 		.max_per_client = (size_t)cfg->max_per_client,
 		.request_timeout_ms = cfg->request_timeout_ms,
 		.max_body = (uint64_t)cfg->max_body,
+		.max_pending = (size_t)cfg->max_pending,
 		.on_health = acct_on_health,
 		.on_health_arg = &announcer,
 	};

@@ -2,33 +2,25 @@
 #include "hguard.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum MHD_Result hguard_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+struct hguard_conn *hguard_conn_start(struct peercap *p, struct hfront_shared *front,
+				      struct MHD_Connection *c, void **socket_ctx)
 {
-	return peercap_admit(cls, sa, len) ? MHD_YES : MHD_NO;
-}
-
-struct hguard_conn *hguard_conn_start(struct peercap *p, struct MHD_Connection *c,
-				      void **socket_ctx)
-{
-	const union MHD_ConnectionInfo *addr =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const union MHD_ConnectionInfo *fd =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct hguard_conn *hc = calloc(1, sizeof(*hc));
+	struct peercap_peer *peer = fd != NULL ? hfront_claim(front, fd->connect_fd) : NULL;
 
 	*socket_ctx = hc;
-	if (hc == NULL)
+	if (hc == NULL) {
+		/* Not tracked from here on: its count goes at once. */
+		peercap_close(p, peer);
 		return NULL;
+	}
 	hc->deadline.fd = fd != NULL ? fd->connect_fd : -1;
-	if (addr != NULL && addr->client_addr != NULL)
-		hc->peer = peercap_open(p, addr->client_addr,
-					addr->client_addr->sa_family == AF_INET6
-						? sizeof(struct sockaddr_in6)
-						: sizeof(struct sockaddr_in));
+	hc->peer = peer;
 	return hc;
 }
 

@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 					   .max_streams = (size_t)cfg.max_streams,
 					   .request_timeout_ms = cfg.request_timeout_ms,
 					   .max_body = (uint64_t)cfg.max_body,
+					   .max_pending = (size_t)cfg.max_pending,
 				   },
 				   .subscriber = sub,
 				   .feed = feed,

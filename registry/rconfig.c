@@ -29,6 +29,7 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.max_streams = 5000,
 		.request_timeout_ms = 5000,
 		.max_body = 1024,
+		.max_pending = 4096,
 		.legacy_queue = "",
 		.legacy_service = "accountservice",
 		.legacy_ttl_ms = 90000,
@@ -80,6 +81,9 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		  &c->request_timeout_ms, 0, 3600000,
 		  "a request must be in within this of the connection or its last "
 		  "response, or the connection is closed (0: off)" },
+		{ "max-pending", "REGISTRY_MAX_PENDING", CONFIG_INT, &c->max_pending, 0, 1000000,
+		  "new connections waiting for their first request head at once; past it "
+		  "a connection is closed at accept (0: no cap)" },
 		{ "max-request-body", "REGISTRY_MAX_REQUEST_BODY", CONFIG_INT, &c->max_body,
 		  0, 1048576, "bytes of request body ignored; a larger one gets 413" },
 		{ "legacy-queue", "REGISTRY_LEGACY_QUEUE", CONFIG_STRING,

@@ -25,6 +25,7 @@ struct rconfig {
 	long max_streams;
 	int64_t request_timeout_ms;
 	long max_body;
+	long max_pending;
 	const char *legacy_queue;
 	const char *legacy_service;
 	int64_t legacy_ttl_ms;

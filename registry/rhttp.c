@@ -2,7 +2,9 @@
  * HTTP routes of the registry.
  *
  * Threading: MHD_USE_INTERNAL_POLLING_THREAD with epoll, one thread for all
- * connections, plus rwatch's watcher thread. Handlers only read the table
+ * connections, plus rwatch's watcher thread and the front door's
+ * (rfront.c), which accepts and checks each connection's first request
+ * head before MHD gets the socket. Handlers only read the table
  * (under its lock) and never touch AMQP. Responses are queued on the second
  * call of the access handler, after MHD has read the whole request, so
  * keep-alive connections stay open (queuing on the first call makes 0.9.75
@@ -177,6 +179,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 				       .feed = h->feed,
 				       .watch = h->watch,
 				       .peers = h->peers,
+				       .front = &h->front,
 				       .connections = conns ? conns->num_connections : 0,
 				       .counts = &counts,
 				       .mirror = h->mirror,
@@ -376,7 +379,7 @@ static void connection_event(void *cls, struct MHD_Connection *c, void **socket_
 	struct hguard_conn *hc;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		hc = hguard_conn_start(h->peers, c, socket_ctx);
+		hc = hguard_conn_start(h->peers, &h->front, c, socket_ctx);
 		if (hc)
 			rwatch_deadline_arm(h->watch, &hc->deadline);
 		return;
@@ -432,8 +435,8 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 	rfeed_set_notify(h->feed, on_change, h->watch);
 	h->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-		(uint16_t)opts->port, hguard_accept, h->peers, handle, h,
+			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
+		0, NULL, NULL, handle, h,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, connection_event, h,
 		/* One over peercap's cap, so that peercap refuses (and counts)
@@ -447,14 +450,17 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		 * pool holds one with its headers, and keeps each of thousands
 		 * of held connections cheap (32 KiB by default). */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 		MHD_OPTION_UNESCAPE_CALLBACK, hguard_unescape, NULL,
 		MHD_OPTION_END);
 	if (!h->daemon) {
-		snprintf(err, errlen, "cannot listen on port %d (in use?)", opts->port);
+		snprintf(err, errlen, "cannot start the HTTP server");
 		goto fail_notify;
 	}
+	if (rfront_start(h, opts, err, errlen) < 0)
+		goto fail_daemon;
 	return h;
+fail_daemon:
+	MHD_stop_daemon(h->daemon);
 fail_notify:
 	rfeed_set_notify(h->feed, NULL, NULL);
 	rwatch_free(h->watch);
@@ -471,9 +477,11 @@ void rhttp_stop(struct rhttp *h)
 	if (!h)
 		return;
 	/* Suspended connections must be resumed before MHD_stop_daemon. */
+	rfront_stop(h);
 	rfeed_set_notify(h->feed, NULL, NULL);
 	rwatch_close(h->watch);
 	MHD_stop_daemon(h->daemon);
+	hfront_shared_destroy(&h->front, h->peers);
 	rwatch_free(h->watch);
 	peercap_free(h->peers);
 	rlist_free(h->lists);

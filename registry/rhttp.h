@@ -24,6 +24,7 @@ struct rhttp_limits {
 	size_t max_streams;	    /* event streams open at once; 0: no cap */
 	int64_t request_timeout_ms; /* a whole request, from accept or the last response */
 	uint64_t max_body;	    /* bytes of an (ignored) request body */
+	size_t max_pending;	    /* connections waiting for their first head; 0: no cap */
 };
 
 struct rhttp_options {

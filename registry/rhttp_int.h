@@ -14,11 +14,13 @@
 
 #include <microhttpd.h>
 
+#include "hfront.h"
 #include "hguard.h"
 #include "hreq.h"
 #include "registry/rmetrics.h"
 #include "registry/rlist.h"
 #include "registry/rquery.h"
+#include "registry/rhttp.h"
 #include "registry/rroute.h"
 #include "registry/rwatch.h"
 
@@ -30,6 +32,8 @@ struct rhttp {
 	struct rfeed *feed;
 	struct rlist *lists;
 	struct peercap *peers;
+	struct hfront_shared front;
+	struct hfront_thread *front_thread;
 	int64_t keepalive_ms;
 	uint64_t max_body;
 	pthread_mutex_t mu; /* guards counts */
@@ -71,6 +75,11 @@ enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, st
 /* GET /prometheus/targets and /eureka/apps… (rhttp_sd.c). */
 enum MHD_Result rhttp_sd_prometheus(struct MHD_Connection *c, struct request *req);
 enum MHD_Result rhttp_sd_eureka(struct MHD_Connection *c, struct request *req, const char *url);
+/* The front door (rfront.c): listens on the port, checks every first
+ * request head and hands the good ones to h->daemon. */
+int rfront_start(struct rhttp *h, const struct rhttp_options *o, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void rfront_stop(struct rhttp *h);
 /* 204 to OPTIONS, a CORS preflight among them. */
 enum MHD_Result rreply_options(struct MHD_Connection *c, struct request *req);
 

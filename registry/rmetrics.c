@@ -11,10 +11,10 @@ const char *const rmetrics_route_names[RMETRICS_ROUTES] = {
 	"/", "/services", "/services/{name}", "/events", "/turbine/{service}",
 	"/health", "/metrics", "/prometheus/targets", "/eureka/apps", "other",
 };
-const int rmetrics_codes[RMETRICS_CODES] = { 200, 204, 304, 400, 404, 405, 413, 414, 500, 501, 503, 0 };
+const int rmetrics_codes[RMETRICS_CODES] = { 200, 204, 304, 400, 404, 405, 413, 414, 431, 500, 501, 503, 505, 0 };
 static const char *const refusal_names[RMETRICS_REFUSALS] = {
 	"max_connections", "per_client", "request_timeout", "waiting", "streams",
-	"body_too_large",
+	"body_too_large", "max_pending",
 };
 
 size_t rmetrics_code_slot(int status)
@@ -142,6 +142,9 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 		"Bytes gzip took off those answers (plain length minus gzip'd length).",
 		http->gzip_saved_bytes);
 	gauge(f, "registry_http_connections", "HTTP connections open now.", http->connections);
+	gauge(f, "registry_http_connections_pending",
+	      "Connections accepted and waiting for their first request head (the front door).",
+	      http->pending);
 	gauge(f, "registry_blocking_queries_waiting",
 	      "Blocking queries held open now.", http->queries_waiting);
 	gauge(f, "registry_event_streams_open", "Event streams open now.", http->streams_open);

@@ -10,7 +10,7 @@
 
 /* HTTP request counts by route and status, kept by rhttp. */
 #define RMETRICS_ROUTES 10
-#define RMETRICS_CODES 12
+#define RMETRICS_CODES 14
 extern const char *const rmetrics_route_names[RMETRICS_ROUTES];
 extern const int rmetrics_codes[RMETRICS_CODES]; /* last slot: "other" (0) */
 
@@ -22,6 +22,7 @@ enum rmetrics_refusal {
 	RMETRICS_REFUSED_WAITING,	  /* 503: blocking queries at their cap */
 	RMETRICS_REFUSED_STREAMS,	  /* 503: event streams at their cap */
 	RMETRICS_REFUSED_BODY,		  /* 413: a request body too large */
+	RMETRICS_REFUSED_PENDING,	  /* connection: max_pending wait for their head */
 	RMETRICS_REFUSALS
 };
 
@@ -32,6 +33,7 @@ struct rmetrics_http {
 	uint64_t gzip_answers;	   /* listings sent gzip'd */
 	uint64_t gzip_saved_bytes; /* what gzip took off their length */
 	size_t connections;
+	size_t pending; /* in the front door, waiting for their first head */
 	size_t queries_waiting;
 	size_t streams_open;
 	size_t streams_waiting;

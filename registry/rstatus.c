@@ -57,7 +57,10 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	hs.streams_waiting = ws.waiting[RWATCH_STREAM];
 	hs.streams_open = ws.streams_open;
 	hs.clients_gone = ws.gone;
-	hs.refused[RMETRICS_REFUSED_REQUEST_TIMEOUT] = ws.request_timeouts;
+	hs.refused[RMETRICS_REFUSED_REQUEST_TIMEOUT] =
+		ws.request_timeouts + atomic_load(&src->front->timeouts);
+	hs.refused[RMETRICS_REFUSED_PENDING] = atomic_load(&src->front->refused_full);
+	hs.pending = atomic_load(&src->front->pending);
 	peercap_stats(src->peers, &ps);
 	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = ps.refused_per_peer;
 	hs.refused[RMETRICS_REFUSED_FULL] = ps.refused_full;

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hfront.h"
 #include "peercap.h"
 #include "registry/rmetrics.h"
 #include "discovery/subscriber.h"
@@ -24,6 +25,7 @@ struct rstatus_sources {
 	struct rfeed *feed;
 	struct rwatch *watch;
 	struct peercap *peers;
+	struct hfront_shared *front; /* the front door's counts */
 	size_t connections;		    /* HTTP connections open now */
 	const struct rmetrics_http *counts; /* rhttp's request and refusal counts */
 	const struct rmirror *mirror;	    /* the out-bridge; NULL: none */

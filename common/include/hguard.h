@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 
 #include "hdeadline.h"
+#include "hfront.h"
 #include "hreq.h"
 #include "peercap.h"
 
@@ -24,14 +25,12 @@ struct hguard_conn {
 	bool nul_escape; /* the request being read has %00 in its target */
 };
 
-/* MHD's accept policy callback; cls is a struct peercap. */
-enum MHD_Result hguard_accept(void *cls, const struct sockaddr *sa, socklen_t len);
-
 /* From MHD_CONNECTION_NOTIFY_STARTED: the connection's state, stored in
- * *socket_ctx (NULL when out of memory: the connection is then neither
- * counted nor given a deadline). */
-struct hguard_conn *hguard_conn_start(struct peercap *p, struct MHD_Connection *c,
-				      void **socket_ctx);
+ * *socket_ctx, with the per-client count the front door opened for it
+ * (hfront_claim). NULL when out of memory: the connection is then neither
+ * counted nor given a deadline. */
+struct hguard_conn *hguard_conn_start(struct peercap *p, struct hfront_shared *front,
+				      struct MHD_Connection *c, void **socket_ctx);
 /* From MHD_CONNECTION_NOTIFY_CLOSED, once its deadline is disarmed. */
 void hguard_conn_end(struct peercap *p, void **socket_ctx);
 /* The state of a connection (NULL if hguard_conn_start had no memory). */

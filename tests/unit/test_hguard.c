@@ -1,7 +1,8 @@
 /*
  * hguard against a real libmicrohttpd daemon on loopback: the body check on
  * the first call of the handler, the connection state in the socket
- * context, and the per-client cap through the accept policy.
+ * context, and the per-client cap, counted from the front door's accept
+ * (hfront.h) to the daemon's close.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,8 @@
 struct server {
 	struct MHD_Daemon *daemon;
 	struct peercap *peers;
+	struct hfront_shared front;
+	struct hfront_thread *front_thread;
 	uint16_t port;
 	atomic_int seen_state; /* the handler found its connection's state */
 };
@@ -71,29 +74,63 @@ static void connection_event(void *cls, struct MHD_Connection *c, void **socket_
 {
 	(void)cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		assert_non_null(hguard_conn_start(srv.peers, c, socket_ctx));
+		assert_non_null(hguard_conn_start(srv.peers, &srv.front, c, socket_ctx));
 	else
 		hguard_conn_end(srv.peers, socket_ctx);
 }
 
+static bool admit(void *cls, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	(void)cls;
+	return MHD_add_connection(srv.daemon, fd, sa, len) == MHD_YES;
+}
+
+static size_t refuse(void *cls, const struct hreq_refusal *why, bool head, char *buf, size_t cap)
+{
+	(void)cls;
+	return hfront_answer(buf, cap, why->status, "", "{}", head);
+}
+
 static int setup(void **state)
 {
+	char err[128];
+	int port, fd;
+	struct hfront *f;
+
 	(void)state;
 	srv.peers = peercap_new(1, 0);
-	srv.daemon =
-		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, hguard_accept,
-				 srv.peers, access_handler, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-				 connection_event, NULL, MHD_OPTION_END);
-	if (srv.daemon == NULL)
+	if (srv.peers == NULL || hfront_shared_init(&srv.front) < 0)
 		return -1;
-	srv.port = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+	srv.daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+					      MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET,
+				      0, NULL, NULL, access_handler, NULL,
+				      MHD_OPTION_NOTIFY_CONNECTION, connection_event, NULL,
+				      MHD_OPTION_END);
+	fd = hfront_listen(0, 16, &port, err, sizeof(err));
+	if (srv.daemon == NULL || fd < 0)
+		return -1;
+	f = hfront_new(&(struct hfront_options){
+		.listen_fd = fd,
+		.limits = {.max_head = 1024, .max_fields = 16},
+		.timeout_ms = 5000,
+		.peers = srv.peers,
+		.shared = &srv.front,
+		.admit = admit,
+		.refuse = refuse,
+	});
+	srv.front_thread = f != NULL ? hfront_thread_start(f) : NULL;
+	if (srv.front_thread == NULL)
+		return -1;
+	srv.port = (uint16_t)port;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	hfront_thread_stop(srv.front_thread);
 	MHD_stop_daemon(srv.daemon);
+	hfront_shared_destroy(&srv.front, srv.peers);
 	peercap_free(srv.peers);
 	return 0;
 }
@@ -180,7 +217,7 @@ static int no_connections(void **state)
 	return 0;
 }
 
-static void hguard_accept_should_close_a_connection_past_the_cap(void **state)
+static void hguard_conn_start_should_keep_the_count_of_the_front_door(void **state)
 {
 	(void)state;
 	struct peercap_stats ps;
@@ -188,7 +225,9 @@ static void hguard_accept_should_close_a_connection_past_the_cap(void **state)
 	char c;
 	first = dial();
 	assert_int_equal(status_of(first, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
-	second = dial(); /* the kernel accepts; the daemon closes it */
+	/* The first is the daemon's now, still counted: the front door
+	 * closes the second. */
+	second = dial();
 	assert_int_equal(recv(second, &c, 1, 0), 0);
 	close(second);
 	close(first);
@@ -206,7 +245,7 @@ int main(void)
 				       no_connections),
 		cmocka_unit_test_setup(hguard_body_too_large_should_let_a_small_body_through,
 				       no_connections),
-		cmocka_unit_test_setup(hguard_accept_should_close_a_connection_past_the_cap,
+		cmocka_unit_test_setup(hguard_conn_start_should_keep_the_count_of_the_front_door,
 				       no_connections),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
