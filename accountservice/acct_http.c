@@ -43,8 +43,8 @@
 /* Room for the request line and headers of one request. MHD zeroes the
  * whole pool for every request on a keep-alive connection, so more room
  * costs CPU on every request (64 KiB: about 20 % more CPU per request
- * measured); 16 KiB lets URLs up to about 14 KiB reach our JSON 414, and
- * longer ones get MHD's own (HTML) 414. */
+ * measured); the front door refuses a first head past HTTP_MAX_HEAD with
+ * our JSON 414 or 431 before MHD sees it. */
 #define HTTP_MEMORY_LIMIT (16u * 1024)
 /* The first head the front door lets through: half the pool, and few
  * enough lines, that libmicrohttpd never answers 431 itself. */

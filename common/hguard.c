@@ -55,8 +55,9 @@ bool hguard_body_too_large(struct MHD_Connection *c, uint64_t max)
 		return true;
 	if (cl == NULL)
 		return false;
-	/* MHD has answered 400 already for a Content-Length that is not a
-	 * number; an overflow is too large in any case. */
+	/* A Content-Length that is not a number was refused before (by the
+	 * front door on a first request, by MHD on a later one); an overflow
+	 * is too large in any case. */
 	errno = 0;
 	n = strtoull(cl, &end, 10);
 	return errno != 0 || n > max;
