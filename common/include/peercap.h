@@ -13,8 +13,9 @@
  * libmicrohttpd's MHD_OPTION_PER_IP_CONNECTION_LIMIT counts per daemon (the
  * accountservice runs one daemon per event loop, so a client would get the
  * cap once per loop) and refuses without telling anyone, so nothing could
- * count the refusals. Here the accept policy callback asks peercap_admit()
- * and the connection notifications call peercap_open() and peercap_close().
+ * count the refusals. Here the front door (hfront.h) asks peercap_admit()
+ * and calls peercap_open() when it accepts, and the server's connection
+ * notification calls peercap_close() when libmicrohttpd closes it.
  *
  * The count moves when a connection starts, after the admission: two event
  * loops admitting the same address at the same instant may each let one
