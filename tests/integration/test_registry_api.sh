@@ -169,15 +169,27 @@ took=$(wait_for 10000 has_count "$D" 0) || fail "killed instance still listed (t
 pass "SIGKILLed instance gone after ${took} ms (connection-lost)"
 
 # ---- SIGTERM during a connect attempt ----
-# A second registry's "broker" is the first one's HTTP port: it accepts the
-# connection and never answers the AMQP handshake, so the stop has to wait
-# for the connect timeout (2 s), not the session's default (5 s): the bound
-# tells those apart with room for a slow machine; the figure is printed.
-"$BIN/registry" --port "$(free_port)" --amqp-url "amqp://guest:guest@127.0.0.1:${REG##*:}/" \
+# A second registry's "broker" is a silent local listener: the kernel
+# accepts the connection and nothing answers the AMQP handshake, so the stop
+# has to wait for the connect timeout (2 s), not the session's default
+# (5 s): the bound tells those apart with room for a slow machine; the
+# figure is printed. (Not an HTTP port: the front door answers the AMQP
+# header with a 400 at once.)
+SILENT=$(free_port)
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+time.sleep(600)' "$SILENT" &
+STARTED+=($!)
+wait_for 5000 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SILENT" >/dev/null || fail "no silent listener"
+"$BIN/registry" --port "$(free_port)" --amqp-url "amqp://guest:guest@127.0.0.1:$SILENT/" \
 	>>"$TMP/registry.log" 2>&1 &
 silent_pid=$!
 STARTED+=("$silent_pid")
-connecting() { ss -Htnp state established "dport = :${REG##*:}" | grep -q "pid=$silent_pid,"; }
+connecting() { ss -Htnp state established "dport = :$SILENT" | grep -q "pid=$silent_pid,"; }
 wait_for 5000 connecting >/dev/null || fail "the second registry never connected to the silent broker"
 start=$(now_ms)
 kill -TERM "$silent_pid"
