@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -370,11 +371,21 @@ size_t hfront_answer(char *buf, size_t cap, unsigned status, const char *extra,
 {
 	const char *reason = MHD_get_reason_phrase_for(status);
 	size_t len = strlen(body);
-	int n = snprintf(buf, cap,
-			 "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
-			 status, reason[0] != '\0' ? reason : "Error", len, extra,
-			 head ? "" : body);
+	time_t now = time(NULL);
+	char date[40];
+	struct tm tm;
+	int n;
+
+	/* RFC 9110 6.6.1: a server with a clock sends Date, as libmicrohttpd
+	 * does on every answer of its own. */
+	if (!gmtime_r(&now, &tm) ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		return 0;
+	n = snprintf(buf, cap,
+		     "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
+		     status, reason[0] != '\0' ? reason : "Error", date, len, extra,
+		     head ? "" : body);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 

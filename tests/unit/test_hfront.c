@@ -270,6 +270,24 @@ static void hfront_answer_should_leave_the_body_out_of_a_head_answer(void **stat
 	assert_int_equal(hfront_answer(buf, 16, 400, "", "{}", false), 0);
 }
 
+static void hfront_answer_should_carry_a_date(void **state)
+{
+	char buf[256], day[4], month[4], zone[4];
+	const char *date;
+	int d, y, hh, mm, ss;
+
+	(void)state;
+	assert_true(hfront_answer(buf, sizeof(buf), 400, "", "{}", false) > 0);
+	date = strstr(buf, "\r\nDate: ");
+	assert_non_null(date);
+	/* IMF-fixdate, RFC 9110 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT". */
+	assert_int_equal(sscanf(date, "\r\nDate: %3s, %2d %3s %4d %2d:%2d:%2d %3s", day, &d, month,
+				&y, &hh, &mm, &ss, zone),
+			 8);
+	assert_string_equal(zone, "GMT");
+	assert_true(y >= 2024);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +303,7 @@ int main(void)
 		cmocka_unit_test_teardown(
 			hfront_claim_should_keep_the_count_until_the_server_closes, teardown),
 		cmocka_unit_test(hfront_answer_should_leave_the_body_out_of_a_head_answer),
+		cmocka_unit_test(hfront_answer_should_carry_a_date),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
