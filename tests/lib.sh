@@ -101,6 +101,22 @@ start_quotes() {
 	wait_http "http://127.0.0.1:$PORT/health"
 }
 
+# start_silent: a local listener that accepts and never answers (a silent
+# peer: the kernel completes the handshake, nothing more comes); sets SILENT
+# to its port.
+start_silent() {
+	SILENT=$(free_port)
+	/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+time.sleep(600)' "$SILENT" &
+	STARTED+=($!)
+	wait_for 5000 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SILENT" >/dev/null || fail "no silent listener"
+}
+
 # free_range N: a free port P with P+1 ... P+N free too.
 free_range() {
 	local p i tries

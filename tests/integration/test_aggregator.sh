@@ -106,16 +106,7 @@ ms=$(wait_for 20000 absent "$C") || fail "C never left: $(member "$C")"
 pass "C stopped: listed DOWN with error refused, gone ${ms} ms later (its ttl 3 s plus one interval)"
 
 # --- a health URL that never answers ---------------------------------------------
-SILENT=$(free_port)
-/usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(64)
-time.sleep(600)' "$SILENT" &
-STARTED+=($!)
-wait_for 5000 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SILENT" >/dev/null || fail "no silent listener"
+start_silent
 "$BIN/publisher" --amqp-url "$AMQP_SERVER_URL" --service-name "$S" --advertise-addr 127.0.0.1 \
 	--port "$SILENT" --health-url "http://127.0.0.1:$SILENT/health" --discovery-interval 1 \
 	>"$TMP/publisher.log" 2>&1 &

@@ -175,16 +175,7 @@ pass "SIGKILLed instance gone after ${took} ms (connection-lost)"
 # (5 s): the bound tells those apart with room for a slow machine; the
 # figure is printed. (Not an HTTP port: the front door answers the AMQP
 # header with a 400 at once.)
-SILENT=$(free_port)
-/usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(64)
-time.sleep(600)' "$SILENT" &
-STARTED+=($!)
-wait_for 5000 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SILENT" >/dev/null || fail "no silent listener"
+start_silent
 "$BIN/registry" --port "$(free_port)" --amqp-url "amqp://guest:guest@127.0.0.1:$SILENT/" \
 	>>"$TMP/registry.log" 2>&1 &
 silent_pid=$!

@@ -19,6 +19,7 @@
 
 #include "hfront.h"
 #include "timing.h"
+#include "../port_fixture.h"
 
 #define GOOD "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
 
@@ -85,18 +86,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int dial(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t.port)};
-	struct timeval tv = {.tv_sec = 5};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
 static void say(int fd, const char *s)
 {
 	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
@@ -141,7 +130,7 @@ static void hfront_run_should_hand_over_a_good_head_with_every_byte_unread(void 
 	int c;
 	(void)state;
 	start(0, 0, 5000);
-	c = dial();
+	c = fixture_dial(t.port);
 	say(c, GOOD "GET /next");
 	want_admitted = 1;
 	run_until(admitted_enough);
@@ -157,7 +146,7 @@ static void hfront_run_should_wait_for_a_head_sent_in_pieces(void **state)
 	int c;
 	(void)state;
 	start(0, 0, 5000);
-	c = dial();
+	c = fixture_dial(t.port);
 	say(c, "GET /health HT");
 	run_for(50);
 	say(c, "TP/1.1\r\nHost: t\r\n");
@@ -177,7 +166,7 @@ static void hfront_run_should_answer_a_bad_head_and_close_after_the_client(void 
 	int c;
 	(void)state;
 	start(0, 0, 5000);
-	c = dial();
+	c = fixture_dial(t.port);
 	say(c, "GARBAGE\r\n\r\n");
 	run_for(50);
 	while ((n = recv(c, buf + got, sizeof(buf) - 1 - (size_t)got, 0)) > 0)
@@ -200,7 +189,7 @@ static void hfront_run_should_close_a_head_past_its_timeout(void **state)
 	int c;
 	(void)state;
 	start(0, 0, 100);
-	c = dial();
+	c = fixture_dial(t.port);
 	say(c, "GET /health HTTP/1.1\r\n");
 	want_holding = 1;
 	run_until(holding_down);
@@ -217,10 +206,10 @@ static void hfront_run_should_close_past_max_pending(void **state)
 	int first, second;
 	(void)state;
 	start(1, 0, 5000);
-	first = dial();
+	first = fixture_dial(t.port);
 	want_holding = 1;
 	run_until(holding_down);
-	second = dial();
+	second = fixture_dial(t.port);
 	run_for(50);
 	assert_int_equal(recv(second, &b, 1, 0), 0);
 	assert_int_equal(atomic_load(&t.shared.refused_full), 1);
@@ -238,13 +227,13 @@ static void hfront_claim_should_keep_the_count_until_the_server_closes(void **st
 	(void)state;
 	lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	start(0, 1, 5000);
-	first = dial();
+	first = fixture_dial(t.port);
 	say(first, GOOD);
 	want_admitted = 1;
 	run_until(admitted_enough);
 	/* Handed over, not yet claimed: still counted, so the cap of one
 	 * closes the next connection. */
-	second = dial();
+	second = fixture_dial(t.port);
 	run_for(50);
 	assert_int_equal(recv(second, &b, 1, 0), 0);
 	peercap_stats(t.peers, &ps);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hguard.h"
+#include "../port_fixture.h"
 
 #define MAX_BODY 100
 
@@ -135,18 +136,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int dial(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(srv.port)};
-	struct timeval tv = {.tv_sec = 5};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
 /* Sends the request and returns the status of the answer (0: none). */
 static int status_of(int fd, const char *request)
 {
@@ -166,7 +155,7 @@ static int status_of(int fd, const char *request)
 static void hguard_body_too_large_should_refuse_a_big_body_before_reading_it(void **state)
 {
 	(void)state;
-	int fd = dial();
+	int fd = fixture_dial(srv.port);
 	/* Nothing of the 50 MB is sent: the answer comes from the headers. */
 	assert_int_equal(status_of(fd, "GET / HTTP/1.1\r\nHost: t\r\n"
 				       "Content-Length: 50000000\r\n\r\n"),
@@ -178,7 +167,7 @@ static void hguard_body_too_large_should_refuse_a_big_body_before_reading_it(voi
 static void hguard_body_too_large_should_refuse_a_body_of_unknown_length(void **state)
 {
 	(void)state;
-	int fd = dial();
+	int fd = fixture_dial(srv.port);
 	assert_int_equal(status_of(fd, "GET / HTTP/1.1\r\nHost: t\r\n"
 				       "Transfer-Encoding: chunked\r\n\r\n"),
 			 413);
@@ -188,7 +177,7 @@ static void hguard_body_too_large_should_refuse_a_body_of_unknown_length(void **
 static void hguard_body_too_large_should_let_a_small_body_through(void **state)
 {
 	(void)state;
-	int fd = dial();
+	int fd = fixture_dial(srv.port);
 	assert_int_equal(status_of(fd, "GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"),
 			 200);
 	/* The same connection serves the next request: the cap is one. */
@@ -223,11 +212,11 @@ static void hguard_conn_start_should_keep_the_count_of_the_front_door(void **sta
 	struct peercap_stats ps;
 	int first, second;
 	char c;
-	first = dial();
+	first = fixture_dial(srv.port);
 	assert_int_equal(status_of(first, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
 	/* The first is the daemon's now, still counted: the front door
 	 * closes the second. */
-	second = dial();
+	second = fixture_dial(srv.port);
 	assert_int_equal(recv(second, &c, 1, 0), 0);
 	close(second);
 	close(first);
