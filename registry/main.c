@@ -103,6 +103,7 @@ int main(int argc, char **argv)
 	}
 	http = rhttp_start(&(struct rhttp_options){
 				   .port = cfg.port,
+				   .threads = (unsigned int)cfg.http_threads,
 				   .limits = {
 					   .max_connections = (size_t)cfg.max_connections,
 					   .max_per_client = (size_t)cfg.max_per_client,

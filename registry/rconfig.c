@@ -3,9 +3,14 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "token.h"
+
+/* One HTTP thread per CPU by default, at most this many: past the CPUs
+ * more threads only take turns. */
+#define HTTP_THREADS_DEFAULT_MAX 16
 
 #define SUMMARY "The service registry: a live instance table fed by discovery tokens."
 
@@ -30,6 +35,7 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		.request_timeout_ms = 5000,
 		.max_body = 1024,
 		.max_pending = 4096,
+		.http_threads = 0, /* one per CPU: see below */
 		.legacy_queue = "",
 		.legacy_service = "accountservice",
 		.legacy_ttl_ms = 90000,
@@ -86,6 +92,9 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		  "a connection is closed at accept (0: no cap)" },
 		{ "max-request-body", "REGISTRY_MAX_REQUEST_BODY", CONFIG_INT, &c->max_body,
 		  0, 1048576, "bytes of request body ignored; a larger one gets 413" },
+		{ "http-threads", "REGISTRY_HTTP_THREADS", CONFIG_INT, &c->http_threads, 0, 256,
+		  "HTTP threads, each with its own epoll set and its share of the connections "
+		  "(0: one per CPU, at most 16)" },
 		{ "legacy-queue", "REGISTRY_LEGACY_QUEUE", CONFIG_STRING,
 		  &c->legacy_queue, 0, 0,
 		  "also consume this plain queue of {\"state\",\"address\"} tokens" },
@@ -118,6 +127,11 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 	 * With one broker there is nowhere to move to, so a close acts at once. */
 	if (c->failover_grace_ms < 0)
 		c->failover_grace_ms = *log_url_end(c->amqp_url) ? 1000 : 0;
+	if (c->http_threads == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c->http_threads = cpus < 1 ? 1 : cpus > HTTP_THREADS_DEFAULT_MAX ? HTTP_THREADS_DEFAULT_MAX : cpus;
+	}
 	if (c->exchange[0] == '\0') {
 		snprintf(err, errlen, "DISCOVERY_EXCHANGE must not be empty");
 		return -1;

@@ -26,6 +26,7 @@ struct rconfig {
 	int64_t request_timeout_ms;
 	long max_body;
 	long max_pending;
+	long http_threads; /* after loading: 1 or more */
 	const char *legacy_queue;
 	const char *legacy_service;
 	int64_t legacy_ttl_ms;

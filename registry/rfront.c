@@ -1,9 +1,9 @@
 /*
  * The registry's front door (hfront.h): its own thread accepts on the
  * port, checks each connection's first request head and hands the good
- * ones to the daemon, which runs its own polling thread (MHD_add_connection
+ * ones to the daemon, which runs its own polling threads (MHD_add_connection
  * from another thread is safe: MHD_ALLOW_SUSPEND_RESUME implies
- * MHD_USE_ITC). A refused head gets the answer any error of ours gets:
+ * MHD_USE_ITC; with a thread pool it gives the socket to a worker). A refused head gets the answer any error of ours gets:
  * {"error":…,"status":N} with the common headers, counted by status under
  * the route "other".
  */

@@ -164,6 +164,8 @@ static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *re
 static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *req)
 {
 	struct rhttp *h = req->h;
+	/* With a thread pool, MHD sums its workers' counts (without their
+	 * locks: a figure of the moment, as any gauge). */
 	const union MHD_DaemonInfo *conns =
 		MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	struct rmetrics_http counts;
@@ -181,6 +183,7 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c, struct request *r
 				       .peers = h->peers,
 				       .front = &h->front,
 				       .connections = conns ? conns->num_connections : 0,
+				       .threads = h->threads,
 				       .counts = &counts,
 				       .mirror = h->mirror,
 			       },
@@ -412,6 +415,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 	h->mirror = opts->mirror;
 	h->keepalive_ms = opts->keepalive_ms > 0 ? opts->keepalive_ms : DEFAULT_KEEPALIVE_MS;
 	h->max_body = l->max_body;
+	h->threads = opts->threads > 0 ? opts->threads : 1;
 	if (pthread_mutex_init(&h->mu, NULL) != 0) {
 		free(h);
 		snprintf(err, errlen, "cannot create a mutex");
@@ -439,9 +443,14 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		0, NULL, NULL, handle, h,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, connection_event, h,
-		/* One over peercap's cap, so that peercap refuses (and counts)
-		 * first: MHD's own limit refuses without a word. */
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)l->max_connections + 1,
+		/* Each worker has its own epoll set; MHD_add_connection gives
+		 * each socket from the front door to one of them (1: no pool,
+		 * the one polling thread). */
+		MHD_OPTION_THREAD_POOL_SIZE, h->threads,
+		/* Over peercap's cap, so that peercap refuses (and counts)
+		 * first: MHD's own limit refuses without a word. MHD divides
+		 * it among its workers: each gets the whole of it. */
+		MHD_OPTION_CONNECTION_LIMIT, ((unsigned int)l->max_connections + 1) * h->threads,
 		/* Inactivity of a connection sending its request is the
 		 * request deadline's business; this one ends a client that
 		 * stops reading its answer. */

@@ -9,10 +9,11 @@
 #include "registry/rmirror.h"
 
 /*
- * The registry's HTTP API on libmicrohttpd. One internal polling thread
- * (epoll) serves every connection; blocking queries and idle event streams
- * are suspended connections (see rwatch.h), so thousands of them cost file
- * descriptors and a little memory, never threads.
+ * The registry's HTTP API on libmicrohttpd. A pool of internal polling
+ * threads, each with its own epoll set, shares the connections; blocking
+ * queries and idle event streams are suspended connections (see rwatch.h),
+ * so thousands of them cost file descriptors and a little memory, never
+ * threads.
  */
 struct rhttp;
 
@@ -29,6 +30,7 @@ struct rhttp_limits {
 
 struct rhttp_options {
 	int port;
+	unsigned int threads; /* HTTP threads; 0: 1 */
 	struct rhttp_limits limits;
 	int64_t keepalive_ms; /* SSE comment interval; 0: 15000 */
 	struct subscriber *subscriber; /* the table */

@@ -36,6 +36,7 @@ struct rhttp {
 	struct hfront_thread *front_thread;
 	int64_t keepalive_ms;
 	uint64_t max_body;
+	unsigned int threads;
 	pthread_mutex_t mu; /* guards counts */
 	struct rmetrics_http counts;
 };

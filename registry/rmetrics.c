@@ -73,6 +73,11 @@ static const char *refusal_name(int i)
 	return refusal_names[i];
 }
 
+static const char *waiter_kind(int i)
+{
+	return i == 0 ? "query" : "stream";
+}
+
 static void write_tokens(FILE *f, const struct subscriber_stats *sub)
 {
 	counter(f, "registry_tokens_received_total",
@@ -133,6 +138,10 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 	labelled(f, "registry_http_refused_total",
 		 "Connections and requests refused by a limit, by reason.", "reason", refusal_name,
 		 http->refused, RMETRICS_REFUSALS);
+	labelled(f, "registry_http_waiters_woken_total",
+		 "Held queries and idle streams resumed by a change: a query only by its "
+		 "service's (or, on /services, by any), a stream by any.",
+		 "kind", waiter_kind, http->woken, 2);
 	counter(f, "registry_http_clients_gone_total",
 		"Held queries and streams whose client hung up, freed at once.",
 		http->clients_gone);
@@ -145,6 +154,7 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 	gauge(f, "registry_http_connections_pending",
 	      "Connections accepted and waiting for their first request head (the front door).",
 	      http->pending);
+	gauge(f, "registry_http_threads", "HTTP threads serving the connections.", http->threads);
 	gauge(f, "registry_blocking_queries_waiting",
 	      "Blocking queries held open now.", http->queries_waiting);
 	gauge(f, "registry_event_streams_open", "Event streams open now.", http->streams_open);

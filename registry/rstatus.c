@@ -57,6 +57,8 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	hs.streams_waiting = ws.waiting[RWATCH_STREAM];
 	hs.streams_open = ws.streams_open;
 	hs.clients_gone = ws.gone;
+	hs.woken[RWATCH_QUERY] = ws.woken[RWATCH_QUERY];
+	hs.woken[RWATCH_STREAM] = ws.woken[RWATCH_STREAM];
 	hs.refused[RMETRICS_REFUSED_REQUEST_TIMEOUT] =
 		ws.request_timeouts + atomic_load(&src->front->timeouts);
 	hs.refused[RMETRICS_REFUSED_PENDING] = atomic_load(&src->front->refused_full);
@@ -65,6 +67,7 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = ps.refused_per_peer;
 	hs.refused[RMETRICS_REFUSED_FULL] = ps.refused_full;
 	hs.connections = src->connections;
+	hs.threads = src->threads;
 	if (src->mirror)
 		rmirror_counts(src->mirror, &mc);
 	return rmetrics_render(src->subscriber, &ss, &fs, &hs, src->mirror ? &mc : NULL, len);

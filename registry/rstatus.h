@@ -27,6 +27,7 @@ struct rstatus_sources {
 	struct peercap *peers;
 	struct hfront_shared *front; /* the front door's counts */
 	size_t connections;		    /* HTTP connections open now */
+	unsigned int threads;		    /* HTTP threads */
 	const struct rmetrics_http *counts; /* rhttp's request and refusal counts */
 	const struct rmirror *mirror;	    /* the out-bridge; NULL: none */
 };

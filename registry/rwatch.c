@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "registry/rwait.h"
 #include "timing.h"
 
 #define TRIM_AFTER 256 /* connections closed */
@@ -21,7 +22,7 @@ struct rwatch {
 	pthread_t thread;
 	int epoll_fd, wake_fd;
 	struct rwatch_limits limits;
-	struct rwatch_entry *head;
+	struct rwait *waiters;
 	/* Suspended entries by socket: an epoll event carries the fd and the
 	 * entry's generation, so an event that comes after its entry was
 	 * resumed (and its fd perhaps reused) is recognised as stale. */
@@ -57,14 +58,7 @@ static void wake_for(struct rwatch *w, int64_t due)
 
 static void unlink_entry(struct rwatch *w, struct rwatch_entry *e)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		w->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	e->prev = e->next = NULL;
-	e->linked = false;
+	rwait_remove(w->waiters, e);
 	w->stats.waiting[e->kind]--;
 	w->by_fd[e->fd] = NULL;
 	/* Before the resume: once MHD runs the connection again it may close
@@ -106,16 +100,13 @@ static int64_t maybe_trim(struct rwatch *w, int64_t now)
 static int64_t run_due(struct rwatch *w)
 {
 	int64_t now = timing_mono_ms(), next = maybe_trim(w, now), due;
-	struct rwatch_entry *e, *following;
+	struct rwatch_entry *e;
 
 	now = timing_mono_ms(); /* the trim may have taken a while */
-	for (e = w->head; e; e = following) {
-		following = e->next;
-		if (e->deadline_ms <= now)
-			resume(w, e);
-		else if (e->deadline_ms < next)
-			next = e->deadline_ms;
-	}
+	while ((e = rwait_earliest(w->waiters)) != NULL && e->deadline_ms <= now)
+		resume(w, e);
+	if (e && e->deadline_ms < next)
+		next = e->deadline_ms;
 	w->stats.request_timeouts += hdeadline_expire(&w->deadlines, now);
 	due = hdeadline_next(&w->deadlines);
 	return due < next ? due : next;
@@ -180,8 +171,11 @@ struct rwatch *rwatch_new(const struct rwatch_limits *limits)
 	w->limits = *limits;
 	w->deadlines.timeout_ms = limits->request_timeout_ms;
 	w->sleep_until = INT64_MIN;
-	if (pthread_mutex_init(&w->mu, NULL) != 0)
+	w->waiters = rwait_new();
+	if (!w->waiters)
 		goto out_free;
+	if (pthread_mutex_init(&w->mu, NULL) != 0)
+		goto out_waiters;
 	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epoll_fd < 0)
 		goto out_mutex;
@@ -200,6 +194,8 @@ out_epoll:
 	close(w->epoll_fd);
 out_mutex:
 	pthread_mutex_destroy(&w->mu);
+out_waiters:
+	rwait_free(w->waiters);
 out_free:
 	free(w);
 	return NULL;
@@ -207,10 +203,12 @@ out_free:
 
 void rwatch_close(struct rwatch *w)
 {
+	struct rwatch_entry *e;
+
 	pthread_mutex_lock(&w->mu);
 	w->closed = true;
-	while (w->head)
-		resume(w, w->head);
+	while ((e = rwait_earliest(w->waiters)) != NULL)
+		resume(w, e);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -237,6 +235,7 @@ void rwatch_free(struct rwatch *w)
 	close(w->wake_fd);
 	close(w->epoll_fd);
 	pthread_mutex_destroy(&w->mu);
+	rwait_free(w->waiters);
 	free(w->by_fd);
 	free(w);
 }
@@ -291,17 +290,15 @@ enum rwatch_result rwatch_suspend(struct rwatch *w, struct rwatch_entry *e,
 	else if (e->kind == RWATCH_QUERY && w->limits.max_waiting &&
 		 w->stats.waiting[RWATCH_QUERY] >= w->limits.max_waiting)
 		rc = RWATCH_FULL;
-	else if (watch_socket(w, e) < 0)
+	else if (rwait_add(w->waiters, e) < 0)
 		rc = RWATCH_FAILED;
+	else if (watch_socket(w, e) < 0) {
+		rwait_remove(w->waiters, e);
+		rc = RWATCH_FAILED;
+	}
 	if (rc == RWATCH_SUSPENDED) {
 		MHD_suspend_connection(e->conn);
 		e->gone = false;
-		e->prev = NULL;
-		e->next = w->head;
-		if (w->head)
-			w->head->prev = e;
-		w->head = e;
-		e->linked = true;
 		w->stats.waiting[e->kind]++;
 		wake_for(w, e->deadline_ms);
 	}
@@ -311,13 +308,16 @@ enum rwatch_result rwatch_suspend(struct rwatch *w, struct rwatch_entry *e,
 
 void rwatch_notify(struct rwatch *w, const char *service)
 {
-	struct rwatch_entry *e, *following;
+	struct rwatch_entry *e;
 
 	pthread_mutex_lock(&w->mu);
-	for (e = w->head; e; e = following) {
-		following = e->next;
-		if (!e->service || strcmp(e->service, service) == 0)
-			resume(w, e);
+	while ((e = rwait_of(w->waiters, service)) != NULL) {
+		w->stats.woken[e->kind]++;
+		resume(w, e);
+	}
+	while ((e = rwait_of(w->waiters, NULL)) != NULL) {
+		w->stats.woken[e->kind]++;
+		resume(w, e);
 	}
 	pthread_mutex_unlock(&w->mu);
 }

@@ -15,7 +15,8 @@
  * - Suspended HTTP connections waiting for the table to change: blocking
  *   queries and idle event streams. A waiter costs no thread: its
  *   connection is suspended (MHD_suspend_connection) and resumed by
- *   rwatch_notify() when its service changes, or by the watcher when its
+ *   rwatch_notify() when its service changes (only then: waiters are
+ *   indexed by service, rwait.h), or by the watcher when its
  *   deadline passes, or when its client hangs up: libmicrohttpd does not
  *   poll a suspended connection, so the watcher keeps its socket in an
  *   epoll set of its own (EPOLLRDHUP) while it is suspended.
@@ -27,6 +28,7 @@
  * has committed the change.
  */
 struct rwatch;
+struct rwait_group;
 
 enum rwatch_kind { RWATCH_QUERY, RWATCH_STREAM };
 
@@ -39,11 +41,12 @@ struct rwatch_entry {
 	/* Set by rwatch when it resumes the connection because the client
 	 * hung up; read by the caller after the resume. */
 	bool gone;
-	/* rwatch's own. */
-	struct rwatch_entry *prev, *next;
+	/* rwatch's own (and rwait's, its index of them). */
+	struct rwatch_entry *prev, *next; /* in its service's group */
+	struct rwait_group *group;
+	size_t heap_at; /* in the deadline heap */
 	int fd;
 	uint32_t gen;
-	bool linked;
 };
 
 struct rwatch_limits {
@@ -97,6 +100,7 @@ void rwatch_connection_closed(struct rwatch *w);
 struct rwatch_stats {
 	size_t waiting[2];	  /* by kind: suspended now */
 	size_t streams_open;	  /* event streams open now */
+	uint64_t woken[2];	  /* by kind: resumed by a change */
 	uint64_t gone;		  /* held connections whose client hung up */
 	uint64_t request_timeouts; /* connections shut down by their deadline */
 };

@@ -7,7 +7,10 @@ source "$(dirname "$0")/registry_helpers.bash"
 S=api$$       # services of this run, so nothing else interferes
 A=${S}a
 B=${S}b
-start_registry
+# More HTTP threads than the CI machine's CPUs: every route below is
+# served by a pool whose workers share the connections.
+start_registry --http-threads 3
+[[ $(metric registry_http_threads) == 3 ]] || fail "registry_http_threads: $(metric registry_http_threads), not 3"
 
 # ---- HTTP surface ----
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$REG/nope")
@@ -95,6 +98,9 @@ pass "expiry after ${took} ms with ttl 1 s, announced as DOWN"
 publish "discovery.$B.up" "$(tok UP 3 1)"
 wait_for 1000 has_count "$B" 1 >/dev/null || fail "B join"
 idx=$(service_index "$A")
+woken_query='registry_http_waiters_woken_total{kind="query"}'
+woken=$(metric "$woken_query")
+[[ -n $woken ]] || fail "no $woken_query in /metrics"
 start=$(now_ms)
 curl -sf "$REG/services/$A?index=$idx&wait=3s" >"$TMP/a.json" && now_ms >"$TMP/a.t" &
 watcher=$!
@@ -106,6 +112,9 @@ wait $watcher
 took=$(($(cat "$TMP/a.t") - start))
 ((took >= 2900)) || fail "a query on A returned ${took} ms into its 3 s wait, after a change to B"
 [[ $(jq .index "$TMP/a.json") == "$idx" ]] || fail "index moved without a change"
+# Its wait ended by its deadline: B's change resumed no query at all.
+[[ $(metric "$woken_query") == "$woken" ]] ||
+	fail "B's change woke $(($(metric "$woken_query") - woken)) queries (only A's were held)"
 curl -sf "$REG/services/$A?index=$idx&wait=5s" >"$TMP/a.json" && now_ms >"$TMP/a.t" &
 watcher=$!
 wait_for 5000 queries_waiting 1 >/dev/null || fail "the second blocking query on A is not held"
@@ -115,6 +124,7 @@ wait $watcher
 took=$(($(cat "$TMP/a.t") - sent))
 ((took < 4000)) || fail "blocking query woke ${took} ms after the change (its wait is 5 s)"
 (($(jq .index "$TMP/a.json") > idx)) || fail "index did not pass $idx"
+[[ $(metric "$woken_query") == $((woken + 1)) ]] || fail "A's change: $woken_query not $((woken + 1))"
 [[ $(jq '.instances|length' "$TMP/a.json") == 1 ]] || fail "woken answer lacks the change"
 # /services blocks on the table index.
 tidx=$(curl -sf "$REG/services" | jq .index)
@@ -124,7 +134,7 @@ wait_for 5000 queries_waiting 1 >/dev/null || fail "the blocking query on /servi
 publish "discovery.$B.down" "$(tok DOWN 3 3)"
 wait $watcher
 (($(jq .index "$TMP/t.json") > tidx)) || fail "/services did not wake"
-pass "blocking query on A: ignores B, wakes ${took} ms after a change to A"
+pass "blocking query on A: ignores B (not even resumed), wakes ${took} ms after a change to A"
 
 # ---- server-sent events in order ----
 C=${S}c
