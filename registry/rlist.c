@@ -80,6 +80,38 @@ static int take_frags(struct rlist_body *b, struct rcollect *c)
 	return 0;
 }
 
+/* Makes b one piece, before anyone shares it, so that it goes out
+ * straight from its buffer: libmicrohttpd then sends the headers and the
+ * body in one sendmsg(), where a content reader copies the pieces into the
+ * connection's buffer, a few KiB at a time, for every request. A cached
+ * listing pays that copy once. The pieces' references are let go; on no
+ * memory b stays in pieces (and is sent as such). */
+static void body_flatten(struct rlist_body *b)
+{
+	size_t i, off = 0;
+	char *flat;
+
+	if (b->nparts <= 1)
+		return;
+	flat = malloc(b->len);
+	if (!flat)
+		return;
+	for (i = 0; i < b->nparts; i++) {
+		memcpy(flat + off, b->parts[i].text, b->parts[i].len);
+		off += b->parts[i].len;
+	}
+	for (i = 0; i < b->nfrags; i++)
+		rrender_frag_release(b->frags[i]);
+	free(b->frags);
+	b->frags = NULL;
+	b->nfrags = 0;
+	cJSON_free(b->glue);
+	b->glue = NULL;
+	b->packed = flat;
+	b->parts[0] = (struct rlist_part){ .text = flat, .len = b->len };
+	b->nparts = 1;
+}
+
 /* ---- the listings ---- */
 
 /* {"index":N,"service":…,"instances":[head tail},head tail}]}: the tails,
@@ -464,6 +496,10 @@ static struct rlist_body *get(struct rlist *l, const char *service,
 		b = instances_body(l->sub, service, state, variant == V_TURBINE);
 	if (!b)
 		return NULL;
+	/* What the cache can keep is sent many times: one piece. A bigger
+	 * listing, built for one request, goes out from its pieces. */
+	if (b->len <= l->max_cached_bytes)
+		body_flatten(b);
 
 	pthread_mutex_lock(&l->mu);
 	if (l->cached_bytes - (s->body ? s->body->len : 0) - (s->gz ? s->gz->len : 0) + b->len <=

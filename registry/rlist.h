@@ -19,8 +19,10 @@
  * A listing never renders under the table's lock: an instance listing
  * copies, under the lock, a reference to each instance's rrender_frag (kept
  * up to date by the table) and the few numbers a renewal changes; the text
- * between them is formatted after the lock is released, and the listing is
- * sent piece by piece (rlist_reader) without ever being one big buffer.
+ * between them is formatted after the lock is released. A listing the
+ * cache can hold is then copied once into one buffer (nparts 1), which
+ * responses send as it is; a bigger one is sent piece by piece
+ * (rlist_reader) without ever being one big buffer.
  * /services copies names and counts under the lock and renders after it.
  *
  * A cached listing is served again while the index it was built at (the
@@ -58,7 +60,7 @@ struct rlist_body {
 	char *glue; /* held: the other parts point into it */
 	bool gzip;	  /* the text is the gzip form of a listing plain_len long */
 	size_t plain_len;
-	char *packed; /* held: the gzip form's one part */
+	char *packed; /* held: the one part of a gzip form or a flattened listing */
 };
 
 struct rlist;

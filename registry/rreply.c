@@ -87,12 +87,14 @@ enum MHD_Result rreply_json(struct MHD_Connection *c, struct request *req, int s
 }
 
 /* The largest piece a listing is sent in: a 40 MB listing goes out 64 KiB
- * at a time, interleaved with every other connection of the one thread. */
+ * at a time, interleaved with the other connections of its HTTP thread. */
 #define LISTING_BLOCK (64u << 10)
 
-/* Sends a listing in pieces from its references; takes the reference.
- * Both forms carry Vary: a cache in between must not hand the gzip form
- * to a client that did not ask for it, nor the plain one to every client. */
+/* A listing in one piece (a cached one, rlist.h) is sent from its buffer,
+ * which the response holds a reference to; another is sent in pieces from
+ * its references. Takes the reference. Both forms carry Vary: a cache in
+ * between must not hand the gzip form to a client that did not ask for
+ * it, nor the plain one to every client. */
 enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, struct rlist_body *b)
 {
 	struct MHD_Response *resp;
@@ -107,15 +109,26 @@ enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, st
 	len = b->len;
 	gzip = b->gzip;
 	saved = gzip && b->plain_len > len ? b->plain_len - len : 0;
-	r = rlist_reader_new(b);
-	if (!r)
-		return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	/* A small listing's block is its size (+ 1: MHD refuses a 0). */
-	resp = MHD_create_response_from_callback(len, len < LISTING_BLOCK ? len + 1 : LISTING_BLOCK,
-						 rlist_reader_read, r, rlist_reader_free);
-	if (!resp) {
-		rlist_reader_free(r);
-		return MHD_NO;
+	if (b->nparts == 1) {
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+			len, (void *)b->parts[0].text, rlist_release, b);
+		if (!resp) {
+			rlist_release(b);
+			return MHD_NO;
+		}
+	} else {
+		r = rlist_reader_new(b);
+		if (!r)
+			return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					    "out of memory");
+		/* A small listing's block is its size (+ 1: MHD refuses a 0). */
+		resp = MHD_create_response_from_callback(
+			len, len < LISTING_BLOCK ? len + 1 : LISTING_BLOCK, rlist_reader_read, r,
+			rlist_reader_free);
+		if (!resp) {
+			rlist_reader_free(r);
+			return MHD_NO;
+		}
 	}
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
 				    MHD_HTTP_HEADER_ACCEPT_ENCODING) == MHD_NO ||
