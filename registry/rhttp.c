@@ -1,11 +1,20 @@
 /*
  * HTTP routes of the registry.
  *
- * Threading: MHD_USE_INTERNAL_POLLING_THREAD with epoll, one thread for all
- * connections, plus rwatch's watcher thread and the front door's
- * (rfront.c), which accepts and checks each connection's first request
- * head before MHD gets the socket. Handlers only read the table
- * (under its lock) and never touch AMQP. Responses are queued on the second
+ * Threading: MHD_USE_INTERNAL_POLLING_THREAD with epoll and a pool of
+ * h->threads workers (MHD_OPTION_THREAD_POOL_SIZE), each with its own epoll
+ * set and its share of the connections, plus rwatch's watcher thread and
+ * the front door's (rfront.c), which accepts and checks each connection's
+ * first request head before MHD gets the socket. One connection is served
+ * by one worker at a time, so what hangs off it (its struct request, its
+ * hguard_conn, an event stream's state) needs no lock; everything the
+ * workers share does: the table (subscriber's lock), the listing cache
+ * (rlist's lock, bodies counted with atomics), the change feed (rfeed's
+ * lock), the counts (h->mu), the per-client caps (peercap's lock), the
+ * front door's counts (atomics, its handoffs under its lock), the waiters
+ * and request deadlines (rwatch's lock; a resume from the watcher or the
+ * AMQP thread reaches the worker through MHD's own lock). Handlers only
+ * read the table and never touch AMQP. Responses are queued on the second
  * call of the access handler, after MHD has read the whole request, so
  * keep-alive connections stay open (queuing on the first call makes 0.9.75
  * close them); only a request with a body too large, or one whose framing
