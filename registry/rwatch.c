@@ -56,11 +56,18 @@ static void wake_for(struct rwatch *w, int64_t due)
 	wake(w);
 }
 
-static void unlink_entry(struct rwatch *w, struct rwatch_entry *e)
+/* Takes e out of the set; an epoll event that comes for its socket after
+ * this is stale. */
+static void forget_entry(struct rwatch *w, struct rwatch_entry *e)
 {
 	rwait_remove(w->waiters, e);
 	w->stats.waiting[e->kind]--;
 	w->by_fd[e->fd] = NULL;
+}
+
+static void unlink_entry(struct rwatch *w, struct rwatch_entry *e)
+{
+	forget_entry(w, e);
 	/* Before the resume: once MHD runs the connection again it may close
 	 * the socket, and its number may be reused. */
 	(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, e->fd, NULL);
@@ -306,20 +313,57 @@ enum rwatch_result rwatch_suspend(struct rwatch *w, struct rwatch_entry *e,
 	return rc;
 }
 
-void rwatch_notify(struct rwatch *w, const char *service)
+/* A waiter taken out of the set, to resume once the lock is released. */
+struct woken {
+	struct MHD_Connection *conn;
+	int fd;
+};
+
+/* Takes every waiter of service (NULL: of any change) out of the set into
+ * out[*n...]; with out NULL (no memory), resumes them here instead. */
+static void take_group(struct rwatch *w, const char *service, struct woken *out, size_t *n)
 {
 	struct rwatch_entry *e;
 
-	pthread_mutex_lock(&w->mu);
 	while ((e = rwait_of(w->waiters, service)) != NULL) {
 		w->stats.woken[e->kind]++;
-		resume(w, e);
+		if (!out) {
+			resume(w, e);
+			continue;
+		}
+		out[*n].conn = e->conn;
+		out[*n].fd = e->fd;
+		(*n)++;
+		forget_entry(w, e);
 	}
-	while ((e = rwait_of(w->waiters, NULL)) != NULL) {
-		w->stats.woken[e->kind]++;
-		resume(w, e);
-	}
+}
+
+/*
+ * The waiters leave the set under the lock, so that none is lost (one
+ * that comes after re-checks its condition under the lock and sees the
+ * change), and are resumed after it: a resume costs two system calls, and
+ * 10,000 of them under the lock would keep every HTTP thread whose
+ * streams suspend again waiting for the last one. Until its resume a
+ * connection stays suspended, so its socket stays open and its entry is
+ * not touched by anyone.
+ */
+void rwatch_notify(struct rwatch *w, const char *service)
+{
+	struct woken *batch;
+	size_t n = 0, i;
+
+	pthread_mutex_lock(&w->mu);
+	batch = malloc((w->stats.waiting[RWATCH_QUERY] + w->stats.waiting[RWATCH_STREAM] + 1) *
+		       sizeof(*batch));
+	take_group(w, service, batch, &n);
+	take_group(w, NULL, batch, &n);
 	pthread_mutex_unlock(&w->mu);
+	for (i = 0; i < n; i++) {
+		/* Before the resume, as in unlink_entry. */
+		(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, batch[i].fd, NULL);
+		MHD_resume_connection(batch[i].conn);
+	}
+	free(batch);
 }
 
 bool rwatch_stream_open(struct rwatch *w)
