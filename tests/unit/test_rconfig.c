@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "registry/rconfig.h"
@@ -90,6 +91,7 @@ static void rconfig_load_should_refuse_the_legacy_queue_as_the_out_queue(void **
 static const char *const http_vars[] = {
 	"REGISTRY_MAX_CONNECTIONS", "REGISTRY_MAX_CONNECTIONS_PER_CLIENT", "REGISTRY_MAX_WAITING",
 	"REGISTRY_MAX_STREAMS",	    "REGISTRY_REQUEST_TIMEOUT",		   "REGISTRY_MAX_REQUEST_BODY",
+	"REGISTRY_HTTP_THREADS",
 };
 
 static void unset_http_vars(void)
@@ -113,6 +115,28 @@ static void rconfig_load_should_give_the_http_limits_defaults(void **state)
 	assert_int_equal(c.max_streams, 5000);
 	assert_int_equal(c.request_timeout_ms, 5000);
 	assert_int_equal(c.max_body, 1024);
+}
+
+static void rconfig_load_should_give_one_http_thread_per_cpu(void **state)
+{
+	char *argv[] = { "registry", NULL };
+	char *three[] = { "registry", "--http-threads", "3", NULL };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct rconfig c;
+	char err[256];
+	(void)state;
+
+	unset_http_vars();
+	assert_int_equal(load(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.http_threads, cpus < 1 ? 1 : cpus > 16 ? 16 : cpus);
+	setenv("REGISTRY_HTTP_THREADS", "5", 1);
+	assert_int_equal(load(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(c.http_threads, 5);
+	assert_int_equal(load(&c, three, err, sizeof(err)), 0);
+	assert_int_equal(c.http_threads, 3); /* the flag wins */
+	setenv("REGISTRY_HTTP_THREADS", "257", 1);
+	assert_true(load(&c, argv, err, sizeof(err)) < 0);
+	unset_http_vars();
 }
 
 static void rconfig_load_should_take_the_http_limits(void **state)
@@ -151,6 +175,7 @@ int main(void)
 		cmocka_unit_test(rconfig_load_should_refuse_the_legacy_queue_as_the_out_queue),
 		cmocka_unit_test(rconfig_load_should_give_the_http_limits_defaults),
 		cmocka_unit_test(rconfig_load_should_take_the_http_limits),
+		cmocka_unit_test(rconfig_load_should_give_one_http_thread_per_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

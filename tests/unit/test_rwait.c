@@ -12,7 +12,7 @@
 
 static struct rwatch_entry entry(const char *service, int64_t deadline_ms)
 {
-	return (struct rwatch_entry){ .service = service, .deadline_ms = deadline_ms };
+	return (struct rwatch_entry){.service = service, .deadline_ms = deadline_ms};
 }
 
 static void rwait_of_should_find_only_the_service_asked_for(void **state)
@@ -44,7 +44,7 @@ static void rwait_of_should_give_every_waiter_of_a_service_in_turn(void **state)
 	struct rwatch_entry e[50], other = entry("other", 1);
 	struct rwatch_entry *got;
 	size_t n = 0;
-	bool seen[50] = { false };
+	bool seen[50] = {false};
 
 	(void)state;
 	for (size_t i = 0; i < 50; i++) {
