@@ -15,8 +15,8 @@
 #include "utf8.h"
 
 /* Caps on individual strings, in bytes, so that no field can take the
- * whole body and every consumer can size its output. */
-#define TOKEN_TEXT_MAX	     255  /* instanceId, hostname */
+ * whole body and every consumer can size its output (and TOKEN_TEXT_MAX,
+ * token.h: instanceId, hostname). */
 #define TOKEN_URL_MAX	     1024 /* healthUrl, streamUrl */
 #define TOKEN_REASON_MAX     128
 #define TOKEN_META_KEY_MAX   128

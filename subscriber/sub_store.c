@@ -1,12 +1,16 @@
 /*
- * The live instance table. Services and, inside each, instances live in
- * glibc's balanced binary trees (tsearch), which give ordered listings for
- * free; an expiry heap (sub_heap) finds what expires next without a scan.
+ * The live instance table. Every instance is in a hash index (sub_index) by
+ * service and instanceId, which is what each token looks up; services and,
+ * inside each, instances are also in glibc's balanced binary trees
+ * (tsearch), which give ordered listings for free and change only when an
+ * instance joins or leaves; an expiry heap (sub_heap) finds what expires
+ * next without a scan. A renewal, the common token, allocates nothing: it
+ * is compared with the instance before anything is copied.
  * Every change is queued as a copy for sub_store_drain(), so the host hears
  * of it with the lock released; what the host keeps per instance (the
  * registry's rendered JSON) comes from its attach hook, called here when
  * an instance joins or changes. This file changes the table;
- * sub_store_read.c reads it.
+ * sub_store_expiry.c keeps its deadlines and sub_store_read.c reads it.
  */
 #include "subscriber/sub_store.h"
 
@@ -28,7 +32,6 @@
 #define DEFAULT_TOMBSTONE_MS 30000
 #define DEFAULT_MAX_TOMBSTONES 100000
 #define CONFLICT_LOG_MS 60000
-
 int sub_store__svc_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct svc *)a)->name, ((const struct svc *)b)->name);
@@ -42,7 +45,7 @@ static int inst_cmp(const void *a, const void *b)
 
 /* ---- services and instances ---- */
 
-static void inst_free(struct sub_store *t, struct inst *in)
+void sub_store__inst_free(struct sub_store *t, struct inst *in)
 {
 	token_clear(&in->tok);
 	sub_store__detach(t, in->data);
@@ -105,25 +108,53 @@ static struct svc *svc_get(struct sub_store *t, const char *name, bool *no_memor
 	return s;
 }
 
-static struct inst *inst_find(struct svc *s, const char *instance_id)
+/* The hash key "<service>\0<instanceId>" into key: its length, or 0 when
+ * a name is longer than a decoded token's can be (no such instance can be
+ * in the table). */
+static size_t inst_key(const char *service, const char *instance_id,
+		       char key[SUB_STORE_KEY_MAX])
 {
-	struct inst key;
-	void *node;
+	size_t ls = strnlen(service, TOKEN_SERVICE_MAX + 1);
+	size_t li = strnlen(instance_id, TOKEN_TEXT_MAX + 1);
 
-	key.tok.instance_id = (char *)instance_id;
-	node = tfind(&key, &s->instances, inst_cmp);
-	return node ? *(struct inst **)node : NULL;
+	if (ls > TOKEN_SERVICE_MAX || li > TOKEN_TEXT_MAX)
+		return 0;
+	memcpy(key, service, ls + 1);
+	memcpy(key + ls + 1, instance_id, li);
+	return ls + 1 + li;
+}
+
+struct inst_key {
+	const char *key;
+	size_t len;
+};
+
+static bool inst_has_key(const void *item, const void *ctx)
+{
+	const struct inst *in = item;
+	const struct inst_key *k = ctx;
+
+	return in->keylen == k->len && memcmp(in->key, k->key, k->len) == 0;
+}
+
+static struct inst *inst_find(struct sub_store *t, const char *key, size_t keylen,
+			      uint64_t hash)
+{
+	struct inst_key k = { key, keylen };
+
+	return sub_index_find(&t->table, hash, inst_has_key, &k);
 }
 
 /* Takes the instance out of every structure; its last seq stays behind as
  * a tombstone, so a replay of an older token cannot bring it back. */
-static void inst_unlink(struct sub_store *t, struct inst *in, int64_t now_ms)
+void sub_store__unlink(struct sub_store *t, struct inst *in, int64_t now_ms)
 {
 	struct svc *s = in->svc;
 
 	sub_tomb_put(&t->tombs, s->name, in->tok.instance_id, in->tok.seq,
 		  now_ms + (int64_t)in->tok.ttl * 1000 + t->lim.tombstone_ms);
 	tdelete(in, &s->instances, inst_cmp);
+	sub_index_remove(&t->table, in->hash, in);
 	sub_heap_remove(&t->heap, &in->expiry);
 	s->count--;
 	s->by_state[in->tok.state]--;
@@ -199,6 +230,7 @@ void sub_store_free(struct sub_store *t)
 	if (!t)
 		return;
 	twalk_r(t->services, svc_detach_visit, t);
+	sub_index_free(&t->table); /* the slots; the trees hold the instances */
 	tdestroy(t->services, svc_destroy);
 	sub_tomb_free(&t->tombs);
 	for (size_t i = 0; i < t->nchanges; i++)
@@ -232,12 +264,33 @@ static bool differs(const struct token *a, const struct token *b)
 	return false;
 }
 
-/* A fresh ttl window from now: the deadline, and what people read of it. */
-static void inst_renew(struct sub_store *t, struct inst *in, int64_t now_ms)
+static int replace_str(char **dst, const char *src)
 {
-	in->last_seen = t->lim.wall_ms();
-	in->expiry.at = now_ms + (int64_t)in->tok.ttl * 1000;
-	in->expires_wall = in->last_seen + (int64_t)in->tok.ttl * 1000;
+	char *copy;
+
+	if (same_str(*dst, src))
+		return 0;
+	copy = src ? strdup(src) : NULL;
+	if (src && !copy)
+		return TOKEN_ERR_NO_MEMORY;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+/* Takes from a renewal what differs() does not compare (the key, service
+ * and instanceId, is the same by lookup): ttl, seq, ts, incarnation,
+ * user_id and reason. Allocates only when user_id or reason changed. */
+static int take_renewal(struct sub_store *t, struct token *dst, const struct token *src)
+{
+	if (replace_str(&dst->user_id, src->user_id) < 0 ||
+	    replace_str(&dst->reason, src->reason) < 0)
+		return TOKEN_ERR_NO_MEMORY;
+	dst->ttl = src->ttl > t->lim.max_ttl_s ? t->lim.max_ttl_s : src->ttl;
+	dst->seq = src->seq;
+	dst->ts = src->ts;
+	memcpy(dst->incarnation, src->incarnation, sizeof(dst->incarnation));
+	return 0;
 }
 
 /*
@@ -263,16 +316,119 @@ static void note_conflict(struct sub_store *t, struct inst *in, const struct tok
 		 tok->hostname ? tok->hostname : "-");
 }
 
-static int apply_locked(struct sub_store *t, const struct token *tok, int64_t now_ms)
+/* A token that brings something new for a known instance: a copy of it,
+ * and the host's data for it. */
+static int inst_update(struct sub_store *t, struct inst *in, const struct token *tok,
+		       int64_t now_ms)
+{
+	struct svc *s = in->svc;
+	struct token copy;
+	void *data;
+
+	if (token_copy(&copy, tok) < 0)
+		return TOKEN_ERR_NO_MEMORY;
+	if (copy.ttl > t->lim.max_ttl_s)
+		copy.ttl = t->lim.max_ttl_s;
+	data = sub_store__attach(t, in, &copy);
+	if (!data) {
+		token_clear(&copy);
+		return TOKEN_ERR_NO_MEMORY;
+	}
+	sub_store__detach(t, in->data);
+	in->data = data;
+	s->by_state[in->tok.state]--;
+	s->by_state[copy.state]++;
+	token_clear(&in->tok);
+	in->tok = copy;
+	sub_store__renew(t, in, now_ms);
+	sub_store__reschedule(t, in);
+	in->changed = in->last_seen;
+	t->updates++;
+	sub_store__record(t, s, SUB_STORE_UPDATED, in, SUBSCRIBER_LEFT_DOWN, NULL);
+	return SUB_STORE_UPDATED;
+}
+
+/* A new instance under key, when the caps let it in. */
+static int inst_join(struct sub_store *t, const struct token *tok, const char *key,
+		     size_t keylen, uint64_t hash, int64_t now_ms)
 {
 	struct svc *s = sub_store__svc_find(t, tok->service);
-	struct inst *in = s ? inst_find(s, tok->instance_id) : NULL;
-	struct token copy;
-	int64_t last = in ? in->tok.seq
-			  : sub_tomb_seq(&t->tombs, tok->service, tok->instance_id, now_ms);
 	enum sub_store_cap cap;
-	bool no_memory, changed;
+	struct inst *in;
+	bool no_memory;
 
+	/* One service's flood must not fill the table for every other one. */
+	cap = SUB_STORE_CAP_PER_SERVICE;
+	if (s && s->count >= t->lim.max_per_service)
+		goto full;
+	cap = SUB_STORE_CAP_INSTANCES;
+	if (t->instances >= t->lim.max_instances)
+		goto full;
+	cap = SUB_STORE_CAP_SERVICES;
+	s = svc_get(t, tok->service, &no_memory);
+	if (!s) {
+		if (no_memory)
+			return TOKEN_ERR_NO_MEMORY;
+		goto full;
+	}
+	in = calloc(1, sizeof(*in) + keylen);
+	if (!in)
+		return TOKEN_ERR_NO_MEMORY;
+	if (token_copy(&in->tok, tok) < 0)
+		goto out_free;
+	/* A ttl of a day would keep a dead instance listed for a day. */
+	if (in->tok.ttl > t->lim.max_ttl_s)
+		in->tok.ttl = t->lim.max_ttl_s;
+	memcpy(in->key, key, keylen);
+	in->keylen = keylen;
+	in->hash = hash;
+	in->svc = s;
+	sub_store__renew(t, in, now_ms);
+	in->expiry.at = in->deadline;
+	in->first_seen = in->changed = in->last_seen;
+	in->data = sub_store__attach(t, in, &in->tok);
+	if (!in->data)
+		goto out_free;
+	if (sub_heap_push(&t->heap, &in->expiry) < 0)
+		goto out_detach;
+	if (!tsearch(in, &s->instances, inst_cmp))
+		goto out_heap;
+	if (sub_index_add(&t->table, hash, in) < 0)
+		goto out_tree;
+	s->count++;
+	s->by_state[in->tok.state]++;
+	t->instances++;
+	t->joins++;
+	sub_tomb_forget(&t->tombs, s->name, in->tok.instance_id);
+	sub_store__record(t, s, SUB_STORE_JOINED, in, SUBSCRIBER_LEFT_DOWN, NULL);
+	return SUB_STORE_JOINED;
+out_tree:
+	tdelete(in, &s->instances, inst_cmp);
+out_heap:
+	sub_heap_remove(&t->heap, &in->expiry);
+out_detach:
+	sub_store__detach(t, in->data);
+out_free:
+	token_clear(&in->tok);
+	free(in);
+	return TOKEN_ERR_NO_MEMORY;
+full:
+	t->refused_by[cap]++;
+	return SUB_STORE_FULL;
+}
+
+static int apply_locked(struct sub_store *t, const struct token *tok, int64_t now_ms)
+{
+	char key[SUB_STORE_KEY_MAX];
+	size_t keylen = inst_key(tok->service, tok->instance_id, key);
+	uint64_t hash = sub_index_hash(key, keylen);
+	struct inst *in;
+	int64_t last;
+
+	if (!keylen)
+		return TOKEN_ERR_BAD_FIELD; /* longer than any decoded token's */
+	in = inst_find(t, key, keylen, hash);
+	last = in ? in->tok.seq : sub_tomb_seq(&t->tombs, tok->service, tok->instance_id, now_ms);
 	/* A DOWN for an instance that is gone changes nothing, whatever its
 	 * seq (the registry's own expiry DOWNs come back this way). */
 	if (!in && tok->state == TOKEN_DOWN)
@@ -285,99 +441,26 @@ static int apply_locked(struct sub_store *t, const struct token *tok, int64_t no
 		if (tok->seq < last)
 			return SUB_STORE_STALE_SEQ;
 	}
+	if (!in)
+		return inst_join(t, tok, key, keylen, hash, now_ms);
 	if (tok->state == TOKEN_DOWN) {
-		if (!in)
-			return SUB_STORE_ABSENT;
 		if (tok->seq > in->tok.seq) /* the tombstone keeps the DOWN's */
 			in->tok.seq = tok->seq;
-		inst_unlink(t, in, now_ms);
+		sub_store__unlink(t, in, now_ms);
 		t->leaves++;
 		in->last_seen = t->lim.wall_ms();
-		sub_store__record(t, s, SUB_STORE_LEFT, in, SUBSCRIBER_LEFT_DOWN, tok->reason);
-		inst_free(t, in);
+		sub_store__record(t, in->svc, SUB_STORE_LEFT, in, SUBSCRIBER_LEFT_DOWN,
+				  tok->reason);
+		sub_store__inst_free(t, in);
 		return SUB_STORE_LEFT;
 	}
-	if (token_copy(&copy, tok) < 0)
+	if (differs(&in->tok, tok))
+		return inst_update(t, in, tok, now_ms);
+	if (take_renewal(t, &in->tok, tok) < 0)
 		return TOKEN_ERR_NO_MEMORY;
-	/* A ttl of a day would keep a dead instance listed for a day. */
-	if (copy.ttl > t->lim.max_ttl_s)
-		copy.ttl = t->lim.max_ttl_s;
-	if (in) {
-		changed = differs(&in->tok, &copy);
-		if (changed) {
-			void *data = sub_store__attach(t, in, &copy);
-
-			if (!data)
-				goto no_memory;
-			sub_store__detach(t, in->data);
-			in->data = data;
-		}
-		s->by_state[in->tok.state]--;
-		s->by_state[copy.state]++;
-		token_clear(&in->tok);
-		in->tok = copy;
-		inst_renew(t, in, now_ms);
-		sub_heap_fix(&t->heap, &in->expiry);
-		if (!changed)
-			return SUB_STORE_RENEWED;
-		in->changed = in->last_seen;
-		t->updates++;
-		sub_store__record(t, s, SUB_STORE_UPDATED, in, SUBSCRIBER_LEFT_DOWN, NULL);
-		return SUB_STORE_UPDATED;
-	}
-	/* One service's flood must not fill the table for every other one. */
-	cap = SUB_STORE_CAP_PER_SERVICE;
-	if (s && s->count >= t->lim.max_per_service)
-		goto full;
-	cap = SUB_STORE_CAP_INSTANCES;
-	if (t->instances >= t->lim.max_instances)
-		goto full;
-	cap = SUB_STORE_CAP_SERVICES;
-	s = svc_get(t, tok->service, &no_memory);
-	if (!s) {
-		if (no_memory) {
-			token_clear(&copy);
-			return TOKEN_ERR_NO_MEMORY;
-		}
-		goto full;
-	}
-	in = calloc(1, sizeof(*in));
-	if (!in)
-		goto no_memory;
-	in->tok = copy; /* still copy's: freed by no_memory until linked */
-	in->svc = s;
-	inst_renew(t, in, now_ms);
-	in->first_seen = in->changed = in->last_seen;
-	in->data = sub_store__attach(t, in, &copy);
-	if (!in->data) {
-		free(in);
-		goto no_memory;
-	}
-	if (sub_heap_push(&t->heap, &in->expiry) < 0) {
-		sub_store__detach(t, in->data);
-		free(in);
-		goto no_memory;
-	}
-	if (!tsearch(in, &s->instances, inst_cmp)) {
-		sub_heap_remove(&t->heap, &in->expiry);
-		sub_store__detach(t, in->data);
-		free(in);
-		goto no_memory;
-	}
-	s->count++;
-	s->by_state[copy.state]++;
-	t->instances++;
-	t->joins++;
-	sub_tomb_forget(&t->tombs, s->name, copy.instance_id);
-	sub_store__record(t, s, SUB_STORE_JOINED, in, SUBSCRIBER_LEFT_DOWN, NULL);
-	return SUB_STORE_JOINED;
-full:
-	token_clear(&copy);
-	t->refused_by[cap]++;
-	return SUB_STORE_FULL;
-no_memory:
-	token_clear(&copy);
-	return TOKEN_ERR_NO_MEMORY;
+	sub_store__renew(t, in, now_ms);
+	sub_store__reschedule(t, in);
+	return SUB_STORE_RENEWED;
 }
 
 int sub_store_apply(struct sub_store *t, const struct token *tok, int64_t now_ms)
@@ -397,14 +480,15 @@ int sub_store_remove(struct sub_store *t, const char *service, const char *insta
 		     sub_store_match_fn match, void *match_ctx,
 		     enum subscriber_leave_reason reason, int64_t now_ms)
 {
-	struct svc *s;
+	char key[SUB_STORE_KEY_MAX];
 	struct inst *in = NULL;
+	size_t keylen;
 	int rc = 0;
 
 	pthread_mutex_lock(&t->mu);
-	s = sub_store__svc_find(t, service);
-	if (s)
-		in = inst_find(s, instance_id);
+	keylen = inst_key(service, instance_id, key);
+	if (keylen)
+		in = inst_find(t, key, keylen, sub_index_hash(key, keylen));
 	if (in && match)
 		rc = match(match_ctx, &in->tok);
 	if (rc < 0) {
@@ -412,69 +496,12 @@ int sub_store_remove(struct sub_store *t, const char *service, const char *insta
 		return rc;
 	}
 	if (in) {
-		inst_unlink(t, in, now_ms);
+		sub_store__unlink(t, in, now_ms);
 		t->leaves++;
 		in->last_seen = t->lim.wall_ms();
-		sub_store__record(t, s, SUB_STORE_LEFT, in, reason, NULL);
-		inst_free(t, in);
+		sub_store__record(t, in->svc, SUB_STORE_LEFT, in, reason, NULL);
+		sub_store__inst_free(t, in);
 	}
 	pthread_mutex_unlock(&t->mu);
 	return in ? 1 : 0;
-}
-
-size_t sub_store_expire(struct sub_store *t, int64_t now_ms, struct token *out, size_t max)
-{
-	struct sub_heap_node *top;
-	size_t n = 0;
-
-	pthread_mutex_lock(&t->mu);
-	while (!t->stale && n < max) {
-		struct inst *in;
-		top = sub_heap_top(&t->heap);
-		if (!top || top->at > now_ms)
-			break;
-		in = INST_OF_EXPIRY(top);
-		if (token_copy(&out[n], &in->tok) < 0)
-			break; /* retried on the next call */
-		inst_unlink(t, in, now_ms);
-		t->expiries++;
-		sub_store__record(t, in->svc, SUB_STORE_LEFT, in, SUBSCRIBER_LEFT_EXPIRED, NULL);
-		inst_free(t, in);
-		n++;
-	}
-	pthread_mutex_unlock(&t->mu);
-	return n;
-}
-
-int64_t sub_store_next_expiry(struct sub_store *t)
-{
-	struct sub_heap_node *top;
-	int64_t at;
-
-	pthread_mutex_lock(&t->mu);
-	top = sub_heap_top(&t->heap);
-	at = top ? top->at : INT64_MAX;
-	pthread_mutex_unlock(&t->mu);
-	return at;
-}
-
-void sub_store_set_stale(struct sub_store *t, bool stale, int64_t now_ms)
-{
-	size_t i;
-
-	pthread_mutex_lock(&t->mu);
-	if (t->stale && !stale) {
-		/* Every instance keeps its order: all windows start now. */
-		int64_t wall = t->lim.wall_ms();
-
-		for (i = 0; i < t->heap.len; i++) {
-			struct inst *in = INST_OF_EXPIRY(t->heap.v[i]);
-
-			in->expiry.at = now_ms + (int64_t)in->tok.ttl * 1000;
-			in->expires_wall = wall + (int64_t)in->tok.ttl * 1000;
-		}
-		sub_heap_rebuild(&t->heap);
-	}
-	t->stale = stale;
-	pthread_mutex_unlock(&t->mu);
 }

@@ -99,8 +99,9 @@ typedef void (*sub_store_change_fn)(void *ctx, enum sub_store_outcome kind,
  * lost to the hooks, never to the table. */
 void sub_store_drain(struct sub_store *t, sub_store_change_fn fn, void *ctx);
 
-/* Applies a decoded token at wall time now_ms: an outcome, or
- * TOKEN_ERR_NO_MEMORY. A ttl above max_ttl_s is kept as max_ttl_s (and
+/* Applies a decoded token at monotonic time now_ms: an outcome, or
+ * TOKEN_ERR_NO_MEMORY (TOKEN_ERR_BAD_FIELD for an instanceId longer than
+ * TOKEN_TEXT_MAX, which no decoded token has). A ttl above max_ttl_s is kept as max_ttl_s (and
  * listed so). A new instance past a cap is SUB_STORE_FULL and changes nothing. */
 int sub_store_apply(struct sub_store *t, const struct token *tok, int64_t now_ms)
 	__attribute__((warn_unused_result));
@@ -125,7 +126,8 @@ int sub_store_remove(struct sub_store *t, const char *service, const char *insta
  */
 size_t sub_store_expire(struct sub_store *t, int64_t now_ms, struct token *out,
 			size_t max);
-/* Milliseconds until the next expiry (INT64_MAX when none). */
+/* When the next expiry may be due, monotonic ms (INT64_MAX when none):
+ * never after it, perhaps up to the heap's precision (0.5 s) before it. */
 int64_t sub_store_next_expiry(struct sub_store *t);
 
 /*

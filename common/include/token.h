@@ -11,6 +11,8 @@
 #define TOKEN_MAX_BODY 4096
 #define TOKEN_MAX_METADATA 32
 #define TOKEN_SERVICE_MAX 63 /* [a-z0-9][a-z0-9._-]{0,62} */
+/* The longest instanceId and hostname the decoder accepts, in bytes. */
+#define TOKEN_TEXT_MAX 255
 #define TOKEN_DEFAULT_TTL 6
 #define TOKEN_ROUTING_PREFIX "discovery."
 #define TOKEN_SYNC_KEY "discovery.sync"
