@@ -119,8 +119,27 @@ static bool url_ok(const char *s)
 	return s[scheme] != '\0' && text_ok(s, TOKEN_URL_MAX);
 }
 
+char *token_buf_keep(struct token_buf *buf, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+
+	if (n > sizeof(buf->text) - buf->used)
+		return NULL;
+	p = memcpy(buf->text + buf->used, s, n);
+	buf->used += n;
+	return p;
+}
+
+/* A copy of s: in buf when there is one, else on the heap. */
+static char *keep(struct token_buf *buf, const char *s)
+{
+	return buf ? token_buf_keep(buf, s) : strdup(s);
+}
+
 /* Validates an optional string field and copies it; absent stays NULL. */
-static int decode_string(const cJSON *item, enum token_field f, char **out)
+static int decode_string(const cJSON *item, enum token_field f, struct token_buf *buf,
+			 char **out)
 {
 	const char *s;
 	bool ok;
@@ -144,11 +163,11 @@ static int decode_string(const cJSON *item, enum token_field f, char **out)
 	}
 	if (!ok)
 		return TOKEN_ERR_BAD_FIELD;
-	*out = strdup(s);
+	*out = keep(buf, s);
 	return *out == NULL ? TOKEN_ERR_NO_MEMORY : 0;
 }
 
-static int decode_metadata(const cJSON *obj, struct token *t)
+static int decode_metadata(const cJSON *obj, struct token_buf *buf, struct token *t)
 {
 	const cJSON *item;
 
@@ -175,8 +194,8 @@ static int decode_metadata(const cJSON *obj, struct token *t)
 				return TOKEN_ERR_BAD_METADATA;
 		}
 		m = &t->metadata[t->metadata_count];
-		m->key = strdup(item->string);
-		m->value = strdup(item->valuestring);
+		m->key = keep(buf, item->string);
+		m->value = keep(buf, item->valuestring);
 		/* Counted first so that token_clear() frees a half-made pair. */
 		t->metadata_count++;
 		if (m->key == NULL || m->value == NULL)
@@ -207,9 +226,14 @@ static int collect_fields(const cJSON *root, const cJSON *fields[FIELD_COUNT])
 	return 0;
 }
 
-static int default_instance_id(struct token *t)
+static int default_instance_id(struct token_buf *buf, struct token *t)
 {
-	t->instance_id = malloc(TOKEN_DEFAULT_ID_MAX);
+	if (buf == NULL) {
+		t->instance_id = malloc(TOKEN_DEFAULT_ID_MAX);
+	} else if (sizeof(buf->text) - buf->used >= TOKEN_DEFAULT_ID_MAX) {
+		t->instance_id = buf->text + buf->used;
+		buf->used += TOKEN_DEFAULT_ID_MAX;
+	}
 	if (t->instance_id == NULL)
 		return TOKEN_ERR_NO_MEMORY;
 	token_default_instance_id(t->address, t->port, t->instance_id, TOKEN_DEFAULT_ID_MAX);
@@ -228,7 +252,8 @@ static int decode_incarnation(const cJSON *item, struct token *t)
 	return 0;
 }
 
-static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_service, struct token *t)
+static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_service,
+			 struct token_buf *buf, struct token *t)
 {
 	const cJSON *item;
 	enum token_state state;
@@ -298,21 +323,23 @@ static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_servi
 			return result;
 	}
 
-	result = decode_string(fields[FIELD_INSTANCE_ID], FIELD_INSTANCE_ID, &t->instance_id);
+	result = decode_string(fields[FIELD_INSTANCE_ID], FIELD_INSTANCE_ID, buf, &t->instance_id);
 	if (result == 0)
-		result = decode_string(fields[FIELD_HOSTNAME], FIELD_HOSTNAME, &t->hostname);
+		result = decode_string(fields[FIELD_HOSTNAME], FIELD_HOSTNAME, buf, &t->hostname);
 	if (result == 0)
-		result = decode_string(fields[FIELD_HEALTH_URL], FIELD_HEALTH_URL, &t->health_url);
+		result = decode_string(fields[FIELD_HEALTH_URL], FIELD_HEALTH_URL, buf,
+				       &t->health_url);
 	if (result == 0)
-		result = decode_string(fields[FIELD_STREAM_URL], FIELD_STREAM_URL, &t->stream_url);
+		result = decode_string(fields[FIELD_STREAM_URL], FIELD_STREAM_URL, buf,
+				       &t->stream_url);
 	if (result == 0)
-		result = decode_string(fields[FIELD_REASON], FIELD_REASON, &t->reason);
+		result = decode_string(fields[FIELD_REASON], FIELD_REASON, buf, &t->reason);
 	if (result == 0)
-		result = decode_metadata(fields[FIELD_METADATA], t);
+		result = decode_metadata(fields[FIELD_METADATA], buf, t);
 	if (result == 0)
 		result = decode_incarnation(fields[FIELD_INCARNATION], t);
 	if (result == 0 && t->instance_id == NULL)
-		result = default_instance_id(t);
+		result = default_instance_id(buf, t);
 	return result;
 }
 
@@ -330,8 +357,9 @@ static int check_binding(const cJSON *fields[FIELD_COUNT])
 	return 0;
 }
 
+/* Decodes into out, its strings on the heap, or in buf (out is buf->tok). */
 static int decode(const void *body, size_t len, const char *routing_key, bool signed_mode,
-		  struct token *out)
+		  struct token_buf *buf, struct token *out)
 {
 	char copy[TOKEN_MAX_BODY + 1];
 	char key_service[TOKEN_SERVICE_MAX + 1];
@@ -340,6 +368,8 @@ static int decode(const void *body, size_t len, const char *routing_key, bool si
 	int result;
 
 	memset(out, 0, sizeof(*out));
+	if (buf)
+		buf->used = 0;
 	if (len > TOKEN_MAX_BODY)
 		return TOKEN_ERR_TOO_LARGE;
 	if (routing_key != NULL) {
@@ -369,8 +399,10 @@ static int decode(const void *body, size_t len, const char *routing_key, bool si
 	if (result == 0 && signed_mode)
 		result = check_binding(fields);
 	if (result == 0)
-		result = decode_fields(fields, routing_key != NULL ? key_service : NULL, out);
-	if (result < 0)
+		result = decode_fields(fields, routing_key != NULL ? key_service : NULL, buf, out);
+	if (result < 0 && buf)
+		memset(out, 0, sizeof(*out));
+	else if (result < 0)
 		token_clear(out);
 
 out_delete_root:
@@ -380,11 +412,17 @@ out_delete_root:
 
 int token_decode(const void *body, size_t len, const char *routing_key, struct token *out)
 {
-	return decode(body, len, routing_key, false, out);
+	return decode(body, len, routing_key, false, NULL, out);
 }
 
 int token_decode_signed(const void *body, size_t len, const char *routing_key,
 			struct token *out)
 {
-	return decode(body, len, routing_key, true, out);
+	return decode(body, len, routing_key, true, NULL, out);
+}
+
+int token_decode_into(const void *body, size_t len, const char *routing_key, bool signed_mode,
+		      struct token_buf *buf)
+{
+	return decode(body, len, routing_key, signed_mode, buf, &buf->tok);
 }

@@ -24,6 +24,7 @@
 #include "subscriber/sub_grace.h"
 #include "subscriber/sub_store.h"
 #include "token.h"
+#include "token_decode.h"
 
 /* Reasons for rejecting a message: the codec's errors, then the signature's. */
 enum sub_token_reject {
@@ -82,6 +83,7 @@ struct subscriber {
 	char alarms[SUB_MAX_ALARMS][SUB_CONN_FIELD_MAX]; /* "<node> <source>", "" free */
 
 	/* sub_token.c; the feed's thread only, but for the lag (under mu). */
+	struct token_buf decoded; /* the token being handled */
 	int64_t lag_bucket[2], lag_min[2];
 	struct sub_log_source sources[SUB_LOG_SOURCES];
 	size_t next_source;

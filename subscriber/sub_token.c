@@ -53,10 +53,11 @@ static void reject(struct subscriber *sub, const char *source, int reason)
 	log_reject(sub, source, reason);
 }
 
-/* Notes how old a token was when it was handled. */
-static void note_lag(struct subscriber *sub, int64_t ts, int64_t now_ms)
+/* Notes how old a token was when it was handled (now_ms: the wall clock,
+ * mono_ms: the monotonic one). */
+static void note_lag(struct subscriber *sub, int64_t ts, int64_t now_ms, int64_t mono_ms)
 {
-	int64_t bucket = timing_mono_ms() / LAG_BUCKET_MS, lag = now_ms - ts;
+	int64_t bucket = mono_ms / LAG_BUCKET_MS, lag = now_ms - ts;
 	int slot = (int)(bucket & 1);
 
 	if (ts <= 0)
@@ -134,13 +135,19 @@ static bool bridge_legacy(struct subscriber *sub, struct token *tok, int64_t now
 	return true;
 }
 
+/*
+ * The token is decoded into the subscriber's own buffer (sub->decoded), so
+ * that its strings cost no allocation: the table copies them only when an
+ * instance joins or changes.
+ */
 void sub_token_handle(struct subscriber *sub, const struct amqp_session_delivery *d,
 		      int64_t now_ms)
 {
 	bool legacy = sub->legacy_queue && d->exchange[0] == '\0' &&
 		      strcmp(d->routing_key, sub->legacy_queue) == 0;
+	struct token *tok = &sub->decoded.tok;
+	int64_t mono_ms;
 	const char *key;
-	struct token tok;
 	int rc;
 
 	if (strcmp(d->routing_key, TOKEN_SYNC_KEY) == 0)
@@ -157,47 +164,41 @@ void sub_token_handle(struct subscriber *sub, const struct amqp_session_delivery
 		}
 	}
 	key = legacy ? sub->legacy_key : d->routing_key;
-	rc = sub->secret ? token_decode_signed(d->body, d->len, key, &tok)
-			 : token_decode(d->body, d->len, key, &tok);
+	rc = token_decode_into(d->body, d->len, key, sub->secret != NULL, &sub->decoded);
 	if (rc == 0 && d->user_id) {
-		tok.user_id = strdup(d->user_id);
-		if (!tok.user_id) {
-			token_clear(&tok);
+		tok->user_id = token_buf_keep(&sub->decoded, d->user_id);
+		if (!tok->user_id)
 			rc = TOKEN_ERR_NO_MEMORY;
-		}
 	}
 	if (rc < 0) {
 		reject(sub, d->routing_key, -rc - 1);
 		return;
 	}
-	if (sub->secret && (tok.ts <= 0 || tok.ts < now_ms - sub->max_skew_ms ||
-			    tok.ts > now_ms + sub->max_skew_ms)) {
-		token_clear(&tok);
+	if (sub->secret && (tok->ts <= 0 || tok->ts < now_ms - sub->max_skew_ms ||
+			    tok->ts > now_ms + sub->max_skew_ms)) {
 		reject(sub, d->routing_key, SUB_TOKEN_STALE_TS);
 		return;
 	}
-	note_lag(sub, tok.ts, now_ms);
+	mono_ms = timing_mono_ms();
+	note_lag(sub, tok->ts, now_ms, mono_ms);
 	if (legacy) {
-		legacy_ttl(sub, d->body, d->len, &tok);
-		if (bridge_legacy(sub, &tok, now_ms)) {
-			token_clear(&tok);
+		legacy_ttl(sub, d->body, d->len, tok);
+		if (bridge_legacy(sub, tok, now_ms))
 			return;
-		}
 	}
-	rc = sub_store_apply(sub->store, &tok, timing_mono_ms());
+	rc = sub_store_apply(sub->store, tok, mono_ms);
 	if (rc >= 0) {
 		pthread_mutex_lock(&sub->mu);
 		sub->stats.applied++;
 		sub->stats.outcomes[rc]++;
 		pthread_mutex_unlock(&sub->mu);
-		sub_event_resume(sub, tok.service, tok.instance_id, tok.incarnation);
+		sub_event_resume(sub, tok->service, tok->instance_id, tok->incarnation);
 		if (rc == SUB_STORE_JOINED || rc == SUB_STORE_LEFT)
 			log_info("instance %s service=%s instance=%s address=%s",
-				 rc == SUB_STORE_JOINED ? "joined" : "left", tok.service,
-				 tok.instance_id, tok.address);
+				 rc == SUB_STORE_JOINED ? "joined" : "left", tok->service,
+				 tok->instance_id, tok->address);
 		subscriber__drain(sub);
 	} else {
 		reject(sub, d->routing_key, -rc - 1);
 	}
-	token_clear(&tok);
 }

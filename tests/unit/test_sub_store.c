@@ -433,6 +433,56 @@ static void sub_store_expire_should_ignore_steps_of_the_wall_clock(void **state)
 	sub_store_free(t);
 }
 
+/* Renewals within the heap's precision leave the instance where it was in
+ * the heap; expiry still goes by its deadline, never early, never late. */
+static void sub_store_expire_should_keep_the_deadline_of_small_renewals(void **state)
+{
+	struct sub_store *t = sub_store_new(NULL);
+	struct token out[2];
+	(void)state;
+
+	assert_int_equal(apply(t, "a", "i", "UP", 1, 6, 0), SUB_STORE_JOINED);
+	for (int seq = 2; seq <= 11; seq++) /* every 100 ms: 1 s later in all */
+		assert_int_equal(apply(t, "a", "i", "UP", seq, 6, (seq - 1) * 100),
+				 SUB_STORE_RENEWED);
+	assert_true(sub_store_next_expiry(t) <= 7000);
+	assert_int_equal(sub_store_expire(t, 6999, out, 2), 0);
+	assert_int_equal(sub_store_next_expiry(t), 7000);
+	assert_int_equal(sub_store_expire(t, 7000, out, 2), 1);
+	token_clear(&out[0]);
+	/* A shorter ttl moves the deadline earlier: at once. */
+	assert_int_equal(apply(t, "a", "j", "UP", 1, 60, 0), SUB_STORE_JOINED);
+	assert_int_equal(apply(t, "a", "j", "UP", 2, 2, 100), SUB_STORE_RENEWED);
+	assert_int_equal(sub_store_next_expiry(t), 2100);
+	assert_int_equal(sub_store_expire(t, 2100, out, 2), 1);
+	token_clear(&out[0]);
+	sub_store_free(t);
+}
+
+/* Lookups by service and instanceId: one instanceId in several services
+ * is several instances, and each token finds its own. */
+static void sub_store_apply_should_find_each_instance_among_many(void **state)
+{
+	struct sub_store *t = sub_store_new(NULL);
+	char id[32];
+	(void)state;
+
+	for (int round = 1; round <= 2; round++)
+		for (int i = 0; i < 3000; i++) {
+			snprintf(id, sizeof(id), "i%d", i / 3);
+			assert_int_equal(apply(t, i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c", id, "UP",
+					       round, 6, round * 1000),
+					 round == 1 ? SUB_STORE_JOINED : SUB_STORE_RENEWED);
+		}
+	assert_int_equal(count_instances(t, "a"), 1000);
+	assert_int_equal(count_instances(t, "c"), 1000);
+	assert_int_equal(apply(t, "b", "i7", "DOWN", 3, 6, 3000), SUB_STORE_LEFT);
+	assert_int_equal(apply(t, "b", "i7", "UP", 2, 6, 3000), SUB_STORE_STALE_SEQ);
+	assert_int_equal(count_instances(t, "b"), 999);
+	assert_int_equal(apply(t, "a", "i7", "UP", 3, 6, 3000), SUB_STORE_RENEWED);
+	sub_store_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +493,8 @@ int main(void)
 		cmocka_unit_test(sub_store_apply_should_clamp_a_long_ttl_and_count_it),
 		cmocka_unit_test(sub_store_view_should_move_a_service_index_only_for_its_service),
 		cmocka_unit_test(sub_store_expire_should_remove_only_expired_instances),
+		cmocka_unit_test(sub_store_expire_should_keep_the_deadline_of_small_renewals),
+		cmocka_unit_test(sub_store_apply_should_find_each_instance_among_many),
 		cmocka_unit_test(sub_store_set_stale_should_hold_expiry_and_refresh_windows),
 		cmocka_unit_test(sub_store_drain_should_tell_changes_only_in_order),
 		cmocka_unit_test(sub_store_apply_should_refuse_replays_in_strict_mode_also_after_a_leave),

@@ -699,6 +699,68 @@ static void token_decode_should_survive_10000_malformed_inputs(void **state)
 	assert_true(rejected > 5000);
 }
 
+/* The decoder into a reused buffer says what token_decode says, of every
+ * input the generator makes, in both modes. */
+static void token_decode_into_should_agree_with_token_decode(void **state)
+{
+	(void)state;
+	static struct token_buf tb; /* 4.5 KB: not on cmocka's stack */
+	struct rng r = {.state = 0x0123456789abcdefULL};
+	char buf[TOKEN_MAX_BODY + 64];
+	int accepted = 0;
+
+	for (int i = 0; i < 10000; i++) {
+		size_t len = mutate(&r, buf, sizeof(buf) - 1);
+		bool signed_mode = rng_between(&r, 0, 9) == 0;
+		struct token t;
+		int rc = signed_mode ? token_decode_signed(buf, len, KEY, &t)
+				     : token_decode(buf, len, KEY, &t);
+
+		assert_int_equal(token_decode_into(buf, len, KEY, signed_mode, &tb), rc);
+		if (rc == 0) {
+			accepted++;
+			assert_true(token_equal(&t, &tb.tok));
+			assert_string_equal(t.incarnation, tb.tok.incarnation);
+			token_clear(&t);
+		} else {
+			assert_null(tb.tok.instance_id);
+			assert_int_equal(tb.tok.metadata_count, 0);
+		}
+	}
+	assert_true(accepted > 500);
+}
+
+/* The largest body's strings, a default instanceId and a user_id of the
+ * longest AMQP short string all fit the buffer. */
+static void token_decode_into_should_fit_the_largest_body(void **state)
+{
+	(void)state;
+	static struct token_buf tb;
+	char body[TOKEN_MAX_BODY + 1], user[256];
+	size_t len;
+	int n;
+
+	n = snprintf(body, sizeof(body),
+		     "{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"port\":1,\"metadata\":{");
+	for (int k = 0; k < 3; k++)
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "\"k%d\":\"%0*d\",", k, 1000, 0);
+	n += snprintf(body + n, sizeof(body) - (size_t)n, "\"k3\":\"");
+	/* The last value takes what is left of the largest body. */
+	len = TOKEN_MAX_BODY - 3 - (size_t)n;
+	memset(body + n, '7', len);
+	len += (size_t)n;
+	memcpy(body + len, "\"}}", 3);
+	len += 3;
+	assert_int_equal(len, TOKEN_MAX_BODY);
+	assert_int_equal(token_decode_into(body, len, KEY, false, &tb), 0);
+	assert_string_equal(tb.tok.instance_id, "10.0.0.5:1");
+	assert_int_equal(tb.tok.metadata_count, 4);
+	memset(user, 'u', sizeof(user) - 1);
+	user[sizeof(user) - 1] = '\0';
+	assert_non_null(token_buf_keep(&tb, user));
+	assert_string_equal(tb.tok.metadata[0].value + 999, "0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +796,8 @@ int main(void)
 		cmocka_unit_test(token_decode_should_accept_32_metadata_keys_and_reject_33),
 		cmocka_unit_test(token_decode_should_reject_bad_metadata),
 		cmocka_unit_test(token_decode_should_survive_10000_malformed_inputs),
+		cmocka_unit_test(token_decode_into_should_agree_with_token_decode),
+		cmocka_unit_test(token_decode_into_should_fit_the_largest_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
