@@ -338,7 +338,8 @@ static int session_handle_frame(struct amqp_session *s)
 
 int amqp_session_next(struct amqp_session *s, int timeout_ms, struct amqp_session_delivery *d)
 {
-	int64_t deadline_ms = timing_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	/* No clock for a poll (timeout 0), the common call in a burst. */
+	int64_t deadline_ms = timeout_ms > 0 ? timing_mono_ms() + timeout_ms : 0;
 	amqp_rpc_reply_t reply;
 	struct timeval tv;
 	char reason[256];
@@ -350,7 +351,7 @@ int amqp_session_next(struct amqp_session *s, int timeout_ms, struct amqp_sessio
 	amqp_maybe_release_buffers(s->conn);
 
 	for (;;) {
-		tv = amqp_session__timeval(deadline_ms - timing_mono_ms());
+		tv = amqp_session__timeval(timeout_ms > 0 ? deadline_ms - timing_mono_ms() : 0);
 		reply = amqp_consume_message(s->conn, &s->envelope, &tv, 0);
 		if (reply.reply_type == AMQP_RESPONSE_NORMAL)
 			break;

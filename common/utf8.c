@@ -4,6 +4,29 @@
 #include <stdint.h>
 #include <string.h>
 
+#define BYTES(b) (0x0101010101010101ULL * (b))
+
+/*
+ * True when the 8 bytes at p are all ASCII that the rules below accept:
+ * no high bit, no NUL and, with text, no C0 control nor DEL. Tokens are
+ * mostly ASCII, so most of a body is checked a word at a time. With no
+ * high bit set, (w - BYTES(n)) & ~w & BYTES(0x80) is nonzero exactly when
+ * some byte is below n.
+ */
+static bool ascii8(const unsigned char *p, bool text)
+{
+	uint64_t w, del;
+
+	memcpy(&w, p, sizeof(w));
+	if (w & BYTES(0x80))
+		return false;
+	if (!text)
+		return ((w - BYTES(1)) & ~w & BYTES(0x80)) == 0;
+	del = w ^ BYTES(0x7F); /* a DEL becomes a NUL */
+	return ((w - BYTES(0x20)) & ~w & BYTES(0x80)) == 0 &&
+	       ((del - BYTES(1)) & ~del & BYTES(0x80)) == 0;
+}
+
 bool utf8_is_valid(const char *str, size_t len, bool text)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -14,6 +37,10 @@ bool utf8_is_valid(const char *str, size_t len, bool text)
 		uint32_t cp;
 		size_t n;
 
+		if (len - i >= 8 && ascii8(s + i, text)) {
+			i += 8;
+			continue;
+		}
 		if (c < 0x80) {
 			cp = c;
 			n = 1;
@@ -52,12 +79,12 @@ bool utf8_is_valid(const char *str, size_t len, bool text)
  * apart. */
 bool utf8_json_has_escaped_nul(const char *s, size_t len)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (s[i] != '\\')
-			continue;
-		if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+	const char *end = s + len, *p = s;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL && end - p >= 2) {
+		if (end - p >= 6 && memcmp(p + 1, "u0000", 5) == 0)
 			return true;
-		i++;
+		p += 2;
 	}
 	return false;
 }
