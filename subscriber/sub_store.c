@@ -32,6 +32,7 @@
 #define DEFAULT_TOMBSTONE_MS 30000
 #define DEFAULT_MAX_TOMBSTONES 100000
 #define CONFLICT_LOG_MS 60000
+
 int sub_store__svc_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct svc *)a)->name, ((const struct svc *)b)->name);
@@ -124,7 +125,8 @@ static size_t inst_key(const char *service, const char *instance_id,
 	return ls + 1 + li;
 }
 
-struct inst_key {
+/* What inst_has_key compares an instance's key with. */
+struct key_ref {
 	const char *key;
 	size_t len;
 };
@@ -132,7 +134,7 @@ struct inst_key {
 static bool inst_has_key(const void *item, const void *ctx)
 {
 	const struct inst *in = item;
-	const struct inst_key *k = ctx;
+	const struct key_ref *k = ctx;
 
 	return in->keylen == k->len && memcmp(in->key, k->key, k->len) == 0;
 }
@@ -140,7 +142,7 @@ static bool inst_has_key(const void *item, const void *ctx)
 static struct inst *inst_find(struct sub_store *t, const char *key, size_t keylen,
 			      uint64_t hash)
 {
-	struct inst_key k = { key, keylen };
+	struct key_ref k = { key, keylen };
 
 	return sub_index_find(&t->table, hash, inst_has_key, &k);
 }
