@@ -248,7 +248,7 @@ LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 LIB_COMMON  := $(addprefix common/,addr.c amqp_session.c amqp_session_io.c amqp_session_nodes.c backoff.c \
-		 json_number.c log.c rng.c timing.c token.c token_decode.c token_sign.c utf8.c)
+		 heap.c json_number.c log.c rng.c timing.c token.c token_decode.c token_sign.c utf8.c)
 LIB_PKGS    := librabbitmq libcjson libssl libcrypto
 LIB_NAMES   := publisher subscriber
 LIBSRC_publisher  := publisher/publisher.c publisher/announce.c publisher/description.c $(LIB_COMMON)

@@ -1,6 +1,7 @@
 /* rwatch's waiters by service and by deadline; see rwait.h. */
 #include "registry/rwait.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,7 @@ struct rwait_group {
 };
 
 struct rwait {
-	struct rwatch_entry **heap; /* by deadline_ms, the earliest first */
-	size_t n, cap;
+	struct heap deadlines; /* the entries' due nodes, the earliest first */
 	struct rwait_group *buckets[RWAIT_BUCKETS];
 	struct rwait_group any;
 };
@@ -30,77 +30,14 @@ void rwait_free(struct rwait *s)
 {
 	if (!s)
 		return;
-	free(s->heap);
+	heap_free(&s->deadlines);
 	free(s);
 }
 
-/* ---- the heap ---- */
-
-static void rwait_heap_set(struct rwait *s, size_t i, struct rwatch_entry *e)
+/* The entry whose deadline node n is. */
+static struct rwatch_entry *rwait_entry_of(struct heap_node *n)
 {
-	s->heap[i] = e;
-	e->heap_at = i;
-}
-
-static void rwait_sift_up(struct rwait *s, size_t i)
-{
-	struct rwatch_entry *e = s->heap[i];
-
-	while (i > 0 && s->heap[(i - 1) / 2]->deadline_ms > e->deadline_ms) {
-		rwait_heap_set(s, i, s->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	rwait_heap_set(s, i, e);
-}
-
-static void rwait_sift_down(struct rwait *s, size_t i)
-{
-	struct rwatch_entry *e = s->heap[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= s->n)
-			break;
-		if (c + 1 < s->n && s->heap[c + 1]->deadline_ms < s->heap[c]->deadline_ms)
-			c++;
-		if (s->heap[c]->deadline_ms >= e->deadline_ms)
-			break;
-		rwait_heap_set(s, i, s->heap[c]);
-		i = c;
-	}
-	rwait_heap_set(s, i, e);
-}
-
-static int rwait_heap_push(struct rwait *s, struct rwatch_entry *e)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		struct rwatch_entry **grown = realloc(s->heap, cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		s->heap = grown;
-		s->cap = cap;
-	}
-	s->heap[s->n++] = e;
-	rwait_sift_up(s, s->n - 1);
-	return 0;
-}
-
-static void rwait_heap_remove(struct rwait *s, struct rwatch_entry *e)
-{
-	size_t i = e->heap_at;
-	struct rwatch_entry *last = s->heap[--s->n];
-
-	if (i == s->n)
-		return;
-	rwait_heap_set(s, i, last);
-	/* The moved one may belong above or below its new place. */
-	if (i > 0 && s->heap[(i - 1) / 2]->deadline_ms > last->deadline_ms)
-		rwait_sift_up(s, i);
-	else
-		rwait_sift_down(s, i);
+	return (struct rwatch_entry *)(void *)((char *)n - offsetof(struct rwatch_entry, due));
 }
 
 /* ---- the groups ---- */
@@ -128,7 +65,9 @@ struct rwatch_entry *rwait_of(struct rwait *s, const char *service)
 
 struct rwatch_entry *rwait_earliest(const struct rwait *s)
 {
-	return s->n ? s->heap[0] : NULL;
+	struct heap_node *n = heap_top(&s->deadlines);
+
+	return n ? rwait_entry_of(n) : NULL;
 }
 
 int rwait_add(struct rwait *s, struct rwatch_entry *e)
@@ -147,7 +86,8 @@ int rwait_add(struct rwait *s, struct rwatch_entry *e)
 			memcpy(g->service, e->service, len);
 		}
 	}
-	if (rwait_heap_push(s, e) < 0) {
+	e->due.at = e->deadline_ms;
+	if (heap_push(&s->deadlines, &e->due) < 0) {
 		if (g != &s->any && !*slot)
 			free(g);
 		return -1;
@@ -167,7 +107,7 @@ void rwait_remove(struct rwait *s, struct rwatch_entry *e)
 {
 	struct rwait_group *g = e->group;
 
-	rwait_heap_remove(s, e);
+	heap_remove(&s->deadlines, &e->due);
 	if (e->prev)
 		e->prev->next = e->next;
 	else

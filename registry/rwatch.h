@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 
 #include "hdeadline.h"
+#include "heap.h"
 
 /*
  * The registry's watcher thread and what it watches:
@@ -44,7 +45,7 @@ struct rwatch_entry {
 	/* rwatch's own (and rwait's, its index of them). */
 	struct rwatch_entry *prev, *next; /* in its service's group */
 	struct rwait_group *group;
-	size_t heap_at; /* in the deadline heap */
+	struct heap_node due; /* in rwait's deadline heap, at deadline_ms */
 	int fd;
 	uint32_t gen;
 };

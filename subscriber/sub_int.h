@@ -9,7 +9,7 @@
  *                 self-preservation, the host's fd and step
  *   sub_token.c   token messages: signature, decode, legacy tokens, lag
  *   sub_event.c   RabbitMQ's connection and alarm events (crash detection)
- *   sub_store*.c  the instance table (sub_index, sub_heap, sub_tomb, sub_conn:
+ *   sub_store*.c  the instance table (sub_index, common heap.c, sub_tomb, sub_conn:
  *                 its parts)
  */
 #include <pthread.h>

@@ -3,7 +3,7 @@
  * service and instanceId, which is what each token looks up; services and,
  * inside each, instances are also in glibc's balanced binary trees
  * (tsearch), which give ordered listings for free and change only when an
- * instance joins or leaves; an expiry heap (sub_heap) finds what expires
+ * instance joins or leaves; an expiry heap (common/heap.c) finds what expires
  * next without a scan. A renewal, the common token, allocates nothing: it
  * is compared with the instance before anything is copied.
  * Every change is queued as a copy for sub_store_drain(), so the host hears
@@ -157,7 +157,7 @@ void sub_store__unlink(struct sub_store *t, struct inst *in, int64_t now_ms)
 		  now_ms + (int64_t)in->tok.ttl * 1000 + t->lim.tombstone_ms);
 	tdelete(in, &s->instances, inst_cmp);
 	sub_index_remove(&t->table, in->hash, in);
-	sub_heap_remove(&t->heap, &in->expiry);
+	heap_remove(&t->heap, &in->expiry);
 	s->count--;
 	s->by_state[in->tok.state]--;
 	t->instances--;
@@ -238,7 +238,7 @@ void sub_store_free(struct sub_store *t)
 	for (size_t i = 0; i < t->nchanges; i++)
 		token_clear(&t->changes[i].tok);
 	free(t->changes);
-	sub_heap_free(&t->heap);
+	heap_free(&t->heap);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
@@ -391,7 +391,7 @@ static int inst_join(struct sub_store *t, const struct token *tok, const char *k
 	in->data = sub_store__attach(t, in, &in->tok);
 	if (!in->data)
 		goto out_free;
-	if (sub_heap_push(&t->heap, &in->expiry) < 0)
+	if (heap_push(&t->heap, &in->expiry) < 0)
 		goto out_detach;
 	if (!tsearch(in, &s->instances, inst_cmp))
 		goto out_heap;
@@ -407,7 +407,7 @@ static int inst_join(struct sub_store *t, const struct token *tok, const char *k
 out_tree:
 	tdelete(in, &s->instances, inst_cmp);
 out_heap:
-	sub_heap_remove(&t->heap, &in->expiry);
+	heap_remove(&t->heap, &in->expiry);
 out_detach:
 	sub_store__detach(t, in->data);
 out_free:

@@ -26,26 +26,26 @@ void sub_store__reschedule(struct sub_store *t, struct inst *in)
 {
 	if (in->deadline < in->expiry.at || in->deadline - in->expiry.at > EXPIRY_PRECISION_MS) {
 		in->expiry.at = in->deadline;
-		sub_heap_fix(&t->heap, &in->expiry);
+		heap_fix(&t->heap, &in->expiry);
 	}
 }
 
 size_t sub_store_expire(struct sub_store *t, int64_t now_ms, struct token *out, size_t max)
 {
-	struct sub_heap_node *top;
+	struct heap_node *top;
 	size_t n = 0;
 
 	pthread_mutex_lock(&t->mu);
 	while (!t->stale && n < max) {
 		struct inst *in;
-		top = sub_heap_top(&t->heap);
+		top = heap_top(&t->heap);
 		if (!top || top->at > now_ms)
 			break;
 		in = INST_OF_EXPIRY(top);
 		if (in->deadline > now_ms) {
 			/* Renewed within the heap's precision: its real place. */
 			top->at = in->deadline;
-			sub_heap_fix(&t->heap, top);
+			heap_fix(&t->heap, top);
 			continue;
 		}
 		if (token_copy(&out[n], &in->tok) < 0)
@@ -62,11 +62,11 @@ size_t sub_store_expire(struct sub_store *t, int64_t now_ms, struct token *out, 
 
 int64_t sub_store_next_expiry(struct sub_store *t)
 {
-	struct sub_heap_node *top;
+	struct heap_node *top;
 	int64_t at;
 
 	pthread_mutex_lock(&t->mu);
-	top = sub_heap_top(&t->heap);
+	top = heap_top(&t->heap);
 	at = top ? top->at : INT64_MAX;
 	pthread_mutex_unlock(&t->mu);
 	return at;
@@ -88,7 +88,7 @@ void sub_store_set_stale(struct sub_store *t, bool stale, int64_t now_ms)
 			in->expiry.at = in->deadline;
 			in->expires_wall = wall + (int64_t)in->tok.ttl * 1000;
 		}
-		sub_heap_rebuild(&t->heap);
+		heap_rebuild(&t->heap);
 	}
 	t->stale = stale;
 	pthread_mutex_unlock(&t->mu);

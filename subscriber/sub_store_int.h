@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "subscriber/sub_heap.h"
+#include "heap.h"
 #include "subscriber/sub_index.h"
 #include "subscriber/sub_tomb.h"
 #include "subscriber/sub_store.h"
@@ -41,7 +41,7 @@ struct inst {
 	int64_t deadline;     /* monotonic ms: when it expires */
 	/* .at: where it waits in the expiry heap, at most the deadline (a
 	 * renewal moves it only past the heap's precision, see inst_renew). */
-	struct sub_heap_node expiry;
+	struct heap_node expiry;
 	struct svc *svc;
 	void *data; /* the host's attach hook's, of tok */
 	uint64_t index; /* of its last change */
@@ -74,7 +74,7 @@ struct sub_store {
 	struct sub_index table;
 	size_t service_records;
 	size_t instances;
-	struct sub_heap heap;
+	struct heap heap;
 	uint64_t index;
 	uint64_t joins, updates, leaves, expiries;
 	uint64_t refused_by[SUB_STORE_CAP_COUNT], ttl_clamped, conflicts;

@@ -9,7 +9,7 @@
 
 
 struct sub_tomb_entry {
-	struct sub_heap_node end; /* first: the heap's node is the entry */
+	struct heap_node end; /* first: the heap's node is the entry */
 	int64_t seq;
 	char key[]; /* "<service>\n<instanceId>": '\n' is in neither */
 };
@@ -28,14 +28,14 @@ void sub_tomb_init(struct sub_tomb *r, size_t max)
 void sub_tomb_free(struct sub_tomb *r)
 {
 	tdestroy(r->tree, free);
-	sub_heap_free(&r->heap);
+	heap_free(&r->heap);
 	memset(r, 0, sizeof(*r));
 }
 
 static void entry_drop(struct sub_tomb *r, struct sub_tomb_entry *e)
 {
 	tdelete(e, &r->tree, entry_cmp);
-	sub_heap_remove(&r->heap, &e->end);
+	heap_remove(&r->heap, &e->end);
 	r->count--;
 	free(e);
 }
@@ -60,9 +60,9 @@ static struct sub_tomb_entry *entry_find(struct sub_tomb *r, const struct sub_to
 
 static void drop_ended(struct sub_tomb *r, int64_t now_ms)
 {
-	struct sub_heap_node *top;
+	struct heap_node *top;
 
-	while ((top = sub_heap_top(&r->heap)) && top->at <= now_ms)
+	while ((top = heap_top(&r->heap)) && top->at <= now_ms)
 		entry_drop(r, (struct sub_tomb_entry *)(void *)top);
 }
 
@@ -82,23 +82,23 @@ void sub_tomb_put(struct sub_tomb *r, const char *service, const char *instance_
 			old->seq = seq;
 		if (until_ms > old->end.at) {
 			old->end.at = until_ms;
-			sub_heap_fix(&r->heap, &old->end);
+			heap_fix(&r->heap, &old->end);
 		}
 		free(e);
 		return;
 	}
 	if (r->count >= r->max) {
-		entry_drop(r, (struct sub_tomb_entry *)(void *)sub_heap_top(&r->heap));
+		entry_drop(r, (struct sub_tomb_entry *)(void *)heap_top(&r->heap));
 		r->evicted++;
 	}
 	e->seq = seq;
 	e->end.at = until_ms;
-	if (sub_heap_push(&r->heap, &e->end) < 0) {
+	if (heap_push(&r->heap, &e->end) < 0) {
 		free(e);
 		return;
 	}
 	if (!tsearch(e, &r->tree, entry_cmp)) {
-		sub_heap_remove(&r->heap, &e->end);
+		heap_remove(&r->heap, &e->end);
 		free(e);
 		return;
 	}

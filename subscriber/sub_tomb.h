@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "subscriber/sub_heap.h"
+#include "heap.h"
 
 /*
  * Tombstones: the last seq of instances that left, kept for a while, so
@@ -15,7 +15,7 @@
  */
 struct sub_tomb {
 	void *tree;        /* tsearch tree of struct sub_tomb_entry, by key */
-	struct sub_heap heap; /* .at: when each one ends */
+	struct heap heap; /* .at: when each one ends */
 	size_t count, max;
 	uint64_t evicted;  /* dropped early because the set was full */
 };

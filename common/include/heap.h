@@ -1,5 +1,5 @@
-#ifndef DISCOVERY_SUBSCRIBER_SUB_HEAP_H
-#define DISCOVERY_SUBSCRIBER_SUB_HEAP_H
+#ifndef DISCOVERY_COMMON_HEAP_H
+#define DISCOVERY_COMMON_HEAP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -10,27 +10,27 @@
  * each node's position, so a node can be removed or re-keyed in O(log n).
  * Not thread-safe: the owner's lock covers it.
  */
-struct sub_heap_node {
+struct heap_node {
 	int64_t at;  /* the key: a deadline */
 	size_t pos;  /* the heap's own */
 };
 
-struct sub_heap {
-	struct sub_heap_node **v;
+struct heap {
+	struct heap_node **v;
 	size_t len, cap;
 };
 
 /* An empty heap is all zeroes. */
-void sub_heap_free(struct sub_heap *h);
+void heap_free(struct heap *h);
 
 /* 0, or -1 on no memory (the heap is unchanged). */
-int sub_heap_push(struct sub_heap *h, struct sub_heap_node *n) __attribute__((warn_unused_result));
-void sub_heap_remove(struct sub_heap *h, struct sub_heap_node *n);
+int heap_push(struct heap *h, struct heap_node *n) __attribute__((warn_unused_result));
+void heap_remove(struct heap *h, struct heap_node *n);
 /* Restores the order after n->at changed. */
-void sub_heap_fix(struct sub_heap *h, struct sub_heap_node *n);
+void heap_fix(struct heap *h, struct heap_node *n);
 /* Restores the order after the keys of many nodes changed. */
-void sub_heap_rebuild(struct sub_heap *h);
+void heap_rebuild(struct heap *h);
 /* The earliest node, or NULL when empty. */
-struct sub_heap_node *sub_heap_top(const struct sub_heap *h);
+struct heap_node *heap_top(const struct heap *h);
 
 #endif

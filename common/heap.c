@@ -1,17 +1,18 @@
-/* The expiry heap of the table. */
-#include "subscriber/sub_heap.h"
+/* A min-heap of deadlines (heap.h): the subscriber's expiries and
+ * tombstones, the registry's held waiters. */
+#include "heap.h"
 
 #include <stdlib.h>
 
-static void set(struct sub_heap *h, size_t pos, struct sub_heap_node *n)
+static void set(struct heap *h, size_t pos, struct heap_node *n)
 {
 	h->v[pos] = n;
 	n->pos = pos;
 }
 
-static void sift_up(struct sub_heap *h, size_t pos)
+static void sift_up(struct heap *h, size_t pos)
 {
-	struct sub_heap_node *n = h->v[pos];
+	struct heap_node *n = h->v[pos];
 
 	while (pos > 0) {
 		size_t parent = (pos - 1) / 2;
@@ -23,9 +24,9 @@ static void sift_up(struct sub_heap *h, size_t pos)
 	set(h, pos, n);
 }
 
-static void sift_down(struct sub_heap *h, size_t pos)
+static void sift_down(struct heap *h, size_t pos)
 {
-	struct sub_heap_node *n = h->v[pos];
+	struct heap_node *n = h->v[pos];
 
 	for (;;) {
 		size_t child = 2 * pos + 1;
@@ -41,18 +42,18 @@ static void sift_down(struct sub_heap *h, size_t pos)
 	set(h, pos, n);
 }
 
-void sub_heap_free(struct sub_heap *h)
+void heap_free(struct heap *h)
 {
 	free(h->v);
 	h->v = NULL;
 	h->len = h->cap = 0;
 }
 
-int sub_heap_push(struct sub_heap *h, struct sub_heap_node *n)
+int heap_push(struct heap *h, struct heap_node *n)
 {
 	if (h->len == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct sub_heap_node **v = realloc(h->v, cap * sizeof(*v));
+		struct heap_node **v = realloc(h->v, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		h->v = v;
@@ -63,24 +64,24 @@ int sub_heap_push(struct sub_heap *h, struct sub_heap_node *n)
 	return 0;
 }
 
-void sub_heap_fix(struct sub_heap *h, struct sub_heap_node *n)
+void heap_fix(struct heap *h, struct heap_node *n)
 {
 	sift_up(h, n->pos);
 	sift_down(h, n->pos);
 }
 
-void sub_heap_remove(struct sub_heap *h, struct sub_heap_node *n)
+void heap_remove(struct heap *h, struct heap_node *n)
 {
 	size_t pos = n->pos;
-	struct sub_heap_node *last = h->v[--h->len];
+	struct heap_node *last = h->v[--h->len];
 
 	if (last == n)
 		return;
 	set(h, pos, last);
-	sub_heap_fix(h, last);
+	heap_fix(h, last);
 }
 
-void sub_heap_rebuild(struct sub_heap *h)
+void heap_rebuild(struct heap *h)
 {
 	size_t i;
 
@@ -88,7 +89,7 @@ void sub_heap_rebuild(struct sub_heap *h)
 		sift_down(h, i);
 }
 
-struct sub_heap_node *sub_heap_top(const struct sub_heap *h)
+struct heap_node *heap_top(const struct heap *h)
 {
 	return h->len ? h->v[0] : NULL;
 }
