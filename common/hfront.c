@@ -149,17 +149,16 @@ static void hfront_refuse(struct hfront *f, struct hfront_conn *c, const struct 
 	hfront_drain(f, c);
 }
 
-/* The head is good: the socket goes to MHD, its count to the handoffs,
- * where MHD_CONNECTION_NOTIFY_STARTED claims it. */
-static void hfront_handoff(struct hfront *f, struct hfront_conn *c)
+/* Gives c's socket to MHD, its count to the handoffs, where
+ * MHD_CONNECTION_NOTIFY_STARTED claims it; takes c. */
+static bool hfront_hand_over(struct hfront_shared *s, struct peercap *peers,
+			     struct hfront_conn *c,
+			     bool (*admit)(void *, int, const struct sockaddr *, socklen_t),
+			     void *cls)
 {
-	struct hfront_shared *s = f->o.shared;
 	struct hfront_conn **pp;
 	int fd = c->fd;
 
-	(void)epoll_ctl(f->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-	hfront_list_del(&f->waiting, c);
-	atomic_fetch_sub(&s->pending, 1);
 	pthread_mutex_lock(&s->mu);
 	/* An unclaimed handoff of the same descriptor is stale: MHD dropped
 	 * that socket before it started the connection (out of memory). */
@@ -167,15 +166,47 @@ static void hfront_handoff(struct hfront *f, struct hfront_conn *c)
 		if ((*pp)->fd == fd) {
 			struct hfront_conn *stale = *pp;
 			*pp = stale->next;
-			peercap_close(f->o.peers, stale->peer);
+			peercap_close(peers, stale->peer);
 			free(stale);
 			break;
 		}
 	c->next = s->handoffs;
 	s->handoffs = c;
 	pthread_mutex_unlock(&s->mu);
-	if (!f->o.admit(f->o.cls, fd, (struct sockaddr *)&c->addr, c->addrlen))
-		peercap_close(f->o.peers, hfront_claim(s, fd));
+	if (admit(cls, fd, (struct sockaddr *)&c->addr, c->addrlen))
+		return true;
+	peercap_close(peers, hfront_claim(s, fd));
+	return false;
+}
+
+/* The head is good: the socket goes to MHD. */
+static void hfront_handoff(struct hfront *f, struct hfront_conn *c)
+{
+	(void)epoll_ctl(f->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	hfront_list_del(&f->waiting, c);
+	atomic_fetch_sub(&f->o.shared->pending, 1);
+	(void)hfront_hand_over(f->o.shared, f->o.peers, c, f->o.admit, f->o.cls);
+}
+
+bool hfront_readmit(struct hfront_shared *s, struct peercap *peers, int fd,
+		    struct peercap_peer *peer,
+		    bool (*admit)(void *cls, int fd, const struct sockaddr *sa, socklen_t len),
+		    void *cls)
+{
+	struct hfront_conn *c = calloc(1, sizeof(*c));
+
+	if (c != NULL) {
+		c->addrlen = sizeof(c->addr);
+		if (getpeername(fd, (struct sockaddr *)&c->addr, &c->addrlen) == 0) {
+			c->fd = fd;
+			c->peer = peer;
+			return hfront_hand_over(s, peers, c, admit, cls);
+		}
+		free(c);
+	}
+	close(fd);
+	peercap_close(peers, peer);
+	return false;
 }
 
 struct peercap_peer *hfront_claim(struct hfront_shared *s, int fd)
@@ -366,20 +397,26 @@ size_t hfront_holding(const struct hfront *f)
 	return f->waiting.n + f->draining.n;
 }
 
+bool hfront_date(char out[HFRONT_DATE_SIZE])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	return gmtime_r(&now, &tm) &&
+	       strftime(out, HFRONT_DATE_SIZE, "%a, %d %b %Y %H:%M:%S GMT", &tm) != 0;
+}
+
 size_t hfront_answer(char *buf, size_t cap, unsigned status, const char *extra,
 		     const char *body, bool head)
 {
 	const char *reason = MHD_get_reason_phrase_for(status);
 	size_t len = strlen(body);
-	time_t now = time(NULL);
-	char date[40];
-	struct tm tm;
+	char date[HFRONT_DATE_SIZE];
 	int n;
 
 	/* RFC 9110 6.6.1: a server with a clock sends Date, as libmicrohttpd
 	 * does on every answer of its own. */
-	if (!gmtime_r(&now, &tm) ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+	if (!hfront_date(date))
 		return 0;
 	n = snprintf(buf, cap,
 		     "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: application/json\r\n"

@@ -2,8 +2,9 @@
  * The registry's front door (hfront.h): its own thread accepts on the
  * port, checks each connection's first request head and hands the good
  * ones to the daemon, which runs its own polling threads (MHD_add_connection
- * from another thread is safe: MHD_ALLOW_SUSPEND_RESUME implies
- * MHD_USE_ITC; with a thread pool it gives the socket to a worker). A refused head gets the answer any error of ours gets:
+ * from another thread is safe with MHD_USE_ITC; with a thread pool it
+ * gives the socket to a worker), as are the sockets of held queries once
+ * answered (rheld_query.c). A refused head gets the answer any error of ours gets:
  * {"error":…,"status":N} with the common headers, counted by status under
  * the route "other".
  */
@@ -26,6 +27,11 @@ static bool rfront_admit(void *cls, int fd, const struct sockaddr *sa, socklen_t
 	struct rhttp *h = cls;
 
 	return MHD_add_connection(h->daemon, fd, sa, len) == MHD_YES;
+}
+
+bool rfront_readmit(struct rhttp *h, int fd, struct peercap_peer *peer)
+{
+	return hfront_readmit(&h->front, h->peers, fd, peer, rfront_admit, h);
 }
 
 static size_t rfront_refuse(void *cls, const struct hreq_refusal *why, bool head, char *buf,

@@ -3,17 +3,20 @@
  *
  * Threading: MHD_USE_INTERNAL_POLLING_THREAD with epoll and a pool of
  * h->threads workers (MHD_OPTION_THREAD_POOL_SIZE), each with its own epoll
- * set and its share of the connections, plus rwatch's watcher thread and
- * the front door's (rfront.c), which accepts and checks each connection's
- * first request head before MHD gets the socket. One connection is served
+ * set and its share of the connections, plus rwatch's watcher thread
+ * (and its helpers), which holds the blocking queries and idle streams
+ * taken out of MHD (rheld.h) and writes their answers, and the front
+ * door's (rfront.c), which accepts and checks each connection's first
+ * request head before MHD gets the socket. One connection is served
  * by one worker at a time, so what hangs off it (its struct request, its
  * hguard_conn, an event stream's state) needs no lock; everything the
  * workers share does: the table (subscriber's lock), the listing cache
  * (rlist's lock, bodies counted with atomics), the change feed (rfeed's
  * lock), the counts (h->mu), the per-client caps (peercap's lock), the
  * front door's counts (atomics, its handoffs under its lock), the waiters
- * and request deadlines (rwatch's lock; a resume from the watcher or the
- * AMQP thread reaches the worker through MHD's own lock). Handlers only
+ * and request deadlines (rwatch's lock; a held entry is its owner's, or
+ * the one thread's that woke it; a resume of the rare query held inside
+ * MHD reaches the worker through MHD's own lock). Handlers only
  * read the table and never touch AMQP. Responses are queued on the second
  * call of the access handler, after MHD has read the whole request, so
  * keep-alive connections stay open (queuing on the first call makes 0.9.75
@@ -32,6 +35,7 @@
 #include "registry/rhttp.h"
 #include "registry/rhttp_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +43,7 @@
 
 #include "log.h"
 #include "registry/dashboard.h"
+#include "registry/rheld.h"
 #include "registry/rsse.h"
 #include "registry/rstatus.h"
 #include "timing.h"
@@ -64,102 +69,6 @@ static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind,
 	(void)kind;
 	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 2;
 	return MHD_YES;
-}
-
-static bool still_waiting(void *ctx)
-{
-	struct request *req = ctx;
-	uint64_t now = req->route == RROUTE_SERVICES
-			       ? subscriber_index(req->h->sub, NULL)
-			       : subscriber_index(req->h->sub, req->service);
-	/* Only an index equal to the current one waits: a lower one has news,
-	 * and a higher one comes from an earlier run or another replica, so
-	 * the client must start over from this answer (as Consul's do). */
-	return now == req->q.index;
-}
-
-/* Every Accept-Encoding line of a request, joined as RFC 9110 (5.3)
- * joins repeated fields; a request fits in the 8 KiB connection pool. */
-struct codings {
-	char text[8192];
-	size_t len;
-	bool present, overflow;
-};
-
-static enum MHD_Result add_coding(void *cls, enum MHD_ValueKind kind, const char *key,
-				  const char *value)
-{
-	struct codings *a = cls;
-	int n;
-
-	(void)kind;
-	if (strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) != 0 || a->overflow)
-		return MHD_YES;
-	n = snprintf(a->text + a->len, sizeof(a->text) - a->len, "%s%s", a->present ? ", " : "",
-		     value ? value : "");
-	if (n < 0 || (size_t)n >= sizeof(a->text) - a->len)
-		a->overflow = true;
-	else
-		a->len += (size_t)n;
-	a->present = true;
-	return MHD_YES;
-}
-
-/* The coding the client takes a listing in, from its Accept-Encoding
- * (plain, should the lines not fit: a cut list could drop a q=0). */
-static enum rgzip_choice coding_of(struct MHD_Connection *c)
-{
-	struct codings a = { .len = 0 };
-
-	MHD_get_connection_values(c, MHD_HEADER_KIND, add_coding, &a);
-	if (!a.present || a.overflow)
-		return RGZIP_IDENTITY;
-	return rgzip_choose(a.text);
-}
-
-static enum MHD_Result serve_listing(struct MHD_Connection *c, struct request *req)
-{
-	struct rhttp *h = req->h;
-	const char *err = NULL;
-
-	if (!req->waited) {
-		struct hguard_fields f;
-		int rc;
-
-		if (hguard_fields_get(c, &f) < 0)
-			return rreply_error(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		rc = rroute_query(f.args, f.nargs, &req->q, &err);
-		hguard_fields_free(&f);
-		if (rc < 0)
-			return rreply_error(c, req, MHD_HTTP_BAD_REQUEST, err);
-		if (req->q.has_state && req->route == RROUTE_SERVICES)
-			return rreply_error(c, req, MHD_HTTP_BAD_REQUEST,
-					   "state filters /services/{name} only");
-		if (req->q.blocking && req->q.wait_ms > 0) {
-			req->waited = true;
-			req->entry.conn = c;
-			req->entry.kind = RWATCH_QUERY;
-			req->entry.service = req->route == RROUTE_SERVICE ? req->service : NULL;
-			req->entry.deadline_ms = timing_mono_ms() + req->q.wait_ms;
-			switch (rwatch_suspend(h->watch, &req->entry, still_waiting, req)) {
-			case RWATCH_SUSPENDED:
-				return MHD_YES;
-			case RWATCH_FULL:
-				rreply_refusal(h, RMETRICS_REFUSED_WAITING);
-				return rreply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-						   "too many blocking queries held; retry later");
-			default:
-				break; /* ready, closing, or cannot wait: answer now */
-			}
-		}
-	}
-	/* A held query answers here too, after its resume, and is compressed
-	 * as any other: the request's headers stay with the connection. */
-	if (req->route == RROUTE_SERVICES)
-		return rreply_listing(c, req, rlist_services(h->lists, coding_of(c)));
-	return rreply_listing(c, req, rlist_service(h->lists, req->service,
-						   req->q.has_state ? &req->q.state : NULL,
-						   coding_of(c)));
 }
 
 static enum MHD_Result serve_health(struct MHD_Connection *c, struct request *req)
@@ -240,7 +149,7 @@ static enum MHD_Result serve_dashboard(struct MHD_Connection *c, struct request 
 /* ---- server-sent events ---- */
 
 static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *req,
-				   bool head)
+				   const char *version, bool head)
 {
 	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
 	struct MHD_Response *resp;
@@ -261,8 +170,14 @@ static enum MHD_Result serve_events(struct MHD_Connection *c, struct request *re
 		return rreply_buffer(c, req, MHD_HTTP_OK, "text/event-stream", "", 0,
 			     subscriber_index(req->h->sub, NULL));
 	}
-	resp = rsse_response(c, req->h->sub, req->h->feed, req->h->watch, req->h->keepalive_ms,
-			     last, &why);
+	resp = rsse_response(c, &(struct rsse_source){
+					.sub = req->h->sub,
+					.feed = req->h->feed,
+					.watch = req->h->watch,
+					.peers = req->h->peers,
+					.keepalive_ms = req->h->keepalive_ms,
+					.chunked = strcmp(version, MHD_HTTP_VERSION_1_1) == 0,
+				}, last, &why);
 	if (!resp) {
 		switch (why) {
 		case RSSE_BAD_ID:
@@ -319,13 +234,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 				   "no route takes a request body");
 	}
 	if (*upload_data_size) {
+		if (req->conn)
+			req->conn->consumed += *upload_data_size;
 		*upload_data_size = 0; /* small bodies are read and ignored */
 		return MHD_YES;
 	}
+	if (req->suspended)
+		return rlisting_serve(c, req, version, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 	/* The whole request is in: its deadline no longer applies (a held
 	 * query or stream lasts as long as it needs). */
-	if (req->conn)
+	if (req->conn) {
+		const union MHD_ConnectionInfo *head =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+
 		rwatch_deadline_disarm(req->h->watch, &req->conn->deadline);
+		/* Unknown: never equal, so no query leaves libmicrohttpd. */
+		req->conn->consumed += head ? head->header_size : UINT64_MAX / 2;
+	}
 	req->route = rroute_of(url, req->service, &bad_name);
 	if (req->refused)
 		return rreply_error(c, req, (int)req->refusal.status, req->refusal.message);
@@ -349,12 +274,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return serve_dashboard(c, req, url);
 	case RROUTE_SERVICES:
 	case RROUTE_SERVICE:
-		return serve_listing(c, req);
+		return rlisting_serve(c, req, version, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 	case RROUTE_EVENTS:
-		return serve_events(c, req, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
+		return serve_events(c, req, version, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 	case RROUTE_TURBINE:
 		return rreply_listing(c, req,
-				      rlist_turbine(req->h->lists, req->service, coding_of(c)));
+				      rlist_turbine(req->h->lists, req->service, rlisting_coding(c)));
 	case RROUTE_HEALTH:
 		return serve_health(c, req);
 	case RROUTE_METRICS:
@@ -378,7 +303,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
 
 	(void)c;
 	(void)toe;
-	if (req && req->conn)
+	/* Whether or not libmicrohttpd said so, a hand-over's message is
+	 * past (rheld.h). */
+	(void)rheld_expected_message();
+	if (req && req->conn && !req->handed_over)
 		rwatch_deadline_arm(h->watch, &req->conn->deadline);
 	free(req);
 	*req_cls = NULL;
@@ -392,8 +320,12 @@ static void connection_event(void *cls, struct MHD_Connection *c, void **socket_
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		hc = hguard_conn_start(h->peers, &h->front, c, socket_ctx);
-		if (hc)
-			rwatch_deadline_arm(h->watch, &hc->deadline);
+		if (!hc)
+			return;
+		rwatch_deadline_arm(h->watch, &hc->deadline);
+		/* What a held query on this socket read before (rheld.h). */
+		if (!rheld_bytes_read(hc->deadline.fd, &hc->read_before))
+			hc->read_before = UINT64_MAX / 2;
 		return;
 	}
 	hc = *socket_ctx;
@@ -403,6 +335,14 @@ static void connection_event(void *cls, struct MHD_Connection *c, void **socket_
 		rwatch_deadline_disarm(h->watch, &hc->deadline);
 	hguard_conn_end(h->peers, socket_ctx);
 	rwatch_connection_closed(h->watch);
+}
+
+/* libmicrohttpd's messages, in the registry's log, but for the one it
+ * writes when it closes a connection handed over to rheld. */
+static void log_daemon(void *cls, const char *fmt, va_list ap)
+{
+	if (!rheld_expected_message())
+		log_http_server(cls, fmt, ap);
 }
 
 static void on_change(void *ctx, const char *service)
@@ -440,6 +380,7 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		.max_waiting = l->max_waiting,
 		.max_streams = l->max_streams,
 		.request_timeout_ms = l->request_timeout_ms,
+		.threads = h->threads,
 	});
 	if (!h->watch) {
 		snprintf(err, errlen, "cannot start the watcher thread");
@@ -447,9 +388,14 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 	}
 	rfeed_set_notify(h->feed, on_change, h->watch);
 	h->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		/* MHD_USE_TURBO: no shutdown() at close, which a socket handed
+		 * over to rheld must not get (rheld.h). MHD_USE_ITC (implied
+		 * by MHD_ALLOW_SUSPEND_RESUME, for the queries held inside it):
+		 * the front door and rheld add connections from their threads. */
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
 			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
 		0, NULL, NULL, handle, h,
+		MHD_OPTION_EXTERNAL_LOGGER, log_daemon, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, connection_event, h,
 		/* Each worker has its own epoll set; MHD_add_connection gives

@@ -139,7 +139,7 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 		 "Connections and requests refused by a limit, by reason.", "reason", refusal_name,
 		 http->refused, RMETRICS_REFUSALS);
 	labelled(f, "registry_http_waiters_woken_total",
-		 "Held queries and idle streams resumed by a change: a query only by its "
+		 "Held queries and idle streams woken by a change: a query only by its "
 		 "service's (or, on /services, by any), a stream by any.",
 		 "kind", waiter_kind, http->woken, 2);
 	counter(f, "registry_http_clients_gone_total",
@@ -151,6 +151,9 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 		"Bytes gzip took off those answers (plain length minus gzip'd length).",
 		http->gzip_saved_bytes);
 	gauge(f, "registry_http_connections", "HTTP connections open now.", http->connections);
+	gauge(f, "registry_http_connections_held",
+	      "Of those, held queries and idle streams, kept outside the HTTP library.",
+	      http->held);
 	gauge(f, "registry_http_connections_pending",
 	      "Connections accepted and waiting for their first request head (the front door).",
 	      http->pending);
@@ -159,7 +162,7 @@ static void write_http(FILE *f, const struct rmetrics_http *http)
 	      "Blocking queries held open now.", http->queries_waiting);
 	gauge(f, "registry_event_streams_open", "Event streams open now.", http->streams_open);
 	gauge(f, "registry_event_streams_waiting",
-	      "Event streams idle and suspended now.", http->streams_waiting);
+	      "Event streams idle and held now.", http->streams_waiting);
 }
 
 char *rmetrics_render(struct subscriber *t, const struct subscriber_stats *ts,

@@ -30,10 +30,11 @@ struct rmetrics_http {
 	uint64_t requests[RMETRICS_ROUTES][RMETRICS_CODES];
 	uint64_t refused[RMETRICS_REFUSALS];
 	uint64_t clients_gone; /* held connections whose client hung up */
-	uint64_t woken[2];     /* held queries, idle streams resumed by a change */
+	uint64_t woken[2];     /* held queries, idle streams woken by a change */
 	uint64_t gzip_answers;	   /* listings sent gzip'd */
 	uint64_t gzip_saved_bytes; /* what gzip took off their length */
-	size_t connections;
+	size_t connections; /* libmicrohttpd's and the held ones */
+	size_t held;	    /* held outside libmicrohttpd (rheld.h) */
 	size_t pending; /* in the front door, waiting for their first head */
 	unsigned int threads;
 	size_t queries_waiting;

@@ -86,6 +86,16 @@ enum MHD_Result rreply_json(struct MHD_Connection *c, struct request *req, int s
 	return rc;
 }
 
+void rreply_count_listing(struct rhttp *h, const struct rlist_body *b)
+{
+	if (!b->gzip)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->counts.gzip_answers++;
+	h->counts.gzip_saved_bytes += b->plain_len > b->len ? b->plain_len - b->len : 0;
+	pthread_mutex_unlock(&h->mu);
+}
+
 /* The largest piece a listing is sent in: a 40 MB listing goes out 64 KiB
  * at a time, interleaved with the other connections of its HTTP thread. */
 #define LISTING_BLOCK (64u << 10)
@@ -99,7 +109,7 @@ enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, st
 {
 	struct MHD_Response *resp;
 	struct rlist_reader *r;
-	uint64_t index, saved;
+	uint64_t index;
 	size_t len;
 	bool gzip;
 
@@ -108,7 +118,7 @@ enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, st
 	index = b->index;
 	len = b->len;
 	gzip = b->gzip;
-	saved = gzip && b->plain_len > len ? b->plain_len - len : 0;
+	rreply_count_listing(req->h, b);
 	if (b->nparts == 1) {
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(
 			len, (void *)b->parts[0].text, rlist_release, b);
@@ -136,12 +146,6 @@ enum MHD_Result rreply_listing(struct MHD_Connection *c, struct request *req, st
 			     MHD_NO)) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
-	}
-	if (gzip) {
-		pthread_mutex_lock(&req->h->mu);
-		req->h->counts.gzip_answers++;
-		req->h->counts.gzip_saved_bytes += saved;
-		pthread_mutex_unlock(&req->h->mu);
 	}
 	return rreply_response(c, req, MHD_HTTP_OK, "application/json", resp, index);
 }

@@ -66,7 +66,8 @@ char *rstatus_metrics(const struct rstatus_sources *src, size_t *len)
 	peercap_stats(src->peers, &ps);
 	hs.refused[RMETRICS_REFUSED_PER_CLIENT] = ps.refused_per_peer;
 	hs.refused[RMETRICS_REFUSED_FULL] = ps.refused_full;
-	hs.connections = src->connections;
+	hs.connections = src->connections + ws.sockets;
+	hs.held = ws.sockets;
 	hs.threads = src->threads;
 	if (src->mirror)
 		rmirror_counts(src->mirror, &mc);

@@ -19,6 +19,7 @@ struct rwait {
 	struct heap deadlines; /* the entries' due nodes, the earliest first */
 	struct rwait_group *buckets[RWAIT_BUCKETS];
 	struct rwait_group any;
+	struct rwait_group writers; /* want_write: no change wakes them */
 };
 
 struct rwait *rwait_new(void)
@@ -72,9 +73,9 @@ struct rwatch_entry *rwait_earliest(const struct rwait *s)
 
 int rwait_add(struct rwait *s, struct rwatch_entry *e)
 {
-	struct rwait_group **slot = NULL, *g = &s->any;
+	struct rwait_group **slot = NULL, *g = e->want_write ? &s->writers : &s->any;
 
-	if (e->service) {
+	if (e->service && !e->want_write) {
 		slot = rwait_slot(s, e->service);
 		g = *slot;
 		if (!g) {
@@ -118,7 +119,7 @@ void rwait_remove(struct rwait *s, struct rwatch_entry *e)
 	e->group = NULL;
 	/* A service's group lives while it has waiters: thousands of
 	 * services watched once each leave nothing behind. */
-	if (!g->head && g != &s->any) {
+	if (!g->head && g != &s->any && g != &s->writers) {
 		struct rwait_group **slot = rwait_slot(s, g->service);
 
 		*slot = g->next;

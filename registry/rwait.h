@@ -15,6 +15,9 @@
  * - by deadline, in a binary heap: the watcher finds the waits that are
  *   due without looking at the others.
  *
+ * An entry that waits for its socket to take more (want_write) is in the
+ * heap only: no change wakes it.
+ *
  * Adding and removing are O(log n) (the heap) plus a short hash chain.
  * Not thread-safe: rwatch calls it under its lock. e->service must stay
  * valid and unchanged while e is in the set.

@@ -1,4 +1,4 @@
-/* The watcher thread: suspended connections, their hang-ups, and request
+/* The watcher thread: held connections, their sockets, and request
  * deadlines. */
 #include "registry/rwatch.h"
 
@@ -16,16 +16,26 @@
 #define TRIM_AFTER 256 /* connections closed */
 #define TRIM_QUIET_MS 1000
 #define WATCH_EVENTS 256
+/* Entries a thread takes off the ready list at a time. */
+#define WAKE_BATCH 32
 
 struct rwatch {
 	pthread_mutex_t mu;
+	pthread_cond_t idle; /* the ready list ran empty, no wake() running */
+	pthread_cond_t work; /* entries are ready: for the helpers */
 	pthread_t thread;
+	pthread_t *helpers; /* limits.threads - 1 */
+	unsigned int nhelpers;
 	int epoll_fd, wake_fd;
 	struct rwatch_limits limits;
 	struct rwait *waiters;
-	/* Suspended entries by socket: an epoll event carries the fd and the
+	/* Entries taken out of the set, to wake in order; then those that
+	 * asked to be woken later. */
+	struct rwatch_entry *ready, *ready_tail, *later, *later_tail;
+	unsigned int waking; /* threads running wake()s, without the lock */
+	/* Watched entries by socket: an epoll event carries the fd and the
 	 * entry's generation, so an event that comes after its entry was
-	 * resumed (and its fd perhaps reused) is recognised as stale. */
+	 * released (and its fd perhaps reused) is recognised as stale. */
 	struct rwatch_entry **by_fd;
 	size_t by_fd_len;
 	uint32_t next_gen;
@@ -56,31 +66,54 @@ static void wake_for(struct rwatch *w, int64_t due)
 	wake(w);
 }
 
-/* Takes e out of the set; an epoll event that comes for its socket after
- * this is stale. */
-static void forget_entry(struct rwatch *w, struct rwatch_entry *e)
+/* Takes e out of the set onto the ready list, to be woken for why. Called
+ * with the lock held. */
+static void append(struct rwatch_entry **head, struct rwatch_entry **tail,
+		   struct rwatch_entry *e, enum rwatch_why why)
+{
+	e->why = why;
+	e->next = NULL;
+	if (*tail)
+		(*tail)->next = e;
+	else
+		*head = e;
+	*tail = e;
+}
+
+static void make_ready(struct rwatch *w, struct rwatch_entry *e, enum rwatch_why why)
 {
 	rwait_remove(w->waiters, e);
-	w->stats.waiting[e->kind]--;
-	w->by_fd[e->fd] = NULL;
+	if (!e->want_write)
+		w->stats.waiting[e->kind]--;
+	e->held = false;
+	append(&w->ready, &w->ready_tail, e, why);
+	wake_for(w, INT64_MIN);
 }
 
-static void unlink_entry(struct rwatch *w, struct rwatch_entry *e)
+void rwatch_later(struct rwatch *w, struct rwatch_entry *e)
 {
-	forget_entry(w, e);
-	/* Before the resume: once MHD runs the connection again it may close
-	 * the socket, and its number may be reused. */
-	(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, e->fd, NULL);
+	pthread_mutex_lock(&w->mu);
+	append(&w->later, &w->later_tail, e, RWATCH_LATER);
+	pthread_mutex_unlock(&w->mu);
 }
 
-static void resume(struct rwatch *w, struct rwatch_entry *e)
+/* Up to WAKE_BATCH entries off the ready list, or, when none is ready,
+ * off the later one. Called with the lock held. */
+static struct rwatch_entry *take_batch(struct rwatch *w)
 {
-	struct MHD_Connection *conn = e->conn;
+	struct rwatch_entry **head = w->ready ? &w->ready : &w->later;
+	struct rwatch_entry **tail = w->ready ? &w->ready_tail : &w->later_tail;
+	struct rwatch_entry *batch = *head, *last = batch;
 
-	/* After unlinking, e may be freed by MHD's thread as soon as the
-	 * connection runs again, so it is not touched after the resume. */
-	unlink_entry(w, e);
-	MHD_resume_connection(conn);
+	if (!batch)
+		return NULL;
+	for (int i = 1; i < WAKE_BATCH && last->next; i++)
+		last = last->next;
+	*head = last->next;
+	if (!*head)
+		*tail = NULL;
+	last->next = NULL;
+	return batch;
 }
 
 /*
@@ -102,8 +135,8 @@ static int64_t maybe_trim(struct rwatch *w, int64_t now)
 	return INT64_MAX;
 }
 
-/* Ends the waits that are due and shuts down the late requests; returns
- * the next time something is due. */
+/* Readies the waits that are due and shuts down the late requests;
+ * returns the next time something is due. */
 static int64_t run_due(struct rwatch *w)
 {
 	int64_t now = timing_mono_ms(), next = maybe_trim(w, now), due;
@@ -111,7 +144,7 @@ static int64_t run_due(struct rwatch *w)
 
 	now = timing_mono_ms(); /* the trim may have taken a while */
 	while ((e = rwait_earliest(w->waiters)) != NULL && e->deadline_ms <= now)
-		resume(w, e);
+		make_ready(w, e, RWATCH_DUE);
 	if (e && e->deadline_ms < next)
 		next = e->deadline_ms;
 	w->stats.request_timeouts += hdeadline_expire(&w->deadlines, now);
@@ -119,9 +152,10 @@ static int64_t run_due(struct rwatch *w)
 	return due < next ? due : next;
 }
 
-/* The clients of these sockets hung up: resume them so that MHD closes
- * them (a stream ends, a query gets its answer and the close). */
-static void run_hangups(struct rwatch *w, const struct epoll_event *ev, int n)
+/* What the sockets said: a hang-up wakes its entry (or, were it out of the
+ * set, makes its next hold fail), room in a full socket wakes an entry
+ * that waits for it. */
+static void run_events(struct rwatch *w, const struct epoll_event *ev, int n)
 {
 	uint64_t wakes;
 
@@ -136,11 +170,53 @@ static void run_hangups(struct rwatch *w, const struct epoll_event *ev, int n)
 		}
 		e = (size_t)fd < w->by_fd_len ? w->by_fd[fd] : NULL;
 		if (!e || e->gen != (uint32_t)(tag >> 32))
-			continue; /* resumed since epoll_wait returned */
-		e->gone = true;
-		w->stats.gone++;
-		resume(w, e);
+			continue; /* released since epoll_wait returned */
+		if (ev[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			w->stats.gone++;
+			if (e->held)
+				make_ready(w, e, RWATCH_GONE);
+			else
+				e->hup = true;
+		} else if (e->held && e->want_write && (ev[i].events & EPOLLOUT)) {
+			make_ready(w, e, RWATCH_WRITABLE);
+		}
 	}
+}
+
+/* Wakes what is ready, without the lock: a wake() writes to its socket,
+ * and 10,000 writes under the lock would hold up every HTTP thread that
+ * holds a connection, and the table's notifications. Called with the lock
+ * held, by the watcher and the helpers. */
+static void run_ready(struct rwatch *w)
+{
+	struct rwatch_entry *e, *next;
+
+	while ((e = take_batch(w)) != NULL) {
+		w->waking++;
+		pthread_mutex_unlock(&w->mu);
+		for (; e; e = next) {
+			next = e->next; /* e is its owner's once woken */
+			e->wake(e, e->why);
+		}
+		pthread_mutex_lock(&w->mu);
+		w->waking--;
+	}
+	if (!w->waking)
+		pthread_cond_broadcast(&w->idle);
+}
+
+static void *help_main(void *arg)
+{
+	struct rwatch *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		run_ready(w);
+		if (!w->stop)
+			pthread_cond_wait(&w->work, &w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
 }
 
 static void *watch_main(void *arg)
@@ -150,20 +226,25 @@ static void *watch_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		int64_t next = run_due(w), now = timing_mono_ms();
-		int timeout = next == INT64_MAX ? -1
-			      : next - now > 60000 ? 60000
-						  : (int)(next > now ? next - now : 0);
-		int n;
+		int64_t next, now;
+		int timeout, n;
 
-		w->sleep_until = next;
+		run_ready(w);
+		next = run_due(w);
+		now = timing_mono_ms();
+		timeout = w->ready || w->later ? 0
+			  : next == INT64_MAX ? -1
+			  : next - now > 60000 ? 60000
+					      : (int)(next > now ? next - now : 0);
+		w->sleep_until = w->ready || w->later ? INT64_MIN : next;
 		pthread_mutex_unlock(&w->mu);
 		n = epoll_wait(w->epoll_fd, ev, WATCH_EVENTS, timeout);
 		pthread_mutex_lock(&w->mu);
 		w->sleep_until = INT64_MIN; /* awake: no wake-up needed */
 		if (n > 0)
-			run_hangups(w, ev, n);
+			run_events(w, ev, n);
 	}
+	run_ready(w);
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
@@ -183,9 +264,15 @@ struct rwatch *rwatch_new(const struct rwatch_limits *limits)
 		goto out_free;
 	if (pthread_mutex_init(&w->mu, NULL) != 0)
 		goto out_waiters;
+	if (pthread_cond_init(&w->idle, NULL) != 0)
+		goto out_mutex;
+	if (pthread_cond_init(&w->work, NULL) != 0) {
+		pthread_cond_destroy(&w->idle);
+		goto out_mutex;
+	}
 	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epoll_fd < 0)
-		goto out_mutex;
+		goto out_cond;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->wake_fd < 0)
 		goto out_epoll;
@@ -194,11 +281,18 @@ struct rwatch *rwatch_new(const struct rwatch_limits *limits)
 		goto out_eventfd;
 	if (pthread_create(&w->thread, NULL, watch_main, w) != 0)
 		goto out_eventfd;
+	w->helpers = calloc(limits->threads > 1 ? limits->threads - 1 : 1, sizeof(pthread_t));
+	while (w->helpers && w->nhelpers + 1 < limits->threads &&
+	       pthread_create(&w->helpers[w->nhelpers], NULL, help_main, w) == 0)
+		w->nhelpers++; /* fewer helpers only slow the wake-ups down */
 	return w;
 out_eventfd:
 	close(w->wake_fd);
 out_epoll:
 	close(w->epoll_fd);
+out_cond:
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->idle);
 out_mutex:
 	pthread_mutex_destroy(&w->mu);
 out_waiters:
@@ -215,7 +309,10 @@ void rwatch_close(struct rwatch *w)
 	pthread_mutex_lock(&w->mu);
 	w->closed = true;
 	while ((e = rwait_earliest(w->waiters)) != NULL)
-		resume(w, e);
+		make_ready(w, e, RWATCH_CLOSING);
+	pthread_cond_broadcast(&w->work);
+	while (w->ready || w->later || w->waking)
+		pthread_cond_wait(&w->idle, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -237,10 +334,16 @@ void rwatch_free(struct rwatch *w)
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
 	wake(w);
+	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	for (unsigned int i = 0; i < w->nhelpers; i++)
+		pthread_join(w->helpers[i], NULL);
+	free(w->helpers);
 	close(w->wake_fd);
 	close(w->epoll_fd);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->idle);
 	pthread_mutex_destroy(&w->mu);
 	rwait_free(w->waiters);
 	free(w->by_fd);
@@ -266,104 +369,96 @@ static int grow_by_fd(struct rwatch *w, int fd)
 	return 0;
 }
 
-/* Watches e's socket for a hang-up (EPOLLHUP and EPOLLERR come anyway). */
+/* Watches e's socket, once: edge-triggered, for a hang-up (EPOLLHUP and
+ * EPOLLERR come anyway) and, for an entry that waits for room, for room.
+ * Called with the lock held. */
 static int watch_socket(struct rwatch *w, struct rwatch_entry *e)
 {
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(e->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct epoll_event ev = { .events = EPOLLRDHUP };
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLET };
 
-	if (!info || info->connect_fd < 0 || grow_by_fd(w, info->connect_fd) < 0)
+	if (e->want_write)
+		ev.events |= EPOLLOUT;
+	if (e->gen) {
+		if (!e->want_write)
+			return 0;
+		/* Edge-triggered: re-arming reports room that is there now. */
+		ev.data.u64 = (uint64_t)e->gen << 32 | (uint32_t)e->fd;
+		return epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, e->fd, &ev);
+	}
+	if (e->fd < 0 || grow_by_fd(w, e->fd) < 0)
 		return -1;
-	e->fd = info->connect_fd;
-	e->gen = ++w->next_gen;
-	ev.data.u64 = (uint64_t)e->gen << 32 | (uint32_t)e->fd;
+	if (++w->next_gen == 0)
+		w->next_gen = 1;
+	ev.data.u64 = (uint64_t)w->next_gen << 32 | (uint32_t)e->fd;
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, e->fd, &ev) != 0)
 		return -1;
+	e->gen = w->next_gen;
 	w->by_fd[e->fd] = e;
+	w->stats.sockets++;
 	return 0;
 }
 
-enum rwatch_result rwatch_suspend(struct rwatch *w, struct rwatch_entry *e,
-				  bool (*still_waiting)(void *ctx), void *ctx)
+enum rwatch_result rwatch_hold(struct rwatch *w, struct rwatch_entry *e,
+			       bool (*still_waiting)(void *ctx), void *ctx)
 {
-	enum rwatch_result rc = RWATCH_SUSPENDED;
+	enum rwatch_result rc = RWATCH_HELD;
 
 	pthread_mutex_lock(&w->mu);
 	if (w->closed)
 		rc = RWATCH_CLOSED;
-	else if (!still_waiting(ctx))
+	else if (e->hup)
+		rc = RWATCH_LEFT;
+	else if (still_waiting && !still_waiting(ctx))
 		rc = RWATCH_READY;
-	else if (e->kind == RWATCH_QUERY && w->limits.max_waiting &&
+	else if (e->kind == RWATCH_QUERY && !e->want_write && w->limits.max_waiting &&
 		 w->stats.waiting[RWATCH_QUERY] >= w->limits.max_waiting)
 		rc = RWATCH_FULL;
-	else if (rwait_add(w->waiters, e) < 0)
+	else if (watch_socket(w, e) < 0 || rwait_add(w->waiters, e) < 0)
 		rc = RWATCH_FAILED;
-	else if (watch_socket(w, e) < 0) {
-		rwait_remove(w->waiters, e);
-		rc = RWATCH_FAILED;
-	}
-	if (rc == RWATCH_SUSPENDED) {
-		MHD_suspend_connection(e->conn);
-		e->gone = false;
-		w->stats.waiting[e->kind]++;
+	if (rc == RWATCH_HELD) {
+		e->held = true;
+		if (!e->want_write)
+			w->stats.waiting[e->kind]++;
 		wake_for(w, e->deadline_ms);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
 }
 
-/* A waiter taken out of the set, to resume once the lock is released. */
-struct woken {
-	struct MHD_Connection *conn;
-	int fd;
-};
+void rwatch_release(struct rwatch *w, struct rwatch_entry *e)
+{
+	pthread_mutex_lock(&w->mu);
+	if (e->gen) {
+		(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, e->fd, NULL);
+		w->by_fd[e->fd] = NULL;
+		e->gen = 0;
+		w->stats.sockets--;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
 
-/* Takes every waiter of service (NULL: of any change) out of the set into
- * out[*n...]; with out NULL (no memory), resumes them here instead. */
-static void take_group(struct rwatch *w, const char *service, struct woken *out, size_t *n)
+/* Readies every waiter of service (NULL: of any change). */
+static void take_group(struct rwatch *w, const char *service)
 {
 	struct rwatch_entry *e;
 
 	while ((e = rwait_of(w->waiters, service)) != NULL) {
 		w->stats.woken[e->kind]++;
-		if (!out) {
-			resume(w, e);
-			continue;
-		}
-		out[*n].conn = e->conn;
-		out[*n].fd = e->fd;
-		(*n)++;
-		forget_entry(w, e);
+		make_ready(w, e, RWATCH_CHANGED);
 	}
 }
 
-/*
- * The waiters leave the set under the lock, so that none is lost (one
+/* The waiters leave the set under the lock, so that none is lost (one
  * that comes after re-checks its condition under the lock and sees the
- * change), and are resumed after it: a resume costs two system calls, and
- * 10,000 of them under the lock would keep every HTTP thread whose
- * streams suspend again waiting for the last one. Until its resume a
- * connection stays suspended, so its socket stays open and its entry is
- * not touched by anyone.
- */
+ * change); the watcher writes their answers after it. */
 void rwatch_notify(struct rwatch *w, const char *service)
 {
-	struct woken *batch;
-	size_t n = 0, i;
-
 	pthread_mutex_lock(&w->mu);
-	batch = malloc((w->stats.waiting[RWATCH_QUERY] + w->stats.waiting[RWATCH_STREAM] + 1) *
-		       sizeof(*batch));
-	take_group(w, service, batch, &n);
-	take_group(w, NULL, batch, &n);
+	take_group(w, service);
+	take_group(w, NULL);
+	if (w->ready)
+		pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->mu);
-	for (i = 0; i < n; i++) {
-		/* Before the resume, as in unlink_entry. */
-		(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, batch[i].fd, NULL);
-		MHD_resume_connection(batch[i].conn);
-	}
-	free(batch);
 }
 
 bool rwatch_stream_open(struct rwatch *w)

@@ -93,6 +93,19 @@ size_t hfront_holding(const struct hfront *f);
  * fd, which the front door opened (NULL: none). */
 struct peercap_peer *hfront_claim(struct hfront_shared *s, int fd);
 
+/* A socket that served a request outside libmicrohttpd (the registry's
+ * held queries) goes back to it for its next request, as a socket from
+ * the front door goes, with its per-client count (peer). On failure the
+ * socket is closed and the count released. */
+bool hfront_readmit(struct hfront_shared *s, struct peercap *peers, int fd,
+		    struct peercap_peer *peer,
+		    bool (*admit)(void *cls, int fd, const struct sockaddr *sa, socklen_t len),
+		    void *cls);
+
+/* An HTTP Date of now (RFC 9110 5.6.7); false if the clock cannot say. */
+#define HFRONT_DATE_SIZE 40
+bool hfront_date(char out[HFRONT_DATE_SIZE]);
+
 /* The HTTP answer refusing a head: status line, Content-Type JSON,
  * Content-Length, Connection: close, extra (whole header lines, or ""),
  * then body unless head. Its length, 0 when it does not fit in cap. */

@@ -23,6 +23,10 @@ struct hguard_conn {
 	struct peercap_peer *peer;
 	struct hdeadline_entry deadline;
 	bool nul_escape; /* the request being read has %00 in its target */
+	/* The registry's, for rheld_read_only_requests(): the bytes read from
+	 * the socket before libmicrohttpd had it, and the bytes of the
+	 * requests it has parsed since (heads and bodies). */
+	uint64_t read_before, consumed;
 };
 
 /* From MHD_CONNECTION_NOTIFY_STARTED: the connection's state, stored in

@@ -130,7 +130,7 @@ def served_at_once(port):
     return time.monotonic() - start
 
 
-def held_close(port, count, path, gauge):
+def held_close(port, count, path, gauge, outside=None):
     raise_fd_limit()
     socks = []
     for _ in range(count):
@@ -138,6 +138,9 @@ def held_close(port, count, path, gauge):
         s.sendall(request(path))
         socks.append(s)
     wait_until("%s at %d" % (gauge, count), lambda: metric(port, gauge) >= count, 10)
+    if outside is not None:
+        # Held outside the HTTP library: the registry's own gauge.
+        wait_until("%s at %d" % (outside, count), lambda: metric(port, outside) == count, 10)
     for s in socks:
         s.close()
     took = wait_until("%s back at 0" % gauge, lambda: metric(port, gauge) == 0, 5)
@@ -265,7 +268,7 @@ def main(argv):
     cmd, port = argv[1], int(argv[2])
     args = argv[3:]
     if cmd == "held-close":
-        held_close(port, int(args[0]), args[1], args[2])
+        held_close(port, int(args[0]), args[1], args[2], args[3] if len(args) > 3 else None)
     elif cmd == "half-sent":
         half_sent(port, int(args[0]), args[1], int(args[2]), float(args[3]))
     elif cmd == "per-client":
