@@ -93,7 +93,8 @@ int rconfig_load(struct rconfig *c, int argc, char **argv, char *err, size_t err
 		{ "max-request-body", "REGISTRY_MAX_REQUEST_BODY", CONFIG_INT, &c->max_body,
 		  0, 1048576, "bytes of request body ignored; a larger one gets 413" },
 		{ "http-threads", "REGISTRY_HTTP_THREADS", CONFIG_INT, &c->http_threads, 0, 256,
-		  "HTTP threads, each with its own epoll set and its share of the connections "
+		  "HTTP threads, each with its own epoll set and its share of the connections; "
+		  "as many threads write the answers of held queries and streams "
 		  "(0: one per CPU, at most 16)" },
 		{ "legacy-queue", "REGISTRY_LEGACY_QUEUE", CONFIG_STRING,
 		  &c->legacy_queue, 0, 0,
