@@ -47,7 +47,7 @@ void rheld_untake(struct MHD_Connection *c, struct rheld_socket *s)
 	s->peer = NULL;
 }
 
-void rheld_handed_over(void)
+void rheld_closing_on_purpose(void)
 {
 	handed_over = true;
 }

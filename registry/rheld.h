@@ -43,9 +43,10 @@ int rheld_take(struct MHD_Connection *c, struct rheld_socket *out)
 /* The handler keeps c after all: closes the duplicate, gives the count
  * back. */
 void rheld_untake(struct MHD_Connection *c, struct rheld_socket *s);
-/* The handler returns MHD_NO (MHD_CONTENT_READER_END_WITH_ERROR) now:
- * libmicrohttpd's message about it is expected. */
-void rheld_handed_over(void);
+/* The handler returns MHD_NO (the reader MHD_CONTENT_READER_END_WITH_ERROR)
+ * now, on purpose (a hand-over, a stream whose client left): libmicrohttpd's
+ * message about it is expected. */
+void rheld_closing_on_purpose(void);
 /* From the logger: true, once, when the message is that one. */
 bool rheld_expected_message(void);
 /* The held connection ends: closes the socket, releases the count. */

@@ -247,6 +247,7 @@ static enum rheld_query_result hold_suspended(struct MHD_Connection *c, struct r
 	req->entry.service = req->route == RROUTE_SERVICE ? req->service : NULL;
 	req->entry.deadline_ms = timing_mono_ms() + req->q.wait_ms;
 	req->entry.wake = resume_wake;
+	req->entry.inside = true;
 	MHD_suspend_connection(c);
 	rc = rwatch_hold(req->h->watch, &req->entry, request_waiting, req);
 	if (rc != RWATCH_HELD) {
@@ -293,7 +294,7 @@ enum rheld_query_result rheld_query(struct MHD_Connection *c, struct request *re
 	q->entry.wake = held_wake;
 	rc = rwatch_hold(req->h->watch, &q->entry, still_waiting, q);
 	if (rc == RWATCH_HELD) {
-		rheld_handed_over();
+		rheld_closing_on_purpose();
 		return RHELD_TAKEN; /* q is the watcher's: it may be woken already */
 	}
 	rwatch_release(req->h->watch, &q->entry);

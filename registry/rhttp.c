@@ -353,6 +353,7 @@ static void on_change(void *ctx, const char *service)
 struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t errlen)
 {
 	const struct rhttp_limits *l = &opts->limits;
+	struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
 	struct rhttp *h = calloc(1, sizeof(*h));
 
 	if (!h) {
@@ -387,6 +388,10 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		goto fail;
 	}
 	rfeed_set_notify(h->feed, on_change, h->watch);
+	/* A pool of 1 (or 0) is a warning in MHD's log: the option is left
+	 * out instead. */
+	if (h->threads > 1)
+		pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, h->threads, NULL};
 	h->daemon = MHD_start_daemon(
 		/* MHD_USE_TURBO: no shutdown() at close, which a socket handed
 		 * over to rheld must not get (rheld.h). MHD_USE_ITC (implied
@@ -399,9 +404,9 @@ struct rhttp *rhttp_start(const struct rhttp_options *opts, char *err, size_t er
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, connection_event, h,
 		/* Each worker has its own epoll set; MHD_add_connection gives
-		 * each socket from the front door to one of them (1: no pool,
-		 * the one polling thread). */
-		MHD_OPTION_THREAD_POOL_SIZE, h->threads,
+		 * each socket from the front door to one of them (one thread:
+		 * no pool, the one polling thread). */
+		MHD_OPTION_ARRAY, pool,
 		/* Over peercap's cap, so that peercap refuses (and counts)
 		 * first: MHD's own limit refuses without a word. MHD divides
 		 * it among its workers: each gets the whole of it. */

@@ -35,6 +35,10 @@ struct sse {
 	uint64_t snapshot_pos;
 	int64_t keepalive_due;
 	bool handed_over; /* to a held stream, which keeps its count */
+	/* Held inside libmicrohttpd, suspended, when it could not be handed
+	 * over (out of descriptors); gone: its client hung up meanwhile. */
+	struct rwatch_entry entry;
+	bool gone;
 };
 
 /* The stream once held: what it sends next, framed as libmicrohttpd
@@ -217,13 +221,59 @@ static enum rwatch_result hand_over(struct sse *s)
 	rc = rwatch_hold(s->src.watch, &t->entry, nothing_new, t);
 	if (rc == RWATCH_HELD) {
 		s->handed_over = true;
-		rheld_handed_over();
+		rheld_closing_on_purpose();
 		return rc; /* t is the watcher's: it may be woken already */
 	}
 	rwatch_release(s->src.watch, &t->entry);
 	rheld_untake(s->conn, &t->sock);
 	free(t);
 	return rc;
+}
+
+static struct sse *sse_of(struct rwatch_entry *e)
+{
+	return (struct sse *)(void *)((char *)e - offsetof(struct sse, entry));
+}
+
+static bool sse_nothing_new(void *ctx)
+{
+	struct sse *s = ctx;
+
+	return rfeed_index(s->src.feed) <= s->last_id;
+}
+
+static void sse_resume(struct rwatch_entry *e, enum rwatch_why why)
+{
+	struct sse *s = sse_of(e);
+	struct MHD_Connection *c = s->conn;
+
+	s->gone = why == RWATCH_GONE;
+	/* Before the resume: once MHD runs the connection again it may close
+	 * the socket, and free s. */
+	rwatch_release(s->src.watch, e);
+	MHD_resume_connection(c);
+}
+
+/* The stream waits inside libmicrohttpd: suspended first, so that no wake
+ * comes before the suspend. False when it cannot wait at all. */
+static bool sse_suspend(struct sse *s)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	enum rwatch_result rc;
+
+	if (!info)
+		return false;
+	s->entry = (struct rwatch_entry){.fd = info->connect_fd, .kind = RWATCH_STREAM,
+					 .deadline_ms = s->keepalive_due, .wake = sse_resume,
+					 .inside = true};
+	MHD_suspend_connection(s->conn);
+	rc = rwatch_hold(s->src.watch, &s->entry, sse_nothing_new, s);
+	if (rc == RWATCH_HELD)
+		return true;
+	rwatch_release(s->src.watch, &s->entry);
+	MHD_resume_connection(s->conn);
+	return rc == RWATCH_READY || rc == RWATCH_CLOSED; /* MHD calls again */
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -254,6 +304,10 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			}
 			return (ssize_t)n;
 		}
+		if (s->gone) {
+			rheld_closing_on_purpose();
+			return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes */
+		}
 		if (rwatch_closed(s->src.watch))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		rc = rfeed_event_after(s->src.feed, s->last_id, &s->frame, &id);
@@ -261,17 +315,30 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (rc == 1) {
 			s->last_id = id;
+		} else if (timing_mono_ms() >= s->keepalive_due) {
+			/* Only after a wait inside libmicrohttpd. */
+			s->frame = strdup(SSE_KEEPALIVE);
+			if (!s->frame)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			s->keepalive_due = timing_mono_ms() + s->src.keepalive_ms;
 		} else {
 			/* Everything before was sent (libmicrohttpd calls the
 			 * reader once its buffer is out): the rest is the held
-			 * stream's. Should the hold fail, the client reconnects
-			 * with its Last-Event-ID. */
+			 * stream's. */
 			switch (hand_over(s)) {
+			case RWATCH_HELD:
+				return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes */
 			case RWATCH_READY:
 			case RWATCH_CLOSED:
 				continue; /* news, or the end */
 			default:
-				return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes */
+				/* Returning 0 is allowed only with the connection
+				 * suspended: MHD would call again at once. */
+				if (sse_suspend(s))
+					return 0;
+				/* Should that fail too, the client reconnects
+				 * with its Last-Event-ID. */
+				return MHD_CONTENT_READER_END_WITH_ERROR;
 			}
 		}
 		s->off = 0;

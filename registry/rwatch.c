@@ -394,7 +394,8 @@ static int watch_socket(struct rwatch *w, struct rwatch_entry *e)
 		return -1;
 	e->gen = w->next_gen;
 	w->by_fd[e->fd] = e;
-	w->stats.sockets++;
+	if (!e->inside)
+		w->stats.sockets++;
 	return 0;
 }
 
@@ -432,7 +433,8 @@ void rwatch_release(struct rwatch *w, struct rwatch_entry *e)
 		(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, e->fd, NULL);
 		w->by_fd[e->fd] = NULL;
 		e->gen = 0;
-		w->stats.sockets--;
+		if (!e->inside)
+			w->stats.sockets--;
 	}
 	pthread_mutex_unlock(&w->mu);
 }

@@ -52,6 +52,7 @@ struct rwatch_entry {
 	const char *service; /* NULL: wake for any change */
 	int64_t deadline_ms; /* monotonic */
 	bool want_write;     /* held until the socket takes more, not for a change */
+	bool inside;	     /* fd is a suspended libmicrohttpd connection's */
 	/* On rwatch's thread, without its lock; e is out of the set and the
 	 * owner's until it holds e again. */
 	void (*wake)(struct rwatch_entry *e, enum rwatch_why why);
@@ -127,7 +128,7 @@ void rwatch_connection_closed(struct rwatch *w);
 struct rwatch_stats {
 	size_t waiting[2];	  /* by kind: held for a change now */
 	size_t streams_open;	  /* event streams open now */
-	size_t sockets;		  /* held sockets watched now */
+	size_t sockets;		  /* held sockets watched now, outside libmicrohttpd */
 	uint64_t woken[2];	  /* by kind: woken by a change */
 	uint64_t gone;		  /* held connections whose client hung up */
 	uint64_t request_timeouts; /* connections shut down by their deadline */
