@@ -388,6 +388,55 @@ def registry_cases(port):
     conn.close()
 
 
+def raw_answer(port, request, head=False):
+    """The answer's head without its Date line, and its body."""
+    c = Conn(port)
+    c.send(request)
+    while b"\r\n\r\n" not in c.buf:
+        c.fill()
+    top, c.buf = c.buf.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in top.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    body = b"" if head else c.take(length)
+    c.close()
+    return b"\r\n".join(l for l in top.split(b"\r\n") if not l.startswith(b"Date: ")), body
+
+
+def held_cases(port):
+    """A held query's answer is written by the registry itself, outside
+    libmicrohttpd: it must be the answer libmicrohttpd writes for the same
+    request without ?index, byte for byte but the Date."""
+    c = Conn(port)
+    c.send(req("GET", "/services/conformance"))
+    index = strict_json("index", c.response()[2])["index"]
+    c.close()
+    variants = [
+        ("HTTP/1.1", "GET", [("Host", "conformance")]),
+        ("HTTP/1.1, Connection: close", "GET", [("Host", "conformance"), ("Connection", "close")]),
+        ("HTTP/1.1, gzip", "GET", [("Host", "conformance"), ("Accept-Encoding", "gzip")]),
+        ("HTTP/1.1, HEAD", "HEAD", [("Host", "conformance")]),
+    ]
+    for name, method, headers in variants:
+        plain = raw_answer(port, req(method, "/services/conformance", headers), method == "HEAD")
+        held = raw_answer(port, req(method, "/services/conformance?index=%d&wait=200ms" % index,
+                                    headers), method == "HEAD")
+        if held != plain:
+            fail("held answer, " + name, "%r\nis not\n%r" % (held, plain))
+        else:
+            print("ok held answer, %s: the same bytes as libmicrohttpd's" % name, flush=True)
+    for name, version, headers in [("HTTP/1.0", "HTTP/1.0", []),
+                                   ("HTTP/1.0 keep-alive", "HTTP/1.0", [("Connection", "keep-alive")])]:
+        plain = raw_answer(port, req("GET", "/services/conformance", headers, version))
+        held = raw_answer(port, req("GET", "/services/conformance?index=%d&wait=200ms" % index,
+                                    headers, version))
+        if held != plain:
+            fail("held answer, " + name, "%r\nis not\n%r" % (held, plain))
+        else:
+            print("ok held answer, %s: the same bytes as libmicrohttpd's" % name, flush=True)
+
+
 def set_quote(quotes_port, body):
     c = Conn(quotes_port)
     c.send(req("PUT", "/body", [("Host", "q"), ("Content-Length", str(len(body)))], body=body))
@@ -470,6 +519,7 @@ def main():
         http.server.ThreadingHTTPServer((HOST, int(sys.argv[2])), Quotes).serve_forever()
     elif len(sys.argv) == 3 and sys.argv[1] == "registry":
         registry_cases(int(sys.argv[2]))
+        held_cases(int(sys.argv[2]))
     elif len(sys.argv) == 4 and sys.argv[1] == "account":
         account_cases(int(sys.argv[2]), int(sys.argv[3]))
     else:
