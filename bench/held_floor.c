@@ -144,6 +144,7 @@ static int floor_writer(const int *fds, const struct floor_options *o, int r2w, 
 	printf("floor sockets=%ld threads=%ld bytes=%ld p50_ms=%.2f p99_ms=%.2f\n", o->sockets,
 	       o->threads, o->bytes, lat[(o->rounds - 1) / 2],
 	       lat[(size_t)((double)(o->rounds - 1) * 0.99)]);
+	free(lat);
 	return 0;
 }
 
@@ -213,5 +214,6 @@ int main(int argc, char **argv)
 	status = fds ? floor_writer(fds, &o, r2w[0], w2r[1]) : 1;
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+	free(fds);
 	return status;
 }
