@@ -23,6 +23,15 @@ bench_ratio() {
 		printf "%.2f", a / b; else print "-" }'
 }
 
+# bench_ratio_row CASE FIGURE REFERENCE A B OP LIMIT [TARGET]: a row whose
+# ratio A / B (computed once) is held against OP LIMIT; the target column
+# says TARGET, or "OP LIMIT".
+bench_ratio_row() {
+	local ratio
+	ratio=$(bench_ratio "$4" "$5")
+	bench_row "$1" "$2" "$3" "$ratio" "${8:-$6 $7}" "$(bench_met "$ratio" "$6" "$7")"
+}
+
 # bench_met VALUE OP LIMIT: "yes" or "no" (OP is <, <=, >, >=), "no" when
 # VALUE is not a number.
 bench_met() {
