@@ -13,9 +13,9 @@
 
 #include "hguard.h"
 
-/* Set between a hand-over and libmicrohttpd's message about it, which it
- * writes on the same thread before the handler's caller returns. */
-static _Thread_local bool handed_over;
+/* Set between a close on purpose and libmicrohttpd's message about it,
+ * which it writes on the same thread before the handler's caller returns. */
+static _Thread_local bool closing_on_purpose;
 
 int rheld_take(struct MHD_Connection *c, struct rheld_socket *out)
 {
@@ -49,14 +49,14 @@ void rheld_untake(struct MHD_Connection *c, struct rheld_socket *s)
 
 void rheld_closing_on_purpose(void)
 {
-	handed_over = true;
+	closing_on_purpose = true;
 }
 
 bool rheld_expected_message(void)
 {
-	bool was = handed_over;
+	bool was = closing_on_purpose;
 
-	handed_over = false;
+	closing_on_purpose = false;
 	return was;
 }
 
@@ -67,6 +67,31 @@ void rheld_close(struct peercap *peers, struct rheld_socket *s)
 	s->fd = -1;
 	peercap_close(peers, s->peer);
 	s->peer = NULL;
+}
+
+bool rheld_suspend(struct rwatch *w, struct MHD_Connection *c, struct rwatch_entry *e,
+		   bool (*still_waiting)(void *ctx), void *ctx, enum rwatch_result *rc)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (!info)
+		return false;
+	e->fd = info->connect_fd;
+	e->inside = true;
+	MHD_suspend_connection(c);
+	*rc = rwatch_hold(w, e, still_waiting, ctx);
+	if (*rc != RWATCH_HELD) {
+		rwatch_release(w, e);
+		MHD_resume_connection(c);
+	}
+	return true;
+}
+
+void rheld_resume(struct rwatch *w, struct rwatch_entry *e, struct MHD_Connection *c)
+{
+	rwatch_release(w, e);
+	MHD_resume_connection(c);
 }
 
 bool rheld_bytes_read(int fd, uint64_t *out)

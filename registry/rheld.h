@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 
 #include "peercap.h"
+#include "registry/rwatch.h"
 
 /*
  * Connections taken out of libmicrohttpd while they wait: a blocking query
@@ -51,6 +52,19 @@ void rheld_closing_on_purpose(void);
 bool rheld_expected_message(void);
 /* The held connection ends: closes the socket, releases the count. */
 void rheld_close(struct peercap *peers, struct rheld_socket *s);
+
+/* The other way to hold a connection, inside libmicrohttpd: c is suspended
+ * first, so that no wake comes before the suspend, then e is held with its
+ * fd set to c's and inside set (the caller sets the rest). false when c
+ * has no socket to watch (nothing done). Otherwise *rc is the hold's
+ * result; a hold that failed has resumed c at once, so that libmicrohttpd
+ * calls its handler (or reader) again. */
+bool rheld_suspend(struct rwatch *w, struct MHD_Connection *c, struct rwatch_entry *e,
+		   bool (*still_waiting)(void *ctx), void *ctx, enum rwatch_result *rc)
+	__attribute__((warn_unused_result));
+/* From the wake() of such an entry: rwatch stops watching the socket, then
+ * c runs again (and may close it, and free what holds e, at once). */
+void rheld_resume(struct rwatch *w, struct rwatch_entry *e, struct MHD_Connection *c);
 
 /* The bytes the kernel has handed to readers of fd (received, less those
  * still queued); false when it cannot say (not TCP). */

@@ -221,40 +221,26 @@ static void resume_wake(struct rwatch_entry *e, enum rwatch_why why)
 {
 	struct request *req =
 		(struct request *)(void *)((char *)e - offsetof(struct request, entry));
-	struct MHD_Connection *c = req->c;
 
 	(void)why; /* whatever woke it, the handler answers */
-	/* Before the resume: once MHD runs the connection again it may close
-	 * the socket, and free req. */
-	rwatch_release(req->h->watch, e);
-	MHD_resume_connection(c);
+	rheld_resume(req->h->watch, e, req->c);
 }
 
-/* Suspended first, so that no wake can come before the suspend; a hold
- * that fails resumes at once, and the handler answers on its next call. */
+/* The handler answers on its call after the resume (at once, should the
+ * hold fail). */
 static enum rheld_query_result hold_suspended(struct MHD_Connection *c, struct request *req)
 {
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	enum rwatch_result rc;
 
-	if (!info)
-		return RHELD_NOW;
-	req->suspended = true;
 	req->c = c;
-	req->entry.fd = info->connect_fd;
 	req->entry.kind = RWATCH_QUERY;
 	req->entry.service = req->route == RROUTE_SERVICE ? req->service : NULL;
 	req->entry.deadline_ms = timing_mono_ms() + req->q.wait_ms;
 	req->entry.wake = resume_wake;
-	req->entry.inside = true;
-	MHD_suspend_connection(c);
-	rc = rwatch_hold(req->h->watch, &req->entry, request_waiting, req);
-	if (rc != RWATCH_HELD) {
-		req->full = rc == RWATCH_FULL;
-		rwatch_release(req->h->watch, &req->entry);
-		MHD_resume_connection(c);
-	}
+	if (!rheld_suspend(req->h->watch, c, &req->entry, request_waiting, req, &rc))
+		return RHELD_NOW;
+	req->suspended = true;
+	req->full = rc == RWATCH_FULL;
 	return RHELD_SUSPENDED;
 }
 

@@ -245,35 +245,21 @@ static bool sse_nothing_new(void *ctx)
 static void sse_resume(struct rwatch_entry *e, enum rwatch_why why)
 {
 	struct sse *s = sse_of(e);
-	struct MHD_Connection *c = s->conn;
 
 	s->gone = why == RWATCH_GONE;
-	/* Before the resume: once MHD runs the connection again it may close
-	 * the socket, and free s. */
-	rwatch_release(s->src.watch, e);
-	MHD_resume_connection(c);
+	rheld_resume(s->src.watch, e, s->conn);
 }
 
-/* The stream waits inside libmicrohttpd: suspended first, so that no wake
- * comes before the suspend. False when it cannot wait at all. */
+/* The stream waits inside libmicrohttpd. False when it cannot wait at all. */
 static bool sse_suspend(struct sse *s)
 {
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	enum rwatch_result rc;
 
-	if (!info)
+	s->entry = (struct rwatch_entry){.kind = RWATCH_STREAM, .deadline_ms = s->keepalive_due,
+					 .wake = sse_resume};
+	if (!rheld_suspend(s->src.watch, s->conn, &s->entry, sse_nothing_new, s, &rc))
 		return false;
-	s->entry = (struct rwatch_entry){.fd = info->connect_fd, .kind = RWATCH_STREAM,
-					 .deadline_ms = s->keepalive_due, .wake = sse_resume,
-					 .inside = true};
-	MHD_suspend_connection(s->conn);
-	rc = rwatch_hold(s->src.watch, &s->entry, sse_nothing_new, s);
-	if (rc == RWATCH_HELD)
-		return true;
-	rwatch_release(s->src.watch, &s->entry);
-	MHD_resume_connection(s->conn);
-	return rc == RWATCH_READY || rc == RWATCH_CLOSED; /* MHD calls again */
+	return rc == RWATCH_HELD || rc == RWATCH_READY || rc == RWATCH_CLOSED; /* MHD calls again */
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)

@@ -66,8 +66,7 @@ static void wake_for(struct rwatch *w, int64_t due)
 	wake(w);
 }
 
-/* Takes e out of the set onto the ready list, to be woken for why. Called
- * with the lock held. */
+/* Appends e to a list, to be woken for why. */
 static void append(struct rwatch_entry **head, struct rwatch_entry **tail,
 		   struct rwatch_entry *e, enum rwatch_why why)
 {
@@ -80,6 +79,7 @@ static void append(struct rwatch_entry **head, struct rwatch_entry **tail,
 	*tail = e;
 }
 
+/* Takes e out of the set onto the ready list. Called with the lock held. */
 static void make_ready(struct rwatch *w, struct rwatch_entry *e, enum rwatch_why why)
 {
 	rwait_remove(w->waiters, e);
