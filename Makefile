@@ -8,7 +8,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto zlib
+PKGS     := librabbitmq libmicrohttpd libcjson yajl libcurl lmdb libssl libcrypto zlib
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -MMD -MP -I. -Icommon/include -Isubscriber/include -Ipublisher/include -Ipublisher
@@ -55,10 +55,10 @@ USES_accountservice := $(call lib_of,publisher) $(SUB_LIB) $(COMMON_LIB)
 USES_publisher      := $(COMMON_LIB)
 USES_aggregator     := $(SUB_LIB) $(COMMON_LIB)
 USES_quotes-standin := $(COMMON_LIB)
-PKGS_registry       := librabbitmq libmicrohttpd libcjson libssl libcrypto zlib
-PKGS_accountservice := librabbitmq libmicrohttpd libcjson libcurl lmdb libssl libcrypto
-PKGS_publisher      := librabbitmq libcjson libcurl libssl libcrypto
-PKGS_aggregator     := librabbitmq libmicrohttpd libcjson libcurl libssl libcrypto
+PKGS_registry       := librabbitmq libmicrohttpd libcjson yajl libssl libcrypto zlib
+PKGS_accountservice := librabbitmq libmicrohttpd libcjson yajl libcurl lmdb libssl libcrypto
+PKGS_publisher      := librabbitmq libcjson yajl libcurl libssl libcrypto
+PKGS_aggregator     := librabbitmq libmicrohttpd libcjson yajl libcurl libssl libcrypto
 PKGS_quotes-standin := librabbitmq libmicrohttpd libcjson libssl libcrypto
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -248,8 +248,8 @@ LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 LIB_COMMON  := $(addprefix common/,addr.c amqp_session.c amqp_session_io.c amqp_session_nodes.c backoff.c \
-		 heap.c json_number.c log.c rng.c timing.c token.c token_decode.c token_sign.c utf8.c)
-LIB_PKGS    := librabbitmq libcjson libssl libcrypto
+		 heap.c json_number.c log.c rng.c timing.c token.c token_decode.c token_scan.c token_sign.c utf8.c)
+LIB_PKGS    := librabbitmq libcjson yajl libssl libcrypto
 LIB_NAMES   := publisher subscriber
 LIBSRC_publisher  := publisher/publisher.c publisher/announce.c publisher/description.c $(LIB_COMMON)
 LIBSRC_subscriber := $(SUB_SRC) $(LIB_COMMON)

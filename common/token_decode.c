@@ -5,13 +5,14 @@
  */
 #include "token_decode.h"
 
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "addr.h"
+#include "token_scan.h"
 #include "utf8.h"
 
 /* Caps on individual strings, in bytes, so that no field can take the
@@ -22,31 +23,6 @@
 #define TOKEN_META_KEY_MAX   128
 #define TOKEN_META_VALUE_MAX 1024
 #define TOKEN_TTL_MAX	     86400
-
-/* The known fields, in the order token_decode validates them. */
-enum token_field {
-	FIELD_STATE,
-	FIELD_ADDRESS,
-	FIELD_SERVICE,
-	FIELD_PORT,
-	FIELD_TTL,
-	FIELD_SEQ,
-	FIELD_TS,
-	FIELD_INSTANCE_ID,
-	FIELD_HOSTNAME,
-	FIELD_HEALTH_URL,
-	FIELD_STREAM_URL,
-	FIELD_REASON,
-	FIELD_METADATA,
-	FIELD_INCARNATION,
-	FIELD_COUNT
-};
-
-static const char *const field_names[FIELD_COUNT] = {
-	"state",      "address",  "service",   "port",	    "ttl",    "seq",	  "ts",
-	"instanceId", "hostname", "healthUrl", "streamUrl", "reason", "metadata",
-	"incarnation",
-};
 
 /*
  * The service named by "discovery.<service>.<state>". The service may hold
@@ -79,11 +55,24 @@ static int routing_key_service(const char *key, char service[TOKEN_SERVICE_MAX +
 	return 0;
 }
 
-/* An integral JSON number in [lo, hi] (both within ±2^53). */
-static bool json_integer(const cJSON *item, double lo, double hi, int64_t *out)
-{
-	double d = item->valuedouble;
+static locale_t c_numbers;
 
+static void c_numbers_make(void)
+{
+	c_numbers = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+/* An integral JSON number in [lo, hi] (both within ±2^53). JSON's decimal
+ * point is '.', whatever locale the program that links us has set. */
+static bool json_integer(const struct scan_value *v, double lo, double hi, int64_t *out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	double d;
+
+	pthread_once(&once, c_numbers_make);
+	if (c_numbers == (locale_t)0)
+		return false;
+	d = strtod_l(v->text, NULL, c_numbers);
 	if (!(d >= lo && d <= hi)) /* also false for NaN */
 		return false;
 	if (d != (double)(int64_t)d)
@@ -92,11 +81,12 @@ static bool json_integer(const cJSON *item, double lo, double hi, int64_t *out)
 	return true;
 }
 
-static int decode_integer(const cJSON *item, double lo, double hi, int range_err, int64_t *out)
+static int decode_integer(const struct scan_value *v, double lo, double hi, int range_err,
+			  int64_t *out)
 {
-	if (!cJSON_IsNumber(item))
+	if (v->type != SCAN_NUMBER)
 		return TOKEN_ERR_BAD_TYPE;
-	return json_integer(item, lo, hi, out) ? 0 : range_err;
+	return json_integer(v, lo, hi, out) ? 0 : range_err;
 }
 
 static bool text_ok(const char *s, size_t max)
@@ -138,17 +128,17 @@ static char *keep(struct token_buf *buf, const char *s)
 }
 
 /* Validates an optional string field and copies it; absent stays NULL. */
-static int decode_string(const cJSON *item, enum token_field f, struct token_buf *buf,
+static int decode_string(const struct scan_value *v, enum token_field f, struct token_buf *buf,
 			 char **out)
 {
 	const char *s;
 	bool ok;
 
-	if (item == NULL)
+	if (v->type == SCAN_ABSENT)
 		return 0;
-	if (!cJSON_IsString(item) || item->valuestring == NULL)
+	if (v->type != SCAN_STRING)
 		return TOKEN_ERR_BAD_TYPE;
-	s = item->valuestring;
+	s = v->text;
 	switch (f) {
 	case FIELD_HEALTH_URL:
 	case FIELD_STREAM_URL:
@@ -167,65 +157,37 @@ static int decode_string(const cJSON *item, enum token_field f, struct token_buf
 	return *out == NULL ? TOKEN_ERR_NO_MEMORY : 0;
 }
 
-static int decode_metadata(const cJSON *obj, struct token_buf *buf, struct token *t)
+static int decode_metadata(const struct token_scan *scan, struct token_buf *buf,
+			   struct token *t)
 {
-	const cJSON *item;
-
-	if (obj == NULL)
+	if (scan->field[FIELD_METADATA].type == SCAN_ABSENT)
 		return 0;
-	if (!cJSON_IsObject(obj))
+	if (scan->field[FIELD_METADATA].type != SCAN_OBJECT)
 		return TOKEN_ERR_BAD_TYPE;
-	cJSON_ArrayForEach(item, obj)
-	{
+	for (size_t i = 0; i < scan->meta_count; i++) {
+		const struct scan_meta *item = &scan->meta[i];
 		struct token_meta *m;
 
-		if (t->metadata_count == TOKEN_MAX_METADATA)
+		if (!text_ok(item->key, TOKEN_META_KEY_MAX))
 			return TOKEN_ERR_BAD_METADATA;
-		if (item->string == NULL || !text_ok(item->string, TOKEN_META_KEY_MAX))
-			return TOKEN_ERR_BAD_METADATA;
-		if (!cJSON_IsString(item) || item->valuestring == NULL)
+		if (item->value.type != SCAN_STRING)
 			return TOKEN_ERR_BAD_METADATA;
 		/* Empty values are allowed: "k": "" is a flag without a value. */
-		if (item->valuestring[0] != '\0' &&
-		    !text_ok(item->valuestring, TOKEN_META_VALUE_MAX))
+		if (item->value.text[0] != '\0' && !text_ok(item->value.text, TOKEN_META_VALUE_MAX))
 			return TOKEN_ERR_BAD_METADATA;
-		for (size_t i = 0; i < t->metadata_count; i++) {
-			if (strcmp(t->metadata[i].key, item->string) == 0)
+		for (size_t j = 0; j < t->metadata_count; j++) {
+			if (strcmp(t->metadata[j].key, item->key) == 0)
 				return TOKEN_ERR_BAD_METADATA;
 		}
 		m = &t->metadata[t->metadata_count];
-		m->key = keep(buf, item->string);
-		m->value = keep(buf, item->valuestring);
+		m->key = keep(buf, item->key);
+		m->value = keep(buf, item->value.text);
 		/* Counted first so that token_clear() frees a half-made pair. */
 		t->metadata_count++;
 		if (m->key == NULL || m->value == NULL)
 			return TOKEN_ERR_NO_MEMORY;
 	}
-	return 0;
-}
-
-/* Collects the known fields; a known field given twice is refused, since
- * JSON parsers disagree on which of the two counts. */
-static int collect_fields(const cJSON *root, const cJSON *fields[FIELD_COUNT])
-{
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, root)
-	{
-		if (item->string == NULL)
-			continue;
-		for (size_t f = 0; f < FIELD_COUNT; f++) {
-			/* The first letters tell most names apart without a call. */
-			if (item->string[0] != field_names[f][0] ||
-			    strcmp(item->string, field_names[f]) != 0)
-				continue;
-			if (fields[f] != NULL)
-				return TOKEN_ERR_BAD_FIELD;
-			fields[f] = item;
-			break;
-		}
-	}
-	return 0;
+	return scan->meta_overflow ? TOKEN_ERR_BAD_METADATA : 0;
 }
 
 static int default_instance_id(struct token_buf *buf, struct token *t)
@@ -242,104 +204,104 @@ static int default_instance_id(struct token_buf *buf, struct token *t)
 	return 0;
 }
 
-static int decode_incarnation(const cJSON *item, struct token *t)
+static int decode_incarnation(const struct scan_value *v, struct token *t)
 {
-	if (item == NULL)
+	if (v->type == SCAN_ABSENT)
 		return 0;
-	if (!cJSON_IsString(item) || item->valuestring == NULL)
+	if (v->type != SCAN_STRING)
 		return TOKEN_ERR_BAD_TYPE;
-	if (!token_incarnation_is_valid(item->valuestring))
+	if (!token_incarnation_is_valid(v->text))
 		return TOKEN_ERR_BAD_FIELD;
-	memcpy(t->incarnation, item->valuestring, TOKEN_INCARNATION_LEN + 1);
+	memcpy(t->incarnation, v->text, TOKEN_INCARNATION_LEN + 1);
 	return 0;
 }
 
-static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_service,
+static int decode_fields(const struct token_scan *scan, const char *key_service,
 			 struct token_buf *buf, struct token *t)
 {
-	const cJSON *item;
+	const struct scan_value *fields = scan->field, *item;
 	enum token_state state;
 	int64_t n;
 	int result;
 
-	item = fields[FIELD_STATE];
-	if (item == NULL)
+	item = &fields[FIELD_STATE];
+	if (item->type == SCAN_ABSENT)
 		return TOKEN_ERR_BAD_STATE;
-	if (!cJSON_IsString(item) || item->valuestring == NULL)
+	if (item->type != SCAN_STRING)
 		return TOKEN_ERR_BAD_TYPE;
 	/* token_parse_state() also takes "up"; the body's state is upper case only. */
-	if (token_parse_state(item->valuestring, &state) < 0 ||
-	    strcmp(item->valuestring, token_state_name(state)) != 0)
+	if (token_parse_state(item->text, &state) < 0 ||
+	    strcmp(item->text, token_state_name(state)) != 0)
 		return TOKEN_ERR_BAD_STATE;
 	t->state = state;
 
-	item = fields[FIELD_ADDRESS];
-	if (item == NULL)
+	item = &fields[FIELD_ADDRESS];
+	if (item->type == SCAN_ABSENT)
 		return TOKEN_ERR_BAD_ADDRESS;
-	if (!cJSON_IsString(item) || item->valuestring == NULL)
+	if (item->type != SCAN_STRING)
 		return TOKEN_ERR_BAD_TYPE;
-	if (strnlen(item->valuestring, ADDR_TEXT_MAX) >= ADDR_TEXT_MAX ||
-	    !addr_is_literal(item->valuestring))
+	if (strnlen(item->text, ADDR_TEXT_MAX) >= ADDR_TEXT_MAX ||
+	    !addr_is_literal(item->text))
 		return TOKEN_ERR_BAD_ADDRESS;
-	strcpy(t->address, item->valuestring);
+	strcpy(t->address, item->text);
 
-	item = fields[FIELD_SERVICE];
-	if (item != NULL) {
-		if (!cJSON_IsString(item) || item->valuestring == NULL)
+	item = &fields[FIELD_SERVICE];
+	if (item->type != SCAN_ABSENT) {
+		if (item->type != SCAN_STRING)
 			return TOKEN_ERR_BAD_TYPE;
-		if (!token_service_is_valid(item->valuestring))
+		if (!token_service_is_valid(item->text))
 			return TOKEN_ERR_BAD_SERVICE;
-		if (key_service != NULL && strcmp(item->valuestring, key_service) != 0)
+		if (key_service != NULL && strcmp(item->text, key_service) != 0)
 			return TOKEN_ERR_BAD_SERVICE;
-		strcpy(t->service, item->valuestring);
+		strcpy(t->service, item->text);
 	} else if (key_service != NULL) {
 		strcpy(t->service, key_service);
 	} else {
 		return TOKEN_ERR_BAD_SERVICE;
 	}
 
-	if (fields[FIELD_PORT] != NULL) {
-		result = decode_integer(fields[FIELD_PORT], 1, 65535, TOKEN_ERR_BAD_PORT, &n);
+	if (fields[FIELD_PORT].type != SCAN_ABSENT) {
+		result = decode_integer(&fields[FIELD_PORT], 1, 65535, TOKEN_ERR_BAD_PORT, &n);
 		if (result < 0)
 			return result;
 		t->port = (int)n;
 	}
 	t->ttl = TOKEN_DEFAULT_TTL;
-	if (fields[FIELD_TTL] != NULL) {
-		result = decode_integer(fields[FIELD_TTL], 1, TOKEN_TTL_MAX, TOKEN_ERR_BAD_TTL, &n);
+	if (fields[FIELD_TTL].type != SCAN_ABSENT) {
+		result = decode_integer(&fields[FIELD_TTL], 1, TOKEN_TTL_MAX, TOKEN_ERR_BAD_TTL, &n);
 		if (result < 0)
 			return result;
 		t->ttl = (int)n;
 	}
 	t->seq = -1;
-	if (fields[FIELD_SEQ] != NULL) {
-		result = decode_integer(fields[FIELD_SEQ], 0, (double)TOKEN_SEQ_MAX, TOKEN_ERR_BAD_FIELD,
+	if (fields[FIELD_SEQ].type != SCAN_ABSENT) {
+		result = decode_integer(&fields[FIELD_SEQ], 0, (double)TOKEN_SEQ_MAX, TOKEN_ERR_BAD_FIELD,
 					&t->seq);
 		if (result < 0)
 			return result;
 	}
-	if (fields[FIELD_TS] != NULL) {
-		result = decode_integer(fields[FIELD_TS], 0, (double)TOKEN_SEQ_MAX, TOKEN_ERR_BAD_FIELD,
+	if (fields[FIELD_TS].type != SCAN_ABSENT) {
+		result = decode_integer(&fields[FIELD_TS], 0, (double)TOKEN_SEQ_MAX, TOKEN_ERR_BAD_FIELD,
 					&t->ts);
 		if (result < 0)
 			return result;
 	}
 
-	result = decode_string(fields[FIELD_INSTANCE_ID], FIELD_INSTANCE_ID, buf, &t->instance_id);
+	result = decode_string(&fields[FIELD_INSTANCE_ID], FIELD_INSTANCE_ID, buf, &t->instance_id);
 	if (result == 0)
-		result = decode_string(fields[FIELD_HOSTNAME], FIELD_HOSTNAME, buf, &t->hostname);
+		result = decode_string(&fields[FIELD_HOSTNAME], FIELD_HOSTNAME, buf, &t->hostname);
 	if (result == 0)
-		result = decode_string(fields[FIELD_HEALTH_URL], FIELD_HEALTH_URL, buf,
+		result = decode_string(&fields[FIELD_HEALTH_URL], FIELD_HEALTH_URL, buf,
 				       &t->health_url);
 	if (result == 0)
-		result = decode_string(fields[FIELD_STREAM_URL], FIELD_STREAM_URL, buf,
+		result = decode_string(&fields[FIELD_STREAM_URL], FIELD_STREAM_URL, buf,
 				       &t->stream_url);
 	if (result == 0)
-		result = decode_string(fields[FIELD_REASON], FIELD_REASON, buf, &t->reason);
+		result = decode_string(&fields[FIELD_REASON], FIELD_REASON, buf, &t->reason);
 	if (result == 0)
-		result = decode_metadata(fields[FIELD_METADATA], buf, t);
+		result = decode_metadata(scan, buf, t);
 	if (result == 0)
-		result = decode_incarnation(fields[FIELD_INCARNATION], t);
+		result = decode_incarnation(&fields[FIELD_INCARNATION], t);
 	if (result == 0 && t->instance_id == NULL)
 		result = default_instance_id(buf, t);
 	return result;
@@ -347,14 +309,14 @@ static int decode_fields(const cJSON *fields[FIELD_COUNT], const char *key_servi
 
 /* A signature binds only what the body says: the fields that would
  * otherwise come from the routing key or defaults must be in it. */
-static int check_binding(const cJSON *fields[FIELD_COUNT])
+static int check_binding(const struct token_scan *scan)
 {
 	static const enum token_field bound[] = {
 		FIELD_SERVICE, FIELD_INSTANCE_ID, FIELD_SEQ, FIELD_TS,
 	};
 
 	for (size_t i = 0; i < sizeof(bound) / sizeof(bound[0]); i++)
-		if (fields[bound[i]] == NULL)
+		if (scan->field[bound[i]].type == SCAN_ABSENT)
 			return TOKEN_ERR_UNBOUND;
 	return 0;
 }
@@ -363,10 +325,8 @@ static int check_binding(const cJSON *fields[FIELD_COUNT])
 static int decode(const void *body, size_t len, const char *routing_key, bool signed_mode,
 		  struct token_buf *buf, struct token *out)
 {
-	char copy[TOKEN_MAX_BODY + 1];
 	char key_service[TOKEN_SERVICE_MAX + 1];
-	const cJSON *fields[FIELD_COUNT] = {0};
-	cJSON *root;
+	struct token_scan scan;
 	int result;
 
 	memset(out, 0, sizeof(*out));
@@ -381,34 +341,24 @@ static int decode(const void *body, size_t len, const char *routing_key, bool si
 	}
 	if (len > 0 && body == NULL)
 		return TOKEN_ERR_NOT_JSON;
-	/* NUL bytes are refused here too, so the copy ends where the body does. */
+	/* NUL bytes are refused here too, so every kept string ends where it should. */
 	if (!utf8_is_valid(body, len, false))
 		return TOKEN_ERR_NOT_JSON;
 	if (utf8_json_has_escaped_nul(body, len))
 		return TOKEN_ERR_BAD_FIELD;
-	if (len > 0)
-		memcpy(copy, body, len);
-	copy[len] = '\0';
-
-	root = cJSON_ParseWithOpts(copy, NULL, 1);
-	if (root == NULL)
+	if (utf8_json_has_lone_surrogate(body, len))
 		return TOKEN_ERR_NOT_JSON;
-	if (!cJSON_IsObject(root)) {
-		result = TOKEN_ERR_NOT_OBJECT;
-		goto out_delete_root;
-	}
-	result = collect_fields(root, fields);
+	result = token_scan(body, len, &scan);
+	if (result == 0 && scan.duplicate)
+		result = TOKEN_ERR_BAD_FIELD;
 	if (result == 0 && signed_mode)
-		result = check_binding(fields);
+		result = check_binding(&scan);
 	if (result == 0)
-		result = decode_fields(fields, routing_key != NULL ? key_service : NULL, buf, out);
+		result = decode_fields(&scan, routing_key != NULL ? key_service : NULL, buf, out);
 	if (result < 0 && buf)
 		memset(out, 0, sizeof(*out));
 	else if (result < 0)
 		token_clear(out);
-
-out_delete_root:
-	cJSON_Delete(root);
 	return result;
 }
 

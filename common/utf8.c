@@ -88,3 +88,43 @@ bool utf8_json_has_escaped_nul(const char *s, size_t len)
 	}
 	return false;
 }
+
+/* The value of four hex digits, or -1. */
+static int hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+bool utf8_json_has_lone_surrogate(const char *s, size_t len)
+{
+	const char *end = s + len, *p = s;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL && end - p >= 2) {
+		int high = p[1] == 'u' && end - p >= 6 ? hex4(p + 2) : -1, low;
+
+		if (high >= 0xdc00 && high <= 0xdfff)
+			return true;
+		if (high >= 0xd800 && high <= 0xdbff) {
+			low = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+			if (low < 0xdc00 || low > 0xdfff)
+				return true;
+			p += 12;
+			continue;
+		}
+		p += 2;
+	}
+	return false;
+}

@@ -15,7 +15,7 @@ mkdir -p "$out"
 
 # The sources each target links besides its own fuzz/fuzz_<target>.c.
 declare -A sources=(
-	[token]="common/token.c common/json_number.c common/token_decode.c common/addr.c common/utf8.c"
+	[token]="common/token.c common/json_number.c common/token_decode.c common/token_scan.c common/addr.c common/utf8.c"
 	[query]="registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
 	[conn_event]="subscriber/sub_conn.c common/token.c common/json_number.c common/addr.c"
 	[http_registry]="fuzz/http_input.c common/hreq.c common/hhead.c registry/rroute.c registry/rquery.c common/timing.c common/token.c common/json_number.c common/addr.c"
@@ -44,9 +44,9 @@ for t in "${targets[@]}"; do
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-		-I. -Icommon/include -Isubscriber/include $(pkg-config --cflags libcjson) \
+		-I. -Icommon/include -Isubscriber/include $(pkg-config --cflags libcjson yajl) \
 		"fuzz/fuzz_$t.c" ${sources[$t]} \
-		$(pkg-config --libs libcjson zlib) -o "$out/fuzz_$t"
+		$(pkg-config --libs libcjson yajl zlib) -o "$out/fuzz_$t"
 done
 
 for t in "${targets[@]}"; do

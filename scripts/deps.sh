@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	pkg-config gcc make clang libclang-rt-14-dev
-	librabbitmq-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev
+	librabbitmq-dev libmicrohttpd-dev libcjson-dev libyajl-dev libcurl4-openssl-dev
 	libcmocka-dev liblmdb-dev libssl-dev zlib1g-dev
 	rabbitmq-server amqp-tools curl jq openssl ca-certificates haproxy iproute2 procps psmisc python3 strace
 	docker-compose wrk nginx-light valgrind python3-pika libfaketime prometheus

@@ -22,8 +22,8 @@ int token_decode_signed(const void *body, size_t len, const char *routing_key,
 			struct token *out) __attribute__((warn_unused_result));
 
 /*
- * The same without an allocation of the decoder's own (cJSON's parse
- * aside), for a consumer that handles one token at a time: buf->tok's
+ * The same without an allocation (but for a body nested deeper than
+ * token_scan's arena holds), for a consumer that handles one token at a time: buf->tok's
  * strings live in buf->text until the next decode into buf. Never
  * token_clear() buf->tok; token_copy() it to keep it. signed_mode: the
  * rules of token_decode_signed().

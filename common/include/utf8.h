@@ -15,8 +15,13 @@
  * control characters (C0, DEL, C1) are refused too. */
 bool utf8_is_valid(const char *s, size_t len, bool text) __attribute__((warn_unused_result));
 
-/* True when the JSON text s[0..len) holds the escape \u0000, which cJSON
- * turns into a NUL that silently cuts the string short. */
+/* True when the JSON text s[0..len) holds the escape \u0000, which a
+ * parser turns into a NUL that silently cuts the string short. */
 bool utf8_json_has_escaped_nul(const char *s, size_t len) __attribute__((warn_unused_result));
+
+/* True when s[0..len) holds a \u escape of half a surrogate pair without
+ * its other half: no character at all, which some parsers replace with
+ * '?' or write as invalid UTF-8. */
+bool utf8_json_has_lone_surrogate(const char *s, size_t len) __attribute__((warn_unused_result));
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * utf8_is_valid and utf8_json_has_escaped_nul: every rule at every offset
+ * utf8_is_valid, utf8_json_has_escaped_nul and utf8_json_has_lone_surrogate:
+ * every rule at every offset
  * of strings longer than a word, so that the word-at-a-time path and the
  * byte path agree wherever a byte falls.
  */
@@ -93,12 +94,32 @@ static void utf8_json_has_escaped_nul_should_find_only_a_real_escape(void **stat
 	assert_false(utf8_json_has_escaped_nul("\\u0000", 5));
 }
 
+static void utf8_json_has_lone_surrogate_should_find_only_half_a_pair(void **state)
+{
+	(void)state;
+	static const char *const yes[] = {
+		"\\udc00",	   "\\uD800",	     "\\ud800x",	  "\\ud800\\u0041",
+		"\\ud800\\ud800", "a\\ud83d\\n", "\\ud83d\\ude00\\ude00",
+	};
+	static const char *const no[] = {
+		"", "\\ud83d\\ude00", "\\uD83D\\uDE00", "\\\\ud800", "\\u00e9", "\\uzzzz", "\\n\\\\",
+	};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_true(utf8_json_has_lone_surrogate(yes[i], strlen(yes[i])));
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_false(utf8_json_has_lone_surrogate(no[i], strlen(no[i])));
+	/* The length bounds the search: a pair cut short is half a pair. */
+	assert_true(utf8_json_has_lone_surrogate("\\ud83d\\ude00", 11));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_is_valid_should_refuse_nul_and_controls_at_any_offset),
 		cmocka_unit_test(utf8_is_valid_should_check_sequences_at_any_offset),
 		cmocka_unit_test(utf8_json_has_escaped_nul_should_find_only_a_real_escape),
+		cmocka_unit_test(utf8_json_has_lone_surrogate_should_find_only_half_a_pair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
