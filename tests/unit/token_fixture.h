@@ -1,7 +1,7 @@
 #ifndef DISCOVERY_TESTS_TOKEN_FIXTURE_H
 #define DISCOVERY_TESTS_TOKEN_FIXTURE_H
 
-/* Bodies and comparisons shared by test_token.c and test_token_decode.c. */
+/* Bodies and comparisons shared by the token tests. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -17,19 +17,19 @@
 	"\"ttl\":6,\"seq\":41,\"ts\":1700000000123,"                                               \
 	"\"metadata\":{\"zone\":\"a\",\"version\":\"1.2.3\"}}"
 
-static int decode(const char *body, const char *key, struct token *t)
+static inline int decode(const char *body, const char *key, struct token *t)
 {
 	return token_decode(body, strlen(body), key, t);
 }
 
-static bool same_text(const char *a, const char *b)
+static inline bool same_text(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcmp(a, b) == 0;
 }
 
-static bool token_equal(const struct token *a, const struct token *b)
+static inline bool token_equal(const struct token *a, const struct token *b)
 {
 	if (a->state != b->state || strcmp(a->address, b->address) != 0 ||
 	    strcmp(a->service, b->service) != 0 || a->port != b->port || a->ttl != b->ttl ||
