@@ -248,8 +248,9 @@ static int watch_read(struct watch_conn *c, long *index)
 	}
 }
 
-/* Until every query is held again and every stream idle. */
-static int watch_wait_held(const struct watch_options *o)
+/* Until every query is held again and every stream idle; after is the
+ * number of changes made so far, for the message. */
+static int watch_wait_held(const struct watch_options *o, long after)
 {
 	int64_t start = timing_mono_ms();
 	long q, s;
@@ -263,8 +264,10 @@ static int watch_wait_held(const struct watch_options *o)
 			break;
 		timing_sleep_ms(10);
 	}
-	fprintf(stderr, "watchers: the registry holds %ld of %ld queries, %ld of %ld streams\n", q,
-		o->queries, s, o->streams);
+	fprintf(stderr,
+		"watchers: after %ld of %ld changes, the registry holds %ld of %ld queries, %ld of "
+		"%ld streams\n",
+		after, o->changes, q, o->queries, s, o->streams);
 	return -1;
 }
 
@@ -296,7 +299,7 @@ static int watch_run(struct amqp_session *s, const struct watch_options *o,
 		fcntl(conns[i].fd, F_SETFL, O_NONBLOCK);
 		epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
 	}
-	if (watch_wait_held(o) < 0)
+	if (watch_wait_held(o, 0) < 0)
 		return -1;
 	/* The streams' snapshots are in: drop them. */
 	for (i = o->queries; i < n; i++)
@@ -345,7 +348,7 @@ static int watch_run(struct amqp_session *s, const struct watch_options *o,
 		for (i = 0; i < o->queries; i++)
 			if (watch_arm(&conns[i], o, index) < 0)
 				return -1;
-		if (watch_wait_held(o) < 0)
+		if (watch_wait_held(o, k + 1) < 0)
 			return -1;
 		timing_sleep_ms(o->gap_ms);
 	}
