@@ -187,12 +187,12 @@ soak: deps
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) scripts/run.sh
+	@BUILD=$(BUILD) RUN_OWNER=$$PPID scripts/run.sh
 
 # The same with client-side balancing of the quote calls (QUOTES_DISCOVERY).
 run-discovery: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) QUOTES_MODE=discovery scripts/run.sh
+	@BUILD=$(BUILD) RUN_OWNER=$$PPID QUOTES_MODE=discovery scripts/run.sh
 
 install: $(BINS) install-libs
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -14,8 +14,10 @@
 # the client side instead: each stand-in is announced by a publisher sidecar
 # as quotes-service, and the accountservices follow it (QUOTES_DISCOVERY).
 # One run at a time per RUN_DIR: a second one says which is running and
-# exits 1, touching nothing. Ctrl-C (or SIGTERM) stops everything; a run
-# after a crash first clears what the crashed one left.
+# exits 1, touching nothing. Ctrl-C (or SIGTERM) stops everything, and so
+# does the end of RUN_OWNER (make's PID, given by `make run`: make does not
+# pass a SIGTERM of its own on); a run after a crash first clears what the
+# crashed one left.
 #
 # Environment: BUILD (binaries in $BUILD/bin), ACCOUNTS_PORT (6767),
 # REGISTRY_PORT (6868), AGGREGATOR_PORT (7979), QUOTES_VIP_PORT (8080), RUN_DIR (/tmp/discovery-run),
@@ -375,9 +377,13 @@ $nodes
   Ctrl-C stops everything.
 EOF
 
-# Report instances that exit while running, until Ctrl-C.
+# Report instances that exit while running, until Ctrl-C or the owner's end.
 declare -A reported
 while sleep 1; do
+	if [[ -n "${RUN_OWNER:-}" ]] && ! kill -0 "$RUN_OWNER" 2>/dev/null; then
+		say "what started this run (pid $RUN_OWNER) is gone"
+		exit 143
+	fi
 	for name in "${order[@]}"; do
 		if [[ -z "${reported[$name]:-}" ]] && ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
 			reported[$name]=1

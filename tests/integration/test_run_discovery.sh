@@ -4,15 +4,20 @@
 # stand-in and says so in its banner; the registry lists the two stand-ins
 # as quotes-service; one accountservice's consecutive quotes alternate
 # between them with no balancer in front; after the banner's kill -9 line
-# (a stand-in and its sidecar) every quote comes from the other. Its own
-# RUN_DIR, free ports and loopback addresses (NETNS=0), beside any other run.
+# (a stand-in and its sidecar) every quote comes from the other; when its
+# owner ends (RUN_OWNER: make, under `make run`, played by a sleep) the run
+# stops everything. Its own RUN_DIR, free ports and loopback addresses
+# (NETNS=0), beside any other run.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 chmod 755 "$TMP" # the run's broker runs as the rabbitmq user
 
 run_ports
+sleep 600 &
+OWNER=$!
+STARTED+=("$OWNER")
 set -m
-env RUN_DIR="$TMP/run" ACCOUNTS_PORT="$ACCOUNTS_PORT" REGISTRY_PORT="$REGISTRY_PORT" \
+env RUN_OWNER="$OWNER" RUN_DIR="$TMP/run" ACCOUNTS_PORT="$ACCOUNTS_PORT" REGISTRY_PORT="$REGISTRY_PORT" \
 	AGGREGATOR_PORT="$AGGREGATOR_PORT" \
 	QUOTES_VIP_PORT="$QUOTES_VIP_PORT" BUILD="$BUILD" NETNS=0 QUOTES_MODE=discovery \
 	"$ROOT/scripts/run.sh" >"$TMP/run.log" 2>&1 &
@@ -54,3 +59,15 @@ for _ in 1 2 3 4; do
 	[[ "$p" == "$((QUOTES_VIP_PORT + 2))" ]] || fail "after ${q1}'s kill a quote came from $p"
 done
 pass "after the banner's kill -9 every quote comes from quotes2"
+
+kill -TERM "$OWNER"
+start=$(now_ms)
+stopped() { ! kill -0 "$RUN_PID"; }
+wait_for 60000 stopped >/dev/null || fail "run.sh still running 60 s after its owner ended"
+rc=0
+wait "$RUN_PID" || rc=$?
+[[ $rc == 143 ]] || fail "run.sh exited with $rc after its owner ended, want 143"
+grep -q "what started this run (pid $OWNER) is gone" "$TMP/run.log" || fail "run.sh did not say why it stopped"
+none_listening() { ! ss -Hltn "sport = :$REGISTRY_PORT" | grep -q .; }
+wait_for 10000 none_listening >/dev/null || fail "the registry still listens after the run stopped"
+pass "its owner gone, the run stopped everything $(($(now_ms) - start)) ms later"
