@@ -330,8 +330,10 @@ static int decode(const void *body, size_t len, const char *routing_key, bool si
 	int result;
 
 	memset(out, 0, sizeof(*out));
-	if (buf)
+	if (buf) {
 		buf->used = 0;
+		buf->ttl_given = false;
+	}
 	if (len > TOKEN_MAX_BODY)
 		return TOKEN_ERR_TOO_LARGE;
 	if (routing_key != NULL) {
@@ -355,6 +357,8 @@ static int decode(const void *body, size_t len, const char *routing_key, bool si
 		result = check_binding(&scan);
 	if (result == 0)
 		result = decode_fields(&scan, routing_key != NULL ? key_service : NULL, buf, out);
+	if (result == 0 && buf)
+		buf->ttl_given = scan.field[FIELD_TTL].type != SCAN_ABSENT;
 	if (result < 0 && buf)
 		memset(out, 0, sizeof(*out));
 	else if (result < 0)

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "subscriber/sub_int.h"
 #include "timing.h"
 #include "token_decode.h"
@@ -84,17 +82,6 @@ int64_t sub_token_lag_ms(struct subscriber *sub)
 			lag = sub->lag_min[i];
 	pthread_mutex_unlock(&sub->mu);
 	return lag < 0 ? 0 : lag;
-}
-
-/* A legacy token without its own ttl gets the legacy one. */
-static void legacy_ttl(const struct subscriber *sub, const void *body, size_t len,
-		       struct token *tok)
-{
-	cJSON *root = cJSON_ParseWithLength(body, len);
-
-	if (!cJSON_GetObjectItemCaseSensitive(root, "ttl"))
-		tok->ttl = sub->legacy_ttl_s;
-	cJSON_Delete(root);
 }
 
 /* 0 or the reject reason of a signed-mode check. */
@@ -182,7 +169,9 @@ void sub_token_handle(struct subscriber *sub, const struct amqp_session_delivery
 	mono_ms = timing_mono_ms();
 	note_lag(sub, tok->ts, now_ms, mono_ms);
 	if (legacy) {
-		legacy_ttl(sub, d->body, d->len, tok);
+		/* A legacy token without its own ttl gets the legacy one. */
+		if (!sub->decoded.ttl_given)
+			tok->ttl = sub->legacy_ttl_s;
 		if (bridge_legacy(sub, tok, now_ms))
 			return;
 	}

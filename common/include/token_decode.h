@@ -30,7 +30,8 @@ int token_decode_signed(const void *body, size_t len, const char *routing_key,
  */
 struct token_buf {
 	struct token tok;
-	size_t used; /* bytes of text taken */
+	bool ttl_given; /* the body had a ttl (tok.ttl is the default otherwise) */
+	size_t used;	/* bytes of text taken */
 	/* Every string of a body fits in the body's length (a JSON string's
 	 * quotes make room for its NUL, and escapes only shrink), besides a
 	 * default instanceId and one string from outside the body, such as

@@ -248,6 +248,25 @@ static void token_decode_should_read_the_json_grammar_exactly(void **state)
 	token_clear(&t);
 }
 
+/* A consumer that gives ttl-less tokens a ttl of its own (the subscriber's
+ * legacy tokens) learns whether the body had one. */
+static void token_decode_into_should_say_whether_the_body_had_a_ttl(void **state)
+{
+	(void)state;
+	static struct token_buf tb;
+	const char *bad_ttl = "{\"state\":\"UP\",\"address\":\"10.0.0.5\",\"ttl\":\"6\"}";
+
+	assert_int_equal(token_decode_into(MINIMAL, strlen(MINIMAL), KEY, false, &tb), 0);
+	assert_false(tb.ttl_given);
+	assert_int_equal(tb.tok.ttl, TOKEN_DEFAULT_TTL);
+	assert_int_equal(token_decode_into(FULL, strlen(FULL), KEY, false, &tb), 0);
+	assert_true(tb.ttl_given);
+	assert_int_equal(tb.tok.ttl, 6);
+	assert_int_equal(token_decode_into(bad_ttl, strlen(bad_ttl), KEY, false, &tb),
+			 TOKEN_ERR_BAD_TYPE);
+	assert_false(tb.ttl_given);
+}
+
 static void token_decode_should_reject_oversize_bodies(void **state)
 {
 	(void)state;
@@ -583,6 +602,7 @@ int main(void)
 		cmocka_unit_test(token_decode_should_default_ttl_and_accept_its_range),
 		cmocka_unit_test(token_decode_should_ignore_unknown_fields),
 		cmocka_unit_test(token_decode_should_read_the_json_grammar_exactly),
+		cmocka_unit_test(token_decode_into_should_say_whether_the_body_had_a_ttl),
 		cmocka_unit_test(token_decode_should_reject_oversize_bodies),
 		cmocka_unit_test(token_decode_should_reject_what_is_not_json),
 		cmocka_unit_test(token_decode_should_reject_what_is_not_an_object),
