@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "hex.h"
+
 #define TOKEN_MAC_LEN 32
 
 static bool hmac_sha256(const char *key, size_t key_len, const void *body, size_t len,
@@ -40,17 +42,6 @@ void token_sign(const char *secret, const void *body, size_t len, char hex[TOKEN
 		hex[2 * i + 1] = digits[mac[i] & 0x0F];
 	}
 	hex[TOKEN_SIGNATURE_HEX] = '\0';
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 bool token_verify(const char *secret, const void *body, size_t len, const char *hex)

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hex.h"
+
 #define BYTES(b) (0x0101010101010101ULL * (b))
 
 /*
@@ -95,11 +97,7 @@ static int hex4(const char *p)
 	int v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		int d = c >= '0' && c <= '9'   ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-					       : -1;
+		int d = hex_digit(p[i]);
 
 		if (d < 0)
 			return -1;
